@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import keyring
+import pytest
+
+from tests.support.deepgram_server import MEMBER, FakeDeepgram
+from tests.support.memory_keyring import MemoryKeyring
+
+# Recognisable keys: any test may assert that they never show up where they must not.
+OWNER_KEY = "0wnerKeyLEAKCHECK0123456789abcdef012345"
+MEMBER_KEY = "memberKeyLEAKCHECK0123456789abcdef01234"
+BAD_KEY = "badKeyLEAKCHECK0123456789abcdef01234567"
+
+PROJECT_A = "3f0e5c6a-1b2c-4d5e-8f90-0a1b2c3d4e5f"
+PROJECT_B = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def populate(server: FakeDeepgram) -> FakeDeepgram:
+    """Two projects whose balances sum to 128.31822227 (104.56822227 + 20.5 + 3.25)."""
+    server.add_key(OWNER_KEY)
+    server.add_key(MEMBER_KEY, MEMBER)
+    server.add_project(
+        PROJECT_A,
+        "Voice Bot Prod",
+        [
+            {
+                "balance_id": "bal-1",
+                "amount": 104.56822227,
+                "units": "usd",
+                "purchase_order_id": "po-1",
+            },
+            {"balance_id": "bal-2", "amount": "20.5", "units": "USD", "purchase_order_id": "po-2"},
+        ],
+    )
+    server.add_project(
+        PROJECT_B,
+        "Staging",
+        [{"balance_id": "bal-3", "amount": 3.25, "units": "usd", "purchase_order_id": "po-3"}],
+    )
+    return server
+
+
+@pytest.fixture
+def deepgram() -> Iterator[FakeDeepgram]:
+    server = populate(FakeDeepgram()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads or writes the developer's real config, or picks up their key or API URL."""
+    path = tmp_path / "config" / "config.toml"
+    monkeypatch.setenv("DEEPGRAM_TRAY_CONFIG", str(path))
+    monkeypatch.delenv("DEEPGRAM_API_KEY", raising=False)
+    monkeypatch.delenv("DEEPGRAM_TRAY_API_URL", raising=False)
+    return path
+
+
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, deepgram: FakeDeepgram) -> dict[str, str]:
+    """Environment for running `deepgram-tray` as a subprocess against the test server.
+
+    The keyring is the always-failing backend unless a test chooses another, so no subprocess
+    ever touches a real keyring by accident.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEEPGRAM_", "PYTHON_KEYRING"))}
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        XDG_STATE_HOME=str(home / ".local" / "state"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        DEEPGRAM_TRAY_CONFIG=str(tmp_path / "config" / "config.toml"),
+        DEEPGRAM_TRAY_API_URL=deepgram.base_url,
+        DEEPGRAM_API_KEY=OWNER_KEY,
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
+        PYTHONPATH=str(REPO_ROOT),
+        NO_PROXY="*",
+    )
+    return env
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], *, stdin: str | None = None, timeout: float = 60
+) -> CliResult:
+    """Run `deepgram-tray ARGS` the way a user's shell would (a fresh interpreter)."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "trayapp", *args],
+        env=env,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO_ROOT,
+    )
+    return CliResult(completed.returncode, completed.stdout, completed.stderr)

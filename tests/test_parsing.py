@@ -1,0 +1,320 @@
+"""Body parsing: every documented shape, the drift in the notes, and arbitrary JSON."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trayapp.errors import (
+    AuthError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+)
+from trayapp.models import Balance, Project
+from trayapp.parsing import (
+    decode_json,
+    error_for_status,
+    parse_amount,
+    parse_balances,
+    parse_error_body,
+    parse_projects,
+    parse_retry_after,
+)
+
+
+def balances_from(text: str) -> list[Balance]:
+    return parse_balances(decode_json(text.encode()))
+
+
+class TestBalances:
+    def test_documented_example(self) -> None:
+        body = (
+            '{"balances": [{"balance_id": "12345678910", "amount": 104.56822227, '
+            '"units": "usd", "purchase_order_id": "12345678910"}]}'
+        )
+        assert balances_from(body) == [
+            Balance("12345678910", Decimal("104.56822227"), "usd", "12345678910")
+        ]
+
+    @pytest.mark.parametrize(
+        ("raw", "expected"),
+        [
+            ("104", Decimal("104")),
+            ("104.56822227", Decimal("104.56822227")),
+            ('"104.56822227"', Decimal("104.56822227")),
+            ('" 7.5 "', Decimal("7.5")),
+            ("1e2", Decimal("100")),
+            ("-3.5", Decimal("-3.5")),
+            ("0.123456789012345678901234", Decimal("0.123456789012345678901234")),
+        ],
+    )
+    def test_amount_as_int_float_or_string_keeps_full_precision(
+        self, raw: str, expected: Decimal
+    ) -> None:
+        (balance,) = balances_from(f'{{"balances": [{{"amount": {raw}, "units": "usd"}}]}}')
+        assert balance.amount == expected
+
+    @pytest.mark.parametrize("units", ["usd", "USD", "Usd", " usd "])
+    def test_units_compare_case_insensitively(self, units: str) -> None:
+        (balance,) = balances_from(f'{{"balances": [{{"amount": 1, "units": "{units}"}}]}}')
+        assert balance.units == "usd"
+
+    def test_other_units_are_kept_not_converted(self) -> None:
+        (balance,) = balances_from('{"balances": [{"amount": 12, "units": "Hours"}]}')
+        assert (balance.amount, balance.units) == (Decimal(12), "hours")
+
+    def test_extra_fields_are_ignored(self) -> None:
+        body = '{"balances": [{"amount": 1, "units": "usd", "new_field": {"x": [1]}}], "meta": 1}'
+        assert balances_from(body)[0].amount == Decimal(1)
+
+    def test_several_balances_per_project(self) -> None:
+        body = '{"balances": [{"amount": 1.5, "units": "usd"}, {"amount": "2.25", "units": "USD"}]}'
+        assert [b.amount for b in balances_from(body)] == [Decimal("1.5"), Decimal("2.25")]
+
+    @pytest.mark.parametrize("body", ['{"balances": []}', "{}", '{"balances": null}'])
+    def test_no_balances_is_an_empty_list_not_an_error(self, body: str) -> None:
+        assert balances_from(body) == []
+
+    def test_missing_optional_fields(self) -> None:
+        (balance,) = balances_from('{"balances": [{"amount": 3}]}')
+        assert balance == Balance(balance_id="", amount=Decimal(3), units="usd")
+
+    @pytest.mark.parametrize(
+        "entry",
+        [
+            '{"amount": true, "units": "usd"}',
+            '{"amount": null, "units": "usd"}',
+            '{"units": "usd"}',
+            '{"amount": "lots", "units": "usd"}',
+            '{"amount": "", "units": "usd"}',
+            '{"amount": "NaN", "units": "usd"}',
+            '{"amount": "Infinity", "units": "usd"}',
+            '{"amount": "1e999999", "units": "usd"}',
+            '{"amount": [1], "units": "usd"}',
+            '{"amount": 1, "units": 5}',
+            '{"amount": 1, "units": ""}',
+            '"not an object"',
+        ],
+    )
+    def test_wrong_types_are_malformed(self, entry: str) -> None:
+        with pytest.raises(MalformedResponseError):
+            balances_from(f'{{"balances": [{entry}]}}')
+
+    @pytest.mark.parametrize("body", ['{"balances": {"a": 1}}', '[{"amount": 1}]', '"balances"'])
+    def test_wrong_container_is_malformed(self, body: str) -> None:
+        with pytest.raises(MalformedResponseError):
+            balances_from(body)
+
+
+class TestProjects:
+    def test_documented_shape(self) -> None:
+        payload = decode_json(b'{"projects": [{"project_id": "p1", "name": "Prod", "x": 1}]}')
+        assert parse_projects(payload) == [Project("p1", "Prod")]
+
+    def test_missing_name_falls_back_to_the_id(self) -> None:
+        assert parse_projects({"projects": [{"project_id": "p1"}]}) == [Project("p1", "p1")]
+
+    @pytest.mark.parametrize(
+        "entries", [[{"name": "no id"}], [{"project_id": 5}], [{"project_id": " "}], ["p1"]]
+    )
+    def test_entries_without_an_id_are_malformed(self, entries: list[object]) -> None:
+        with pytest.raises(MalformedResponseError):
+            parse_projects({"projects": entries})
+
+
+class TestDecode:
+    @pytest.mark.parametrize(
+        ("body", "says"),
+        [
+            (b"<!DOCTYPE html><html><body>Sign in to the Wi-Fi</body></html>", "HTML page"),
+            (b'{"balances": [{"amount": 1', "not JSON"),
+            (b"\xff\xfe\x00", "not JSON"),
+            (b"", "not JSON"),
+            (b"NaN", "not JSON"),
+            (b"[" * 100_000, "not JSON"),
+        ],
+    )
+    def test_bodies_that_are_not_json(self, body: bytes, says: str) -> None:
+        with pytest.raises(MalformedResponseError, match=says):
+            decode_json(body)
+
+
+class TestErrorBodies:
+    def test_old_shape(self) -> None:
+        info = parse_error_body(
+            b'{"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials.", "request_id": "r1"}'
+        )
+        assert (info.code, info.message, info.request_id) == (
+            "INVALID_AUTH",
+            "Invalid credentials.",
+            "r1",
+        )
+
+    def test_new_shape(self) -> None:
+        info = parse_error_body(
+            b'{"category": "INSUFFICIENT_PERMISSIONS", "message": "No.", "details": "d", '
+            b'"request_id": "r2"}'
+        )
+        assert (info.code, info.message, info.request_id) == ("INSUFFICIENT_PERMISSIONS", "No.", "r2")
+
+    def test_plain_text(self) -> None:
+        info = parse_error_body(b"UUID parsing failed: invalid character\n")
+        assert info.code is None
+        assert info.message == "UUID parsing failed: invalid character"
+
+    def test_html_error_page_says_nothing(self) -> None:
+        assert parse_error_body(b"<html><body>502 Bad Gateway</body></html>").message is None
+
+    def test_long_or_multiline_text_becomes_one_short_line(self) -> None:
+        info = parse_error_body(b"line one\nline two\x1b[31m" + b"x" * 1000)
+        assert info.message is not None
+        assert "\n" not in info.message and "\x1b" not in info.message
+        assert len(info.message) <= 160
+
+
+class TestErrorForStatus:
+    def test_401_invalid_auth(self) -> None:
+        error = error_for_status(
+            401, b'{"err_code":"INVALID_AUTH","err_msg":"Invalid credentials."}', {}
+        )
+        assert isinstance(error, AuthError)
+        assert "key set" in error.message and "Invalid credentials." in error.message
+        assert error.exit_code == 3
+
+    def test_401_insufficient_permissions_is_a_permission_problem(self) -> None:
+        error = error_for_status(401, b'{"category":"INSUFFICIENT_PERMISSIONS","message":"x"}', {})
+        assert isinstance(error, PermissionDeniedError)
+
+    def test_403_names_the_member_key_problem(self) -> None:
+        error = error_for_status(403, b'{"category":"FORBIDDEN","message":"Nope"}', {})
+        assert isinstance(error, PermissionDeniedError)
+        assert "Owner or Admin" in error.message and "billing:read" in error.message
+        assert error.exit_code == 3
+
+    def test_404_for_a_project_names_it(self) -> None:
+        error = error_for_status(404, b"UUID parsing failed", {}, project_id="p-42")
+        assert isinstance(error, NotFoundError)
+        assert "p-42" in error.message and "UUID parsing failed" in error.message
+
+    def test_429_with_retry_after(self) -> None:
+        error = error_for_status(429, b"", {"Retry-After": "30"})
+        assert isinstance(error, RateLimitedError)
+        assert error.retry_after == 30.0
+        assert "wait 30 s" in error.message
+        assert error.exit_code == 4
+
+    def test_429_without_retry_after(self) -> None:
+        error = error_for_status(429, b'{"err_code":"TOO_MANY_REQUESTS"}', {})
+        assert isinstance(error, RateLimitedError)
+        assert error.retry_after is None
+
+    @pytest.mark.parametrize("status", [500, 502, 503, 418])
+    def test_server_errors(self, status: int) -> None:
+        error = error_for_status(status, b"<html>oops</html>", {})
+        assert isinstance(error, ServerError)
+        assert f"HTTP {status}" in error.message
+
+    def test_request_id_from_body_else_header(self) -> None:
+        assert error_for_status(500, b'{"request_id":"body-id"}', {}).request_id == "body-id"
+        assert error_for_status(500, b"", {"dg-request-id": "hdr-id"}).request_id == "hdr-id"
+        assert "request id hdr-id" in error_for_status(
+            500, b"", {"dg-request-id": "hdr-id"}
+        ).user_message()
+
+
+class TestRetryAfter:
+    def test_seconds(self) -> None:
+        assert parse_retry_after("120") == 120.0
+
+    def test_http_date_in_the_past_is_zero(self) -> None:
+        assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+
+    @pytest.mark.parametrize("value", [None, "", "soon", "-5"])
+    def test_unusable(self, value: str | None) -> None:
+        assert parse_retry_after(value) is None
+
+    def test_capped_at_a_day(self) -> None:
+        assert parse_retry_after("999999999") == 86_400.0
+
+
+class TestAmount:
+    def test_float_input_keeps_its_shortest_decimal(self) -> None:
+        assert parse_amount(0.1) == Decimal("0.1")
+
+
+# --- properties: whatever JSON arrives, the parser returns models or a typed error ---------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+balance_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "balance_id": json_values,
+        "amount": json_values | st.from_regex(r"-?\d{1,6}(\.\d{1,10})?", fullmatch=True),
+        "units": json_values | st.sampled_from(["usd", "USD", "hours"]),
+        "purchase_order_id": json_values,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(json_values, st.fixed_dictionaries({"balances": st.lists(balance_like)})))
+def test_any_balances_json_gives_balances_or_malformed(payload: object) -> None:
+    try:
+        balances = parse_balances(decode_json(json.dumps(payload).encode()))
+    except MalformedResponseError as exc:
+        assert exc.message.endswith(".")
+        return
+    for balance in balances:
+        assert isinstance(balance.amount, Decimal) and balance.amount.is_finite()
+        assert balance.units == balance.units.lower().strip() and balance.units
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {"projects": st.lists(st.fixed_dictionaries({}, optional={"project_id": json_values}))}
+        ),
+    )
+)
+def test_any_projects_json_gives_projects_or_malformed(payload: object) -> None:
+    try:
+        projects = parse_projects(decode_json(json.dumps(payload).encode()))
+    except MalformedResponseError:
+        return
+    assert all(p.project_id and p.name for p in projects)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_bytes_decode_or_are_malformed(body: bytes) -> None:
+    try:
+        decode_json(body)
+    except MalformedResponseError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=100, max_value=599), st.binary(max_size=200))
+def test_any_error_response_maps_to_a_sentence(status: int, body: bytes) -> None:
+    if status < 400:
+        return
+    error = error_for_status(status, body, {})
+    assert error.message.endswith(".") and "\n" not in error.message

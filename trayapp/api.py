@@ -1,0 +1,250 @@
+"""The Deepgram Management API client: projects and their balances, over one keep-alive session.
+
+Every `requests` exception is translated here into the error tree of `trayapp.errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TypeVar
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from trayapp import __version__
+from trayapp.errors import ApiError, MalformedResponseError, NetworkError, NotFoundError
+from trayapp.models import Balance, BalanceSnapshot, Project, ProjectBalances
+from trayapp.parsing import decode_json, error_for_status, parse_balances, parse_projects
+from trayapp.urls import validate_api_url
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 5.0
+    read: float = 15.0
+    """Longest wait for the next bytes of an answer."""
+    total: float = 30.0
+    """Longest a whole call may take: a server trickling bytes never trips `read` on its own."""
+
+
+MAX_BODY_BYTES = 1_000_000
+"""Balance answers are a few hundred bytes; anything near this is not the API."""
+
+MAX_CONCURRENT_REQUESTS = 4
+"""Balance calls run in parallel up to this many, to stay gentle with undocumented rate limits."""
+
+
+class TokenAuth(requests.auth.AuthBase):
+    """Sends `Authorization: Token <key>`. Being session auth also keeps ~/.netrc from replacing it."""
+
+    def __init__(self, api_key: str) -> None:
+        self._api_key = api_key
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Token {self._api_key}"
+        return request
+
+    def __repr__(self) -> str:
+        return "TokenAuth(<hidden>)"
+
+
+class DeepgramClient:
+    """Reads projects and balances. Use as a context manager, or call `close()`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        session: requests.Session | None = None,
+        timeouts: Timeouts = Timeouts(),
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_workers: int = MAX_CONCURRENT_REQUESTS,
+    ) -> None:
+        self.base_url = validate_api_url(base_url)
+        self._host = urlsplit(self.base_url).hostname or ""
+        self._timeouts = timeouts
+        self._max_body_bytes = max_body_bytes
+        self._max_workers = max(1, max_workers)
+        self._session = session or requests.Session()
+        self._session.auth = TokenAuth(api_key)
+        self._session.headers["User-Agent"] = f"deepgram-balance-tray/{__version__}"
+        self._session.headers["Accept"] = "application/json"
+        # Let every concurrent balance call keep its own pooled connection.
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=self._max_workers)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+
+    def __enter__(self) -> DeepgramClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    def list_projects(self) -> list[Project]:
+        return parse_projects(self._get_json("/v1/projects"))
+
+    def list_balances(self, project_id: str) -> list[Balance]:
+        path = f"/v1/projects/{quote(project_id, safe='')}/balances"
+        return parse_balances(self._get_json(path, project_id=project_id))
+
+    def fetch_snapshot(self, project_ids: Sequence[str] = ()) -> BalanceSnapshot:
+        """List the projects, then read the balances of the watched ones (all when none given).
+
+        A project that fails is reported in its entry; only a failure to list projects raises.
+        """
+        projects = self.list_projects()
+        if project_ids:
+            by_id = {p.project_id: p for p in projects}
+            watched = [by_id.get(pid, Project(project_id=pid, name=pid)) for pid in project_ids]
+            unknown = {pid for pid in project_ids if pid not in by_id}
+        else:
+            watched, unknown = projects, set()
+
+        def read(project: Project) -> ProjectBalances:
+            if project.project_id in unknown:
+                return ProjectBalances(project, error=_not_visible(project.project_id))
+            try:
+                return ProjectBalances(project, balances=tuple(self.list_balances(project.project_id)))
+            except ApiError as exc:
+                return ProjectBalances(project, error=exc)
+
+        results = self._map_bounded(read, watched)
+        return BalanceSnapshot(fetched_at=datetime.now(timezone.utc), projects=tuple(results))
+
+    def _map_bounded(self, func: Callable[[Project], T], items: Sequence[Project]) -> list[T]:
+        if len(items) <= 1:
+            return [func(item) for item in items]  # no thread pool for the common one-project case
+        from concurrent.futures import ThreadPoolExecutor
+
+        workers = min(self._max_workers, len(items))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="balances") as pool:
+            return list(pool.map(func, items))
+
+    def _get_json(self, path: str, *, project_id: str | None = None) -> object:
+        url = self.base_url + path
+        started = time.monotonic()
+        try:
+            response = self._session.get(
+                url,
+                timeout=(self._timeouts.connect, self._timeouts.read),
+                stream=True,
+                # The key may go only to the configured host: never follow a redirect anywhere.
+                allow_redirects=False,
+            )
+        except requests.Timeout as exc:
+            raise self._timeout_error() from exc
+        except requests.RequestException as exc:
+            raise NetworkError(
+                f"Could not reach {self._host} ({_reason(exc)}): check your internet connection "
+                "and api_url, then try again."
+            ) from exc
+        with response:
+            body = self._read_capped(response, started)
+            status = response.status_code
+            request_id = response.headers.get("dg-request-id")
+            log.debug("GET %s -> %s in %.3f s (request id %s)", path, status, _since(started), request_id)
+            if 300 <= status < 400:
+                raise NetworkError(
+                    f"The API answered with a redirect (HTTP {status}) instead of data: check "
+                    "api_url, or whether a proxy or captive portal is intercepting requests.",
+                    status=status,
+                    request_id=request_id,
+                )
+            if status >= 400:
+                raise error_for_status(status, body, response.headers, project_id=project_id)
+            if status != 200:
+                raise MalformedResponseError(
+                    f"The API answered with HTTP {status} and no data: check api_url.",
+                    status=status,
+                    request_id=request_id,
+                )
+            try:
+                return decode_json(body)
+            except MalformedResponseError as exc:
+                exc.request_id = request_id
+                raise
+
+    def _read_capped(self, response: requests.Response, started: float) -> bytes:
+        """Read the body up to the size cap and the total deadline.
+
+        `read1` returns whatever bytes have arrived, so the deadline is checked even while a server
+        trickles a small body, which a fixed-size read (or iter_content) would wait out.
+        """
+        import urllib3.exceptions
+
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while chunk := response.raw.read1(65_536, decode_content=True):
+                size += len(chunk)
+                if size > self._max_body_bytes:
+                    raise MalformedResponseError(
+                        f"The API's answer was larger than {self._max_body_bytes // 1000} kB, "
+                        "which no balance answer is: check api_url, or whether a proxy is answering."
+                    )
+                if _since(started) > self._timeouts.total:
+                    raise self._timeout_error()
+                chunks.append(chunk)
+        except urllib3.exceptions.ReadTimeoutError as exc:
+            raise self._timeout_error() from exc
+        except urllib3.exceptions.DecodeError as exc:
+            raise MalformedResponseError(
+                "The API's answer could not be decompressed: check api_url, or whether a proxy "
+                "is answering."
+            ) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise NetworkError(
+                f"The connection to {self._host} broke while reading the answer "
+                f"({_reason(exc)}): try again."
+            ) from exc
+        return b"".join(chunks)
+
+    def _timeout_error(self) -> NetworkError:
+        return NetworkError(
+            f"{self._host} did not answer in time: check your internet connection and try again."
+        )
+
+
+def _not_visible(project_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"Project {project_id} is not visible to this key: remove it from the `projects` setting "
+        "or use a key of the account that owns it."
+    )
+
+
+def _since(started: float) -> float:
+    return time.monotonic() - started
+
+
+def _reason(exc: Exception) -> str:
+    """A few words on why a connection failed, without URLs or library internals."""
+    text = str(exc).lower()
+    for needle, words in (
+        ("name or service not known", "the host name could not be resolved"),
+        ("nodename nor servname", "the host name could not be resolved"),
+        ("getaddrinfo failed", "the host name could not be resolved"),
+        ("temporary failure in name resolution", "the host name could not be resolved"),
+        ("connection refused", "the connection was refused"),
+        ("certificate", "its TLS certificate could not be verified"),
+        ("connection reset", "the connection was reset"),
+        ("remotedisconnected", "the server closed the connection"),
+        ("remote end closed", "the server closed the connection"),
+        ("incompleteread", "the answer was cut short"),
+        ("connection broken", "the answer was cut short"),
+        ("proxy", "the proxy failed"),
+    ):
+        if needle in text:
+            return words
+    return type(exc).__name__

@@ -1,0 +1,137 @@
+"""The `deepgram-tray` command: argument parsing, dispatch and the one place errors are printed.
+
+Kept light on imports: each subcommand's module is imported only when that subcommand runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from trayapp import __version__
+
+log = logging.getLogger(__name__)
+
+PROG = "deepgram-tray"
+BUG_REPORT_HINT = "run it again with --verbose and report the output to the project's issue tracker"
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Your Deepgram prepaid balance in the system tray, and on the command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log details to stderr (never the API key)"
+    )
+    parser.set_defaults(handler=_lazy("trayapp.commands.run", "run_tray"))
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="start the tray (the default)")
+    run.set_defaults(handler=_lazy("trayapp.commands.run", "run_tray"))
+
+    balance = commands.add_parser("balance", help="print the balances once and exit")
+    formats = balance.add_mutually_exclusive_group()
+    formats.add_argument(
+        "--format", choices=("text", "json", "prometheus"), default="text", help="output format"
+    )
+    formats.add_argument(
+        "--json", dest="format", action="store_const", const="json", help="same as --format json"
+    )
+    balance.add_argument(
+        "--project",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="read this project (repeatable); default: the `projects` setting, else all",
+    )
+    balance.add_argument(
+        "--output", metavar="FILE", help="write to FILE atomically instead of stdout"
+    )
+    balance.set_defaults(handler=_lazy("trayapp.commands.balance", "run_balance"))
+
+    key = commands.add_parser("key", help="manage the API key in the OS keyring")
+    key_commands = key.add_subparsers(title="key commands", metavar="ACTION", required=True)
+    key_set = key_commands.add_parser(
+        "set", help="store a key (read from stdin when piped, else prompted without echo)"
+    )
+    key_set.add_argument(
+        "--no-verify", action="store_true", help="store the key without checking it with the API"
+    )
+    key_set.set_defaults(handler=_lazy("trayapp.commands.key", "run_key_set"))
+    key_status = key_commands.add_parser("status", help="say where the key comes from")
+    key_status.set_defaults(handler=_lazy("trayapp.commands.key", "run_key_status"))
+    key_delete = key_commands.add_parser("delete", help="remove the key from the OS keyring")
+    key_delete.set_defaults(handler=_lazy("trayapp.commands.key", "run_key_delete"))
+
+    config = commands.add_parser("config", help="show or change settings")
+    config_commands = config.add_subparsers(
+        title="config commands", metavar="ACTION", required=True
+    )
+    config_path = config_commands.add_parser("path", help="print the config file's path")
+    config_path.set_defaults(handler=_lazy("trayapp.commands.config", "run_config_path"))
+    config_show = config_commands.add_parser("show", help="print the settings in effect")
+    config_show.set_defaults(handler=_lazy("trayapp.commands.config", "run_config_show"))
+    config_set = config_commands.add_parser("set", help="change one setting")
+    config_set.add_argument("name", metavar="NAME")
+    config_set.add_argument("value", metavar="VALUE")
+    config_set.set_defaults(handler=_lazy("trayapp.commands.config", "run_config_set"))
+    return parser
+
+
+def _lazy(module: str, function: str) -> Handler:
+    def handler(args: argparse.Namespace) -> int:
+        import importlib
+
+        command: Handler = getattr(importlib.import_module(module), function)
+        return command(args)
+
+    return handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from trayapp.logs import configure_cli_logging
+
+    configure_cli_logging(args.verbose)
+    try:
+        handler: Handler = args.handler
+        return handler(args)
+    except KeyboardInterrupt:
+        print_error("Interrupted.")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, and keep Python's exit-time flush
+        # of stdout from raising again.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        from trayapp.errors import DeepgramTrayError
+
+        if isinstance(exc, DeepgramTrayError):
+            log.debug("%s", type(exc).__name__, exc_info=True)
+            print_error(exc.user_message())
+            return exc.exit_code
+        log.debug("Unexpected error", exc_info=True)
+        print_error(f"Something unexpected went wrong ({type(exc).__name__}): {BUG_REPORT_HINT}.")
+        return 1
+
+
+def print_error(message: str) -> None:
+    from trayapp.redaction import redact
+
+    if sys.stderr is not None:
+        print(f"{PROG}: {redact(message)}", file=sys.stderr)
+
+
+def print_out(text: str) -> None:
+    if sys.stdout is not None:
+        sys.stdout.write(text)
+        sys.stdout.flush()

@@ -1,0 +1,45 @@
+"""`deepgram-tray balance`: one fetch, printed or written atomically, then exit."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from trayapp.api import DeepgramClient
+from trayapp.atomic import write_atomically
+from trayapp.cli import print_error, print_out
+from trayapp.config import load_settings
+from trayapp.credentials import require_api_key
+from trayapp.errors import ConfigError, most_severe_exit_code
+from trayapp.formats import render_json, render_prometheus, render_text
+
+RENDERERS = {"text": render_text, "json": render_json, "prometheus": render_prometheus}
+
+
+def run_balance(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    key = require_api_key()
+    project_ids = tuple(dict.fromkeys(args.project)) or settings.projects
+    with DeepgramClient(settings.api_url, key.value) as client:
+        snapshot = client.fetch_snapshot(project_ids)
+
+    output = RENDERERS[args.format](snapshot)
+    if args.output:
+        _write_output(Path(args.output), output)
+    else:
+        print_out(output)
+
+    for project in snapshot.projects:
+        if project.error is not None:
+            print_error(f"{project.project.name}: {project.error.user_message()}")
+    return most_severe_exit_code([error.exit_code for error in snapshot.errors])
+
+
+def _write_output(path: Path, text: str) -> None:
+    try:
+        write_atomically(path, text.encode("utf-8"))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(
+            f"Cannot write {path} ({reason}): choose a file in a folder you may write to."
+        ) from exc

@@ -1,0 +1,102 @@
+"""`deepgram-tray key set | status | delete`: the API key in the OS keyring."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from trayapp.api import DeepgramClient
+from trayapp.cli import print_error, print_out
+from trayapp.config import load_settings
+from trayapp.credentials import (
+    API_KEY_ENV,
+    clean_key_text,
+    delete_api_key,
+    find_api_key,
+    keyring_backend_name,
+    mask,
+    require_api_key,
+    store_api_key,
+)
+from trayapp.errors import ApiError, AuthError, NetworkError, PermissionDeniedError
+from trayapp.verification import check_key
+
+NOT_SAVED = "the key was not saved"
+
+
+def run_key_set(args: argparse.Namespace) -> int:
+    key = clean_key_text(_read_key())
+    summary = ""
+    if not args.no_verify:
+        summary = f": {_verify(key)}"
+    store_api_key(key)
+    print_out(
+        f"Saved the key ending in {mask(key)} to the OS keyring ({keyring_backend_name()}){summary}.\n"
+    )
+    if os.environ.get(API_KEY_ENV, "").strip():
+        print_error(f"Note: {API_KEY_ENV} is set and is used instead of the keyring while it is set.")
+    return 0
+
+
+def _read_key() -> str:
+    if sys.stdin is not None and not sys.stdin.isatty():
+        return sys.stdin.read()
+    import getpass
+
+    return getpass.getpass("Deepgram API key (input is hidden): ")
+
+
+def _verify(key: str) -> str:
+    """A short summary of what the key can do, or the error that keeps it from being saved."""
+    settings = load_settings()
+    try:
+        with DeepgramClient(settings.api_url, key) as client:
+            check = check_key(client)
+    except AuthError as exc:
+        raise AuthError(
+            f"Deepgram refused this key, so {NOT_SAVED}: copy it again from the Deepgram Console.",
+            status=exc.status,
+            request_id=exc.request_id,
+        ) from exc
+    except PermissionDeniedError as exc:
+        raise _member_key_error(exc, "it") from exc
+    except ApiError as exc:
+        raise NetworkError(
+            f"The key could not be checked, so {NOT_SAVED} ({exc.message.rstrip('.')}); try again, "
+            "or store it unchecked with `deepgram-tray key set --no-verify`.",
+            request_id=exc.request_id,
+        ) from exc
+    if check.refusal is not None:
+        raise _member_key_error(check.refusal, f"it sees {check.project_count} project(s) but")
+    return check.summary()
+
+
+def _member_key_error(exc: PermissionDeniedError, what: str) -> PermissionDeniedError:
+    return PermissionDeniedError(
+        f"This key works, but {what} may not read balances, so {NOT_SAVED}: create an Owner or "
+        "Admin key with the billing:read scope in the Deepgram Console (Member keys cannot read "
+        "balances).",
+        status=exc.status,
+        request_id=exc.request_id,
+    )
+
+
+def run_key_status(args: argparse.Namespace) -> int:
+    key = require_api_key()
+    if key.source == "env":
+        where = f"from {API_KEY_ENV} (it takes precedence over the keyring)"
+    else:
+        where = f"stored in the OS keyring ({keyring_backend_name()})"
+    print_out(f"API key ending in {key.masked}, {where}.\n")
+    return 0
+
+
+def run_key_delete(args: argparse.Namespace) -> int:
+    if delete_api_key():
+        print_out("Deleted the API key from the OS keyring.\n")
+    else:
+        print_out("No API key was stored in the OS keyring; nothing to delete.\n")
+    if find_api_key(os.environ) is not None:
+        print_error(f"Note: {API_KEY_ENV} is still set, so a key is still in use.")
+    return 0

@@ -1,0 +1,166 @@
+"""Render a BalanceSnapshot as text (for people), JSON (for scripts) or Prometheus (for monitoring).
+
+Pure: strings in, strings out. Amounts stay exact Decimals up to the last character printed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+
+from trayapp.models import MAIN_UNIT, BalanceSnapshot, ProjectBalances
+
+# --- shared number formatting --------------------------------------------------------------------
+
+
+def exact_number(amount: Decimal) -> str:
+    """A JSON/Prometheus number with every digit the API sent, never in exponent form."""
+    return format(amount, "f")
+
+
+def display_amount(amount: Decimal, units: str) -> str:
+    """`$1,234.57` for dollars, `12.50 hours` for anything else (never converted)."""
+    rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if units == MAIN_UNIT:
+        sign = "-" if rounded < 0 else ""
+        return f"{sign}${abs(rounded):,.2f}"
+    return f"{rounded:,.2f} {units}"
+
+
+def display_totals(totals: Mapping[str, Decimal]) -> str:
+    if not totals:
+        return "no balance"
+    ordered = sorted(totals, key=lambda unit: (unit != MAIN_UNIT, unit))
+    return " + ".join(display_amount(totals[unit], unit) for unit in ordered)
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+
+def render_text(snapshot: BalanceSnapshot) -> str:
+    if not snapshot.projects:
+        return "This API key sees no projects.\n"
+    rows = [(p.project.name, _project_cell(p)) for p in snapshot.projects]
+    rows.append(("Total", display_totals(snapshot.totals)))
+    name_width = max(len(name) for name, _ in rows)
+    value_width = max(len(value) for _, value in rows)
+    lines = [f"{name:<{name_width}}  {value:>{value_width}}" for name, value in rows[:-1]]
+    lines.append(f"{'':-<{name_width}}  {'':-<{value_width}}")
+    lines.append(f"{rows[-1][0]:<{name_width}}  {rows[-1][1]:>{value_width}}")
+    return "\n".join(lines) + "\n"
+
+
+def _project_cell(project: ProjectBalances) -> str:
+    if project.error is not None:
+        return f"unavailable ({project.error.kind.replace('_', ' ')})"
+    return display_totals(project.totals)
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+
+def render_json(snapshot: BalanceSnapshot) -> str:
+    document: dict[str, object] = {
+        "fetched_at": snapshot.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "totals": dict(snapshot.totals),
+        "projects": [_project_json(p) for p in snapshot.projects],
+    }
+    return _encode(document) + "\n"
+
+
+def _project_json(project: ProjectBalances) -> dict[str, object]:
+    error: dict[str, object] | None = None
+    if project.error is not None:
+        error = {"kind": project.error.kind, "message": project.error.message}
+        if project.error.request_id:
+            error["request_id"] = project.error.request_id
+    return {
+        "project_id": project.project.project_id,
+        "name": project.project.name,
+        "totals": dict(project.totals),
+        "balances": [
+            {
+                "balance_id": b.balance_id,
+                "amount": b.amount,
+                "units": b.units,
+                "purchase_order_id": b.purchase_order_id,
+            }
+            for b in project.balances
+        ],
+        "error": error,
+    }
+
+
+def _encode(value: object, depth: int = 0) -> str:
+    """json.dumps with indent=2, except that Decimals are written as exact JSON numbers.
+
+    The standard encoder would need them as floats, which rounds past 15-17 significant digits.
+    """
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, Decimal):
+        return exact_number(value)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{json.dumps(str(k))}: {_encode(v, depth + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list):
+        if not value:
+            return "[]"
+        items = [f"{inner}{_encode(v, depth + 1)}" for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+# --- Prometheus text exposition ----------------------------------------------------------------
+
+
+def render_prometheus(snapshot: BalanceSnapshot) -> str:
+    amount_lines = [
+        _sample(
+            "deepgram_balance_amount",
+            {
+                "project_id": p.project.project_id,
+                "project_name": p.project.name,
+                "balance_id": b.balance_id,
+                "units": b.units,
+            },
+            exact_number(b.amount),
+        )
+        for p in snapshot.projects
+        for b in p.balances
+    ]
+    total_lines = [
+        _sample("deepgram_balance_total", {"units": units}, exact_number(amount))
+        for units, amount in sorted(snapshot.totals.items())
+    ]
+    up_lines = [
+        _sample("deepgram_balance_up", {"project_id": p.project.project_id}, "0" if p.error else "1")
+        for p in snapshot.projects
+    ]
+    blocks = [
+        _metric("deepgram_balance_amount", "Remaining amount of one Deepgram balance.", amount_lines),
+        _metric(
+            "deepgram_balance_total", "Sum of the watched projects' balances per unit.", total_lines
+        ),
+        _metric(
+            "deepgram_balance_up", "1 if the project's balances were read, 0 if not.", up_lines
+        ),
+    ]
+    return "".join(blocks)
+
+
+def _metric(name: str, help_text: str, samples: list[str]) -> str:
+    header = f"# HELP {name} {help_text}\n# TYPE {name} gauge\n"
+    return header + "".join(line + "\n" for line in samples)
+
+
+def _sample(name: str, labels: Mapping[str, str], value: str) -> str:
+    rendered = ",".join(f'{key}="{escape_label_value(val)}"' for key, val in labels.items())
+    return f"{name}{{{rendered}}} {value}"
+
+
+def escape_label_value(value: str) -> str:
+    """Backslash, double quote and line feed are the three escapes the exposition format defines."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

@@ -1,0 +1,255 @@
+"""Turn the API's response bodies into models or typed errors. Pure: no I/O.
+
+Tolerates the drift Deepgram's spec and SDKs show: every field optional, extra fields, amounts as
+int, float or numeric string, units in any case, several balances per project, empty lists.
+Anything else becomes a MalformedResponseError, never a stray KeyError or TypeError.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from trayapp.errors import (
+    ApiError,
+    AuthError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+)
+from trayapp.models import MAIN_UNIT, Balance, Project
+
+# Amounts beyond this are not credit balances; refusing them also keeps Decimal formatting cheap.
+_MAX_ABS_AMOUNT = Decimal(10) ** 15
+_MIN_EXPONENT = -30
+_MAX_DETAIL_CHARS = 160
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
+
+_MALFORMED_HINT = "check api_url, or whether a proxy or captive portal is answering instead"
+
+
+def decode_json(body: bytes) -> object:
+    """Parse a body as JSON, keeping every number's exact decimal value."""
+    try:
+        text = body.decode("utf-8")
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        snippet = "an HTML page" if body.lstrip()[:1] == b"<" else "something that is not JSON"
+        raise MalformedResponseError(
+            f"The API answered with {snippet}: {_MALFORMED_HINT}."
+        ) from exc
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_projects(payload: object) -> list[Project]:
+    entries = _list_field(payload, "projects")
+    projects = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise _malformed("a project entry is not an object")
+        project_id = entry.get("project_id")
+        if not isinstance(project_id, str) or not project_id.strip():
+            raise _malformed("a project has no project_id")
+        name = entry.get("name")
+        display_name = name.strip() if isinstance(name, str) and name.strip() else project_id
+        projects.append(Project(project_id=project_id, name=display_name))
+    return projects
+
+
+def parse_balances(payload: object) -> list[Balance]:
+    return [parse_balance(entry) for entry in _list_field(payload, "balances")]
+
+
+def parse_balance(entry: object) -> Balance:
+    if not isinstance(entry, dict):
+        raise _malformed("a balance entry is not an object")
+    units = entry.get("units")
+    if units is None:
+        # Deepgram documents usd as the only unit; an absent one is that, not a reason to fail.
+        units = MAIN_UNIT
+    if not isinstance(units, str) or not units.strip():
+        raise _malformed("a balance has units that are not text")
+    balance_id = entry.get("balance_id")
+    purchase_order_id = entry.get("purchase_order_id")
+    return Balance(
+        balance_id=balance_id if isinstance(balance_id, str) else "",
+        amount=parse_amount(entry.get("amount")),
+        units=units.strip().lower(),
+        purchase_order_id=purchase_order_id if isinstance(purchase_order_id, str) else None,
+    )
+
+
+def parse_amount(value: object) -> Decimal:
+    """Accept int, float, Decimal or numeric string; refuse bools, NaN, infinities and absurd sizes."""
+    if isinstance(value, bool) or value is None:
+        raise _malformed("a balance has no numeric amount")
+    try:
+        if isinstance(value, (int, Decimal)):
+            amount = Decimal(value)
+        elif isinstance(value, float):
+            amount = Decimal(repr(value))
+        elif isinstance(value, str):
+            amount = Decimal(value.strip())
+        else:
+            raise _malformed("a balance has no numeric amount")
+    except (InvalidOperation, ValueError) as exc:
+        raise _malformed("a balance amount is not a number") from exc
+    exponent = amount.as_tuple().exponent
+    if not amount.is_finite() or not isinstance(exponent, int):
+        raise _malformed("a balance amount is not a finite number")
+    if abs(amount) >= _MAX_ABS_AMOUNT or exponent < _MIN_EXPONENT:
+        raise _malformed("a balance amount is out of range")
+    return amount
+
+
+def _list_field(payload: object, name: str) -> list[object]:
+    if not isinstance(payload, dict):
+        raise _malformed(f"the {name} answer is not a JSON object")
+    value = payload.get(name)
+    if value is None:
+        # Every field is optional in Deepgram's spec; a missing list means there is nothing in it.
+        return []
+    if not isinstance(value, list):
+        raise _malformed(f"{name} is not a list")
+    return value
+
+
+def _malformed(what: str) -> MalformedResponseError:
+    return MalformedResponseError(f"The API's answer was not understood ({what}): {_MALFORMED_HINT}.")
+
+
+@dataclass(frozen=True)
+class ErrorBody:
+    """What an error response said, from any of Deepgram's three body shapes."""
+
+    code: str | None = None
+    """`err_code` (old shape) or `category` (new shape)."""
+    message: str | None = None
+    request_id: str | None = None
+
+
+def parse_error_body(body: bytes) -> ErrorBody:
+    """Read `{err_code, err_msg}`, `{category, message, details}` or plain text; never fails."""
+    text = body.decode("utf-8", errors="replace").strip()
+    try:
+        payload = json.loads(text) if text[:1] == "{" else None
+    except (ValueError, RecursionError):
+        payload = None
+    if isinstance(payload, dict):
+        code = payload.get("err_code") or payload.get("category")
+        message = payload.get("err_msg") or payload.get("message") or payload.get("details")
+        request_id = payload.get("request_id")
+        return ErrorBody(
+            code=code if isinstance(code, str) else None,
+            message=_clean(message) if isinstance(message, str) else None,
+            request_id=_clean(request_id) if isinstance(request_id, str) else None,
+        )
+    if text[:1] == "<":
+        return ErrorBody()  # an HTML error page says nothing a user can act on
+    return ErrorBody(message=_clean(text) or None)
+
+
+def _clean(text: str) -> str:
+    """One short line: server text is shown to users and written to logs."""
+    text = _CONTROL_CHARS.sub(" ", text).strip()
+    if len(text) > _MAX_DETAIL_CHARS:
+        text = text[: _MAX_DETAIL_CHARS - 1].rstrip() + "…"
+    return text
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(min(int(value), 86_400))
+    from email.utils import parsedate_to_datetime  # rare path: keep it off start-up
+    from datetime import datetime, timezone
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, min((when - datetime.now(timezone.utc)).total_seconds(), 86_400.0))
+
+
+_SET_KEY_HINT = "set a valid key with `deepgram-tray key set`"
+_ADMIN_KEY_HINT = (
+    "balances need an Owner or Admin key with the billing:read scope (Member keys cannot read "
+    "them): create one in the Deepgram Console and set it with `deepgram-tray key set`"
+)
+
+
+def error_for_status(
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    project_id: str | None = None,
+) -> ApiError:
+    """Map an HTTP error response to the typed error a user sees.
+
+    `project_id` is set for per-project calls, so a 404 can name the project.
+    """
+    info = parse_error_body(body)
+    request_id = info.request_id or headers.get("dg-request-id") or None
+    said = f' ("{info.message}")' if info.message else ""
+    permission_codes = {"INSUFFICIENT_PERMISSIONS", "FORBIDDEN", "MISSING_SCOPE"}
+    code = (info.code or "").upper()
+
+    if status == 403 or (status == 401 and code in permission_codes):
+        return PermissionDeniedError(
+            f"Deepgram refused access{said}: {_ADMIN_KEY_HINT}.",
+            status=status,
+            request_id=request_id,
+        )
+    if status == 401:
+        return AuthError(
+            f"Deepgram refused the API key{said}: {_SET_KEY_HINT}.",
+            status=status,
+            request_id=request_id,
+        )
+    if status == 404:
+        if project_id is None:
+            message = (
+                f"The API has no projects endpoint at this address{said}: check api_url "
+                "(it should be https://api.deepgram.com)."
+            )
+        else:
+            message = (
+                f"Project {project_id} was not found for this key{said}: remove it from the "
+                "`projects` setting or use a key of the account that owns it."
+            )
+        return NotFoundError(message, status=status, request_id=request_id)
+    if status == 429:
+        retry_after = parse_retry_after(headers.get("Retry-After"))
+        wait = f"wait {retry_after:.0f} s" if retry_after is not None else "wait a minute"
+        return RateLimitedError(
+            f"Deepgram is rate-limiting this key{said}: {wait} and try again.",
+            status=status,
+            request_id=request_id,
+            retry_after=retry_after,
+        )
+    if status >= 500:
+        return ServerError(
+            f"Deepgram's API had a server error (HTTP {status}){said}: try again in a few minutes.",
+            status=status,
+            request_id=request_id,
+        )
+    return ServerError(
+        f"Deepgram's API answered with an unexpected HTTP {status}{said}: try again later, "
+        "and report it if it persists.",
+        status=status,
+        request_id=request_id,
+    )

@@ -1,0 +1,26 @@
+"""Where the app keeps its files. Functions, not constants, so tests can point them elsewhere."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from trayapp import APP_NAME
+
+CONFIG_ENV = "DEEPGRAM_TRAY_CONFIG"
+
+
+def config_path(env: Mapping[str, str] = os.environ) -> Path:
+    override = env.get(CONFIG_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def log_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))

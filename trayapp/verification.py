@@ -1,0 +1,39 @@
+"""What a key can do: how many projects it sees and whether it may read balances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trayapp.api import DeepgramClient
+from trayapp.errors import PermissionDeniedError
+
+
+@dataclass(frozen=True)
+class KeyCheck:
+    project_count: int
+    balances_readable: bool | None
+    """None when the key sees no project to try."""
+    refusal: PermissionDeniedError | None = None
+
+    def summary(self) -> str:
+        projects = f"{self.project_count} project{'s' if self.project_count != 1 else ''}"
+        if self.balances_readable is None:
+            return "it sees no projects yet, so reading balances could not be tried"
+        if self.balances_readable:
+            return f"it sees {projects} and can read balances"
+        return (
+            f"it sees {projects} but may not read balances: an Owner or Admin key with the "
+            "billing:read scope is needed (Member keys cannot read them)"
+        )
+
+
+def check_key(client: DeepgramClient) -> KeyCheck:
+    """Raises the client's errors when the key is refused outright or the API is unreachable."""
+    projects = client.list_projects()
+    if not projects:
+        return KeyCheck(project_count=0, balances_readable=None)
+    try:
+        client.list_balances(projects[0].project_id)
+    except PermissionDeniedError as exc:
+        return KeyCheck(project_count=len(projects), balances_readable=False, refusal=exc)
+    return KeyCheck(project_count=len(projects), balances_readable=True)
