@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY, PROJECT_A, PROJECT_B
-from tests.support.deepgram_server import Fault, FakeDeepgram, new_error, old_error
+from tests.support.deepgram_server import FakeDeepgram, Fault, new_error, old_error
 from trayapp import __version__
 from trayapp.api import DeepgramClient, Timeouts
 from trayapp.errors import (
@@ -190,24 +190,28 @@ class TestTransientFailures:
         body = '{"projects": [' + " " * 200 + "]}"
         deepgram.fail("^/v1/projects$", Fault(200, body, action="trickle", trickle_delay=0.05))
         timeouts = Timeouts(connect=2.0, read=1.0, total=1.0)
-        with DeepgramClient(deepgram.base_url, OWNER_KEY, timeouts=timeouts) as client:
-            with pytest.raises(NetworkError, match="did not answer in time"):
-                client.list_projects()
+        with (
+            DeepgramClient(deepgram.base_url, OWNER_KEY, timeouts=timeouts) as client,
+            pytest.raises(NetworkError, match="did not answer in time"),
+        ):
+            client.list_projects()
 
     def test_connection_closed_without_an_answer(
         self, client: DeepgramClient, deepgram: FakeDeepgram
     ) -> None:
         deepgram.fail("^/v1/projects$", Fault(action="close"))
-        with pytest.raises(NetworkError, match="closed the connection|reset"):
+        with pytest.raises(NetworkError, match=r"closed the connection|reset"):
             client.list_projects()
 
     def test_connection_refused(self) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        with DeepgramClient(f"http://127.0.0.1:{port}", OWNER_KEY) as client:
-            with pytest.raises(NetworkError, match="refused"):
-                client.list_projects()
+        with (
+            DeepgramClient(f"http://127.0.0.1:{port}", OWNER_KEY) as client,
+            pytest.raises(NetworkError, match="refused"),
+        ):
+            client.list_projects()
 
 
 class TestMalformed:
@@ -256,14 +260,25 @@ class TestMalformed:
 class TestBaseUrl:
     @pytest.mark.parametrize(
         "url",
-        ["http://api.deepgram.com", "http://10.0.0.5:8080", "ftp://api.deepgram.com", "api.deepgram.com"],
+        [
+            "http://api.deepgram.com",
+            "http://10.0.0.5:8080",
+            "ftp://api.deepgram.com",
+            "api.deepgram.com",
+        ],
     )
     def test_refuses_insecure_or_odd_urls(self, url: str) -> None:
         with pytest.raises(ConfigError):
             DeepgramClient(url, OWNER_KEY)
 
     @pytest.mark.parametrize(
-        "url", ["https://api.deepgram.com/", "http://127.0.0.1:8080", "http://localhost", "http://[::1]:9"]
+        "url",
+        [
+            "https://api.deepgram.com/",
+            "http://127.0.0.1:8080",
+            "http://localhost",
+            "http://[::1]:9",
+        ],
     )
     def test_accepts_https_and_loopback_http(self, url: str) -> None:
         with DeepgramClient(url, OWNER_KEY) as client:

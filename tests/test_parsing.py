@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from decimal import Decimal
 
@@ -162,7 +163,11 @@ class TestErrorBodies:
             b'{"category": "INSUFFICIENT_PERMISSIONS", "message": "No.", "details": "d", '
             b'"request_id": "r2"}'
         )
-        assert (info.code, info.message, info.request_id) == ("INSUFFICIENT_PERMISSIONS", "No.", "r2")
+        assert (info.code, info.message, info.request_id) == (
+            "INSUFFICIENT_PERMISSIONS",
+            "No.",
+            "r2",
+        )
 
     def test_plain_text(self) -> None:
         info = parse_error_body(b"UUID parsing failed: invalid character\n")
@@ -224,9 +229,10 @@ class TestErrorForStatus:
     def test_request_id_from_body_else_header(self) -> None:
         assert error_for_status(500, b'{"request_id":"body-id"}', {}).request_id == "body-id"
         assert error_for_status(500, b"", {"dg-request-id": "hdr-id"}).request_id == "hdr-id"
-        assert "request id hdr-id" in error_for_status(
-            500, b"", {"dg-request-id": "hdr-id"}
-        ).user_message()
+        assert (
+            "request id hdr-id"
+            in error_for_status(500, b"", {"dg-request-id": "hdr-id"}).user_message()
+        )
 
 
 class TestRetryAfter:
@@ -257,8 +263,9 @@ json_values = st.recursive(
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 balance_like = st.fixed_dictionaries(
@@ -305,10 +312,8 @@ def test_any_projects_json_gives_projects_or_malformed(payload: object) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=200))
 def test_any_bytes_decode_or_are_malformed(body: bytes) -> None:
-    try:
+    with contextlib.suppress(MalformedResponseError):
         decode_json(body)
-    except MalformedResponseError:
-        pass
 
 
 @settings(max_examples=200, deadline=None)

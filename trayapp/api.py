@@ -19,6 +19,7 @@ from trayapp import __version__
 from trayapp.errors import ApiError, MalformedResponseError, NetworkError, NotFoundError
 from trayapp.models import Balance, BalanceSnapshot, Project, ProjectBalances
 from trayapp.parsing import decode_json, error_for_status, parse_balances, parse_projects
+from trayapp.redaction import redact, remember_secret
 from trayapp.urls import validate_api_url
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,10 @@ MAX_CONCURRENT_REQUESTS = 4
 
 
 class TokenAuth(requests.auth.AuthBase):
-    """Sends `Authorization: Token <key>`. Being session auth also keeps ~/.netrc from replacing it."""
+    """Sends `Authorization: Token <key>`.
+
+    As the session's auth it also keeps requests from putting ~/.netrc credentials in its place.
+    """
 
     def __init__(self, api_key: str) -> None:
         self._api_key = api_key
@@ -70,6 +74,7 @@ class DeepgramClient:
         max_workers: int = MAX_CONCURRENT_REQUESTS,
     ) -> None:
         self.base_url = validate_api_url(base_url)
+        remember_secret(api_key)
         self._host = urlsplit(self.base_url).hostname or ""
         self._timeouts = timeouts
         self._max_body_bytes = max_body_bytes
@@ -116,7 +121,9 @@ class DeepgramClient:
             if project.project_id in unknown:
                 return ProjectBalances(project, error=_not_visible(project.project_id))
             try:
-                return ProjectBalances(project, balances=tuple(self.list_balances(project.project_id)))
+                return ProjectBalances(
+                    project, balances=tuple(self.list_balances(project.project_id))
+                )
             except ApiError as exc:
                 return ProjectBalances(project, error=exc)
 
@@ -154,7 +161,9 @@ class DeepgramClient:
             body = self._read_capped(response, started)
             status = response.status_code
             request_id = response.headers.get("dg-request-id")
-            log.debug("GET %s -> %s in %.3f s (request id %s)", path, status, _since(started), request_id)
+            log.debug(
+                "GET %s -> %s in %.3f s (request id %s)", path, status, _since(started), request_id
+            )
             if 300 <= status < 400:
                 raise NetworkError(
                     f"The API answered with a redirect (HTTP {status}) instead of data: check "
@@ -163,7 +172,10 @@ class DeepgramClient:
                     request_id=request_id,
                 )
             if status >= 400:
-                raise error_for_status(status, body, response.headers, project_id=project_id)
+                error = error_for_status(status, body, response.headers, project_id=project_id)
+                # The message quotes the server, which could echo the key back: scrub it.
+                error.message = redact(error.message)
+                raise error
             if status != 200:
                 raise MalformedResponseError(
                     f"The API answered with HTTP {status} and no data: check api_url.",
@@ -192,7 +204,8 @@ class DeepgramClient:
                 if size > self._max_body_bytes:
                     raise MalformedResponseError(
                         f"The API's answer was larger than {self._max_body_bytes // 1000} kB, "
-                        "which no balance answer is: check api_url, or whether a proxy is answering."
+                        "which no balance answer is: check api_url, or whether a proxy is "
+                        "answering."
                     )
                 if _since(started) > self._timeouts.total:
                     raise self._timeout_error()

@@ -116,7 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from trayapp.errors import DeepgramTrayError
 
         if isinstance(exc, DeepgramTrayError):
-            log.debug("%s", type(exc).__name__, exc_info=True)
+            # Expected failures need no traceback, even with --verbose: the sentence is the report.
+            log.debug("%s (caused by %r)", type(exc).__name__, exc.__cause__)
             print_error(exc.user_message())
             return exc.exit_code
         log.debug("Unexpected error", exc_info=True)
@@ -132,6 +133,8 @@ def print_error(message: str) -> None:
 
 
 def print_out(text: str) -> None:
+    from trayapp.redaction import redact
+
     if sys.stdout is not None:
-        sys.stdout.write(text)
+        sys.stdout.write(redact(text))
         sys.stdout.flush()

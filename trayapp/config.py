@@ -115,15 +115,16 @@ def _check_thresholds(settings: Settings, origin: str) -> None:
 
 def _api_url(value: object, where: str) -> str:
     if not isinstance(value, str):
-        raise ConfigError(f"{where} must be a quoted URL such as \"{DEFAULT_API_URL}\".")
+        raise ConfigError(f'{where} must be a quoted URL such as "{DEFAULT_API_URL}".')
     return validate_api_url(value, source=where)
 
 
 def _poll_interval(value: object, where: str) -> int:
-    whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if isinstance(value, bool) or not whole:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # TOML writers may turn 300 into 300.0
+    if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{where} must be a whole number of seconds, e.g. 300.")
-    seconds = int(value)  # type: ignore[call-overload]
+    seconds = value
     if seconds < MIN_POLL_INTERVAL:
         raise ConfigError(
             f"{where} is {seconds} s, below the minimum of {MIN_POLL_INTERVAL} s: use a larger "
@@ -197,11 +198,13 @@ def parse_cli_value(name: str, text: str) -> object:
         if lowered in ("false", "no", "off", "0"):
             return False
         raise ConfigError("notify takes true or false.")
-    raise ConfigError(f"There is no setting called {name!r}: use one of {', '.join(SETTING_NAMES)}.")
+    raise ConfigError(
+        f"There is no setting called {name!r}: use one of {', '.join(SETTING_NAMES)}."
+    )
 
 
 def set_config_value(path: Path, name: str, text: str) -> Settings:
-    """Change one key in the file, keeping the others (unknown ones too); validate before writing."""
+    """Change one key in the file, keeping the others (unknown ones too); validate, then write."""
     import tomli_w
 
     value = parse_cli_value(name, text)

@@ -35,7 +35,7 @@ def display_totals(totals: Mapping[str, Decimal]) -> str:
     return " + ".join(display_amount(totals[unit], unit) for unit in ordered)
 
 
-# --- text ------------------------------------------------------------------------------------------
+# --- text ----------------------------------------------------------------------------------------
 
 
 def render_text(snapshot: BalanceSnapshot) -> str:
@@ -113,7 +113,7 @@ def _encode(value: object, depth: int = 0) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-# --- Prometheus text exposition ----------------------------------------------------------------
+# --- Prometheus text exposition ------------------------------------------------------------------
 
 
 def render_prometheus(snapshot: BalanceSnapshot) -> str:
@@ -136,11 +136,15 @@ def render_prometheus(snapshot: BalanceSnapshot) -> str:
         for units, amount in sorted(snapshot.totals.items())
     ]
     up_lines = [
-        _sample("deepgram_balance_up", {"project_id": p.project.project_id}, "0" if p.error else "1")
+        _sample(
+            "deepgram_balance_up", {"project_id": p.project.project_id}, "0" if p.error else "1"
+        )
         for p in snapshot.projects
     ]
     blocks = [
-        _metric("deepgram_balance_amount", "Remaining amount of one Deepgram balance.", amount_lines),
+        _metric(
+            "deepgram_balance_amount", "Remaining amount of one Deepgram balance.", amount_lines
+        ),
         _metric(
             "deepgram_balance_total", "Sum of the watched projects' balances per unit.", total_lines
         ),

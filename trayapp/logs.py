@@ -15,14 +15,22 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+_cli_handler: logging.Handler | None = None
+
+
 def configure_cli_logging(verbose: bool) -> None:
-    """CLI runs log to stderr: warnings by default, everything with --verbose."""
-    stream = sys.stderr
-    if stream is None:  # a windowed launcher on Windows has no console
-        logging.getLogger().addHandler(logging.NullHandler())
-        return
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    """CLI runs log to stderr: warnings by default, everything with --verbose.
+
+    Calling it again replaces the handler it installed before, rather than adding a second one.
+    """
+    global _cli_handler
     root = logging.getLogger()
-    root.addHandler(handler)
+    if _cli_handler is not None:
+        root.removeHandler(_cli_handler)
+    if sys.stderr is None:  # a windowed launcher on Windows has no console
+        _cli_handler = logging.NullHandler()
+    else:
+        _cli_handler = logging.StreamHandler(sys.stderr)
+        _cli_handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(_cli_handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)

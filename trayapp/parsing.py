@@ -88,7 +88,7 @@ def parse_balance(entry: object) -> Balance:
 
 
 def parse_amount(value: object) -> Decimal:
-    """Accept int, float, Decimal or numeric string; refuse bools, NaN, infinities and absurd sizes."""
+    """Accept int, float, Decimal or numeric text; refuse bools, NaN, infinities, absurd sizes."""
     if isinstance(value, bool) or value is None:
         raise _malformed("a balance has no numeric amount")
     try:
@@ -123,7 +123,9 @@ def _list_field(payload: object, name: str) -> list[object]:
 
 
 def _malformed(what: str) -> MalformedResponseError:
-    return MalformedResponseError(f"The API's answer was not understood ({what}): {_MALFORMED_HINT}.")
+    return MalformedResponseError(
+        f"The API's answer was not understood ({what}): {_MALFORMED_HINT}."
+    )
 
 
 @dataclass(frozen=True)
@@ -172,8 +174,8 @@ def parse_retry_after(value: str | None) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(min(int(value), 86_400))
-    from email.utils import parsedate_to_datetime  # rare path: keep it off start-up
     from datetime import datetime, timezone
+    from email.utils import parsedate_to_datetime  # rare path: keep it off start-up
 
     try:
         when = parsedate_to_datetime(value)

@@ -1,4 +1,4 @@
-"""Defence in depth: once a key is loaded, any text about to be shown or logged is scrubbed of it."""
+"""Defence in depth: once a key is loaded, text about to be shown or logged is scrubbed of it."""
 
 from __future__ import annotations
 

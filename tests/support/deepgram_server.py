@@ -9,6 +9,7 @@ count calls, check headers and see which connection carried them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -117,7 +118,9 @@ class FakeDeepgram:
         server = _Server(("127.0.0.1", 0), _Handler)
         server.fake = self
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-deepgram")
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name="fake-deepgram"
+        )
         self._thread.start()
         return self
 
@@ -130,10 +133,8 @@ class FakeDeepgram:
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._server.server_close()  # joins handler threads (block_on_close)
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -250,7 +251,8 @@ class _Handler(BaseHTTPRequestHandler):
             balances = fake.balances.get(project_id)
         if balances is None:
             self._send_json(
-                404, new_error("PROJECT_NOT_FOUND", "Project not found.", f"No project {project_id}.")
+                404,
+                new_error("PROJECT_NOT_FOUND", "Project not found.", f"No project {project_id}."),
             )
             return
         if role == MEMBER:
@@ -303,7 +305,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             for index in range(len(data)):
-                if fake._stopping.wait(fault.trickle_delay) or not self._write(data[index : index + 1]):
+                if fake._stopping.wait(fault.trickle_delay) or not self._write(
+                    data[index : index + 1]
+                ):
                     break
             self.close_connection = True
         elif fault.action == "redirect":

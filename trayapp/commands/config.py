@@ -20,7 +20,9 @@ def run_config_show(args: argparse.Namespace) -> int:
 
     path = config_path()
     settings = load_settings()
-    notes = [f"# Settings in effect; file: {path}" + ("" if path.exists() else " (not created yet)")]
+    notes = [
+        f"# Settings in effect; file: {path}" + ("" if path.exists() else " (not created yet)")
+    ]
     if os.environ.get(CONFIG_ENV, "").strip():
         notes.append(f"# The file's path comes from {CONFIG_ENV}.")
     if os.environ.get(API_URL_ENV, "").strip():

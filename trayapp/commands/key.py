@@ -31,11 +31,12 @@ def run_key_set(args: argparse.Namespace) -> int:
     if not args.no_verify:
         summary = f": {_verify(key)}"
     store_api_key(key)
-    print_out(
-        f"Saved the key ending in {mask(key)} to the OS keyring ({keyring_backend_name()}){summary}.\n"
-    )
+    backend = keyring_backend_name()
+    print_out(f"Saved the key ending in {mask(key)} to the OS keyring ({backend}){summary}.\n")
     if os.environ.get(API_KEY_ENV, "").strip():
-        print_error(f"Note: {API_KEY_ENV} is set and is used instead of the keyring while it is set.")
+        print_error(
+            f"Note: {API_KEY_ENV} is set and is used instead of the keyring while it is set."
+        )
     return 0
 
 

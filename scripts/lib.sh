@@ -1,0 +1,28 @@
+# Shared by the scripts in this folder: system packages and the virtualenv.
+# shellcheck shell=bash
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Install the Debian/Ubuntu packages that are missing (apt-get update once, only when needed).
+ensure_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "Installing system packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# ensure_venv DIR PIP_ARGS...: a virtualenv on the system Python, which sees the distribution's
+# PyGObject (python3-gi) for the tray's GTK backend, with the given requirements installed.
+ensure_venv() {
+  local dir=$1; shift
+  if [ ! -x "$dir/bin/python" ]; then
+    /usr/bin/python3 -m venv --system-site-packages "$dir"
+  fi
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+}

@@ -1,0 +1,223 @@
+"""Settings: defaults, validation, env overrides, atomic writes, bad files never overwritten."""
+
+from __future__ import annotations
+
+import os
+import stat
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from trayapp.atomic import write_atomically
+from trayapp.config import (
+    Settings,
+    load_settings,
+    parse_cli_value,
+    set_config_value,
+    settings_from_table,
+)
+from trayapp.errors import ConfigError
+from trayapp.paths import config_path
+
+
+def test_contract_defaults() -> None:
+    settings = Settings()
+    assert settings.api_url == "https://api.deepgram.com"
+    assert settings.poll_interval == 300
+    assert settings.warn_below == Decimal("20.0")
+    assert settings.critical_below == Decimal("5.0")
+    assert settings.projects == ()
+    assert settings.notify is True
+
+
+def test_missing_file_gives_defaults(isolated_config: Path) -> None:
+    assert not isolated_config.exists()
+    assert load_settings() == Settings()
+
+
+def test_config_path_from_env_else_platformdirs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import platformdirs
+
+    assert config_path({"DEEPGRAM_TRAY_CONFIG": "/x/y.toml"}) == Path("/x/y.toml")
+    expected = Path(platformdirs.user_config_dir("deepgram-balance-tray")) / "config.toml"
+    assert config_path({}) == expected
+
+
+def test_full_file(isolated_config: Path) -> None:
+    isolated_config.parent.mkdir(parents=True)
+    isolated_config.write_text(
+        'api_url = "https://proxy.example.com/deepgram/"\n'
+        "poll_interval = 600\n"
+        "warn_below = 50\n"
+        "critical_below = 7.5\n"
+        'projects = ["a", "b", "a"]\n'
+        "notify = false\n"
+    )
+    assert load_settings() == Settings(
+        api_url="https://proxy.example.com/deepgram",
+        poll_interval=600,
+        warn_below=Decimal("50"),
+        critical_below=Decimal("7.5"),
+        projects=("a", "b"),
+        notify=False,
+    )
+
+
+def test_env_api_url_overrides_the_file(
+    isolated_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    isolated_config.parent.mkdir(parents=True)
+    isolated_config.write_text('api_url = "https://one.example.com"\n')
+    monkeypatch.setenv("DEEPGRAM_TRAY_API_URL", "http://127.0.0.1:8080")
+    assert load_settings().api_url == "http://127.0.0.1:8080"
+
+
+def test_env_api_url_is_validated_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEEPGRAM_TRAY_API_URL", "http://api.deepgram.com")
+    with pytest.raises(ConfigError, match="DEEPGRAM_TRAY_API_URL must use https"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("table", "says"),
+    [
+        ({"poll_interval": 5}, "below the minimum of 10 s"),
+        ({"poll_interval": 9.0}, "below the minimum"),
+        ({"poll_interval": 30.5}, "whole number of seconds"),
+        ({"poll_interval": "300"}, "whole number of seconds"),
+        ({"poll_interval": True}, "whole number of seconds"),
+        ({"poll_interval": 10**9}, "at most 86400"),
+        ({"warn_below": "20"}, "must be a number"),
+        ({"warn_below": -1}, "zero or a positive number"),
+        ({"warn_below": float("nan")}, "zero or a positive number"),
+        ({"warn_below": 5, "critical_below": 10}, "make critical_below the smaller one"),
+        ({"projects": "abc"}, "list of project ids"),
+        ({"projects": ["ok", ""]}, "list of project ids"),
+        ({"notify": "yes"}, "true or false"),
+        ({"api_url": 5}, "quoted URL"),
+        ({"api_url": "http://api.deepgram.com"}, "must use https:// for api.deepgram.com"),
+        ({"api_url": "https://user:pw@api.deepgram.com"}, "must not contain credentials"),
+    ],
+)
+def test_invalid_values_are_refused_with_what_to_do(table: dict[str, object], says: str) -> None:
+    with pytest.raises(ConfigError, match=says) as info:
+        settings_from_table(table, origin="test.toml")
+    assert info.value.exit_code == 2
+
+
+def test_poll_interval_of_exactly_ten_is_fine() -> None:
+    assert settings_from_table({"poll_interval": 10}, origin="t").poll_interval == 10
+
+
+def test_unknown_keys_are_ignored_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    assert settings_from_table({"warn_bellow": 3}, origin="t.toml") == Settings()
+    assert "warn_bellow" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (b"warn_below = = 3\n", "not valid TOML"),
+        (b"\xff\xfe garbage", "not valid TOML|not UTF-8"),
+    ],
+)
+def test_unreadable_file_is_reported_and_never_overwritten(
+    isolated_config: Path, content: bytes, says: str
+) -> None:
+    isolated_config.parent.mkdir(parents=True)
+    isolated_config.write_bytes(content)
+    with pytest.raises(ConfigError, match=says):
+        load_settings()
+    with pytest.raises(ConfigError, match=says):
+        set_config_value(isolated_config, "poll_interval", "600")
+    assert isolated_config.read_bytes() == content
+
+
+def test_unreadable_path_is_reported(isolated_config: Path) -> None:
+    isolated_config.mkdir(parents=True)  # a directory where the file should be
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_settings()
+
+
+class TestSet:
+    def test_creates_the_file_and_keeps_other_keys(self, isolated_config: Path) -> None:
+        isolated_config.parent.mkdir(parents=True)
+        isolated_config.write_text('future_key = "kept"\nwarn_below = 30.0\n')
+        settings = set_config_value(isolated_config, "critical_below", "10")
+        assert settings.critical_below == Decimal("10")
+        text = isolated_config.read_text()
+        assert 'future_key = "kept"' in text and "warn_below = 30.0" in text
+        assert "critical_below = 10.0" in text
+
+    def test_refuses_invalid_values_without_writing(self, isolated_config: Path) -> None:
+        with pytest.raises(ConfigError, match="below the minimum"):
+            set_config_value(isolated_config, "poll_interval", "5")
+        with pytest.raises(ConfigError, match="smaller one"):
+            set_config_value(isolated_config, "critical_below", "25")
+        assert not isolated_config.exists()
+
+    @pytest.mark.parametrize(
+        ("name", "text", "value"),
+        [
+            ("poll_interval", "600", 600),
+            ("warn_below", "12.5", 12.5),
+            ("projects", "a, b ,,c", ["a", "b", "c"]),
+            ("projects", "", []),
+            ("notify", "off", False),
+            ("notify", "Yes", True),
+            ("api_url", "https://api.deepgram.com/", "https://api.deepgram.com"),
+        ],
+    )
+    def test_command_line_text_to_values(self, name: str, text: str, value: object) -> None:
+        assert parse_cli_value(name, text) == value
+
+    @pytest.mark.parametrize(
+        ("name", "text", "says"),
+        [
+            ("poll_interval", "5m", "whole number"),
+            ("warn_below", "lots", "takes a number"),
+            ("warn_below", "inf", "takes a number"),
+            ("notify", "maybe", "true or false"),
+            ("colour", "red", "no setting called 'colour'"),
+        ],
+    )
+    def test_bad_command_line_text(self, name: str, text: str, says: str) -> None:
+        with pytest.raises(ConfigError, match=says):
+            parse_cli_value(name, text)
+
+
+class TestAtomicWrite:
+    def test_leaves_no_temporary_files(self, tmp_path: Path) -> None:
+        target = tmp_path / "out.prom"
+        write_atomically(target, b"one")
+        write_atomically(target, b"two")
+        assert target.read_bytes() == b"two"
+        assert os.listdir(tmp_path) == ["out.prom"]
+
+    def test_keeps_the_existing_mode(self, tmp_path: Path) -> None:
+        target = tmp_path / "out.prom"
+        target.write_bytes(b"old")
+        target.chmod(0o640)
+        write_atomically(target, b"new")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o640
+
+    def test_private_files_are_owner_only(self, tmp_path: Path) -> None:
+        target = tmp_path / "secret.toml"
+        write_atomically(target, b"x", private=True)
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+    def test_a_failed_write_keeps_the_old_file(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        target = tmp_path / "config.toml"
+        target.write_bytes(b"old")
+
+        def broken_replace(src: str, dst: str) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(os, "replace", broken_replace)
+        with pytest.raises(OSError):
+            write_atomically(target, b"new")
+        assert target.read_bytes() == b"old"
+        assert os.listdir(tmp_path) == ["config.toml"]

@@ -1,0 +1,129 @@
+"""`key set | status | delete` in-process, with an in-memory keyring and the real test server."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY
+from tests.support.deepgram_server import FakeDeepgram
+from tests.support.memory_keyring import MemoryKeyring
+from trayapp.cli import main
+from trayapp.credentials import KEYRING_SERVICE, KEYRING_USERNAME
+
+SLOT = (KEYRING_SERVICE, KEYRING_USERNAME)
+
+
+@pytest.fixture
+def api(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> FakeDeepgram:
+    monkeypatch.setenv("DEEPGRAM_TRAY_API_URL", deepgram.base_url)
+    return deepgram
+
+
+def key_set(monkeypatch: pytest.MonkeyPatch, key: str, *args: str) -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(key + "\n"))
+    return main(["key", "set", *args])
+
+
+def test_owner_key_is_verified_and_saved(
+    api: FakeDeepgram,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert key_set(monkeypatch, OWNER_KEY) == 0
+    assert memory_keyring.store == {SLOT: OWNER_KEY}
+    out = capsys.readouterr().out
+    assert f"…{OWNER_KEY[-4:]}" in out
+    assert "it sees 2 projects and can read balances" in out
+    assert api.requests_to("/balances"), "verification should try reading a balance"
+
+
+def test_member_key_is_refused_and_not_saved(
+    api: FakeDeepgram,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert key_set(monkeypatch, MEMBER_KEY) == 3
+    assert memory_keyring.store == {}
+    err = capsys.readouterr().err
+    assert "sees 2 project(s) but may not read balances" in err
+    assert "Owner or Admin" in err and "not saved" in err
+
+
+def test_invalid_key_is_refused_and_not_saved(
+    api: FakeDeepgram,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert key_set(monkeypatch, BAD_KEY) == 3
+    assert memory_keyring.store == {}
+    assert "refused this key" in capsys.readouterr().err
+
+
+def test_unreachable_api_keeps_the_key_unsaved_and_suggests_no_verify(
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DEEPGRAM_TRAY_API_URL", "http://127.0.0.1:9")
+    assert key_set(monkeypatch, OWNER_KEY) == 4
+    assert memory_keyring.store == {}
+    assert "--no-verify" in capsys.readouterr().err
+    assert key_set(monkeypatch, OWNER_KEY, "--no-verify") == 0
+    assert memory_keyring.store == {SLOT: OWNER_KEY}
+
+
+def test_key_with_no_projects_is_saved_with_a_note(
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with FakeDeepgram() as empty:
+        empty.add_key(OWNER_KEY)
+        monkeypatch.setenv("DEEPGRAM_TRAY_API_URL", empty.base_url)
+        assert key_set(monkeypatch, OWNER_KEY) == 0
+    assert memory_keyring.store == {SLOT: OWNER_KEY}
+    assert "sees no projects yet" in capsys.readouterr().out
+
+
+def test_pasted_junk_is_refused_without_echo(
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert key_set(monkeypatch, "export DEEPGRAM_API_KEY=secretvalue123", "--no-verify") == 2
+    captured = capsys.readouterr()
+    assert "secretvalue123" not in captured.out + captured.err
+    assert memory_keyring.store == {}
+
+
+def test_env_key_is_noted_when_saving(
+    api: FakeDeepgram,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DEEPGRAM_API_KEY", MEMBER_KEY)
+    assert key_set(monkeypatch, OWNER_KEY) == 0
+    assert "DEEPGRAM_API_KEY is set" in capsys.readouterr().err
+
+
+def test_status_and_delete(
+    memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["key", "status"]) == 2
+    assert "No Deepgram API key is set" in capsys.readouterr().err
+    memory_keyring.store[SLOT] = OWNER_KEY
+    assert main(["key", "status"]) == 0
+    out = capsys.readouterr().out
+    assert f"ending in …{OWNER_KEY[-4:]}, stored in the OS keyring" in out
+    assert OWNER_KEY not in out
+    assert main(["key", "delete"]) == 0
+    assert "Deleted" in capsys.readouterr().out
+    assert memory_keyring.store == {}
+    assert main(["key", "delete"]) == 0
+    assert "nothing to delete" in capsys.readouterr().out

@@ -1,0 +1,115 @@
+"""The API key never appears in output, logs, files or exception text: at most its last 4 chars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MEMBER_KEY, OWNER_KEY, PROJECT_B, run_cli
+from tests.support.deepgram_server import FakeDeepgram, Fault
+from trayapp.api import DeepgramClient, Timeouts
+from trayapp.errors import ApiError
+
+# Each scenario: a server fault to set up (or None), then the command.
+SCENARIOS: list[tuple[str, Fault | None, list[str]]] = [
+    ("^/v1/projects$", None, ["--verbose", "balance"]),
+    ("^/v1/projects$", None, ["--verbose", "balance", "--json"]),
+    ("^/v1/projects$", None, ["--verbose", "balance", "--format", "prometheus"]),
+    ("^/v1/projects$", Fault(500, "Token {key} was bad"), ["--verbose", "balance"]),
+    ("^/v1/projects$", Fault(401, '{"err_msg": "key {key} invalid"}'), ["-v", "balance"]),
+    ("/balances", Fault(403, '{"message": "no scope for {key}"}'), ["-v", "balance", "--json"]),
+    ("^/v1/projects$", Fault(429, headers={"Retry-After": "3"}), ["-v", "balance"]),
+    ("^/v1/projects$", Fault(200, "<html>{key}</html>"), ["-v", "balance"]),
+    ("^/v1/projects$", Fault(action="close"), ["-v", "balance"]),
+    ("^/v1/projects$", Fault(302, action="redirect"), ["-v", "balance"]),
+    ("^/v1/projects$", None, ["-v", "balance", "--project", "missing"]),
+    ("^/v1/projects$", None, ["-v", "key", "status"]),
+    ("^/v1/projects$", None, ["-v", "key", "delete"]),
+    ("^/v1/projects$", None, ["-v", "key", "set"]),
+    ("^/v1/projects$", None, ["-v", "config", "show"]),
+    ("^/v1/projects$", None, ["-v", "config", "set", "projects", PROJECT_B]),
+    ("^/v1/projects$", None, ["-v", "run"]),
+]
+
+
+@pytest.mark.parametrize(("path", "fault", "args"), SCENARIOS, ids=lambda v: str(v)[:40])
+def test_no_command_prints_or_writes_the_key(
+    cli_env: dict[str, str],
+    deepgram: FakeDeepgram,
+    tmp_path: Path,
+    path: str,
+    fault: Fault | None,
+    args: list[str],
+) -> None:
+    if fault is not None:
+        if isinstance(fault.body, str):
+            # A misbehaving server echoing the key back must not get it printed either.
+            fault.body = fault.body.replace("{key}", OWNER_KEY)
+        deepgram.fail(path, fault)
+    result = run_cli(args, cli_env, stdin=OWNER_KEY)
+    assert "Traceback" not in result.stderr
+    for text in (result.stdout, result.stderr):
+        assert OWNER_KEY not in text
+    for file in tmp_path.rglob("*"):
+        if file.is_file():
+            assert OWNER_KEY.encode() not in file.read_bytes(), file
+
+
+def test_verbose_logs_are_scrubbed_even_when_a_library_logs_the_key(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    plant = tmp_path / "plant"
+    plant.mkdir()
+    (plant / "sitecustomize.py").write_text(
+        "import logging, trayapp.api\n"
+        "original = trayapp.api.DeepgramClient.list_projects\n"
+        "def chatty(self):\n"
+        "    import os\n"
+        "    key = os.environ['DEEPGRAM_API_KEY']\n"
+        "    logging.getLogger('some.library').debug('header Token %s', key)\n"
+        "    return original(self)\n"
+        "trayapp.api.DeepgramClient.list_projects = chatty\n"
+    )
+    cli_env["PYTHONPATH"] = f"{plant}:{cli_env['PYTHONPATH']}"
+    result = run_cli(["--verbose", "balance"], cli_env)
+    assert result.returncode == 0
+    assert "header Token <key …" in result.stderr
+    assert OWNER_KEY not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(500),
+        Fault(401),
+        Fault(403),
+        Fault(404),
+        Fault(429),
+        Fault(200, "<html>"),
+        Fault(action="close"),
+        Fault(302, action="redirect"),
+    ],
+    ids=lambda f: f"{f.action}-{f.status}",
+)
+def test_exceptions_never_carry_the_key(deepgram: FakeDeepgram, fault: Fault) -> None:
+    deepgram.fail("/v1/projects", fault)
+    with (
+        DeepgramClient(deepgram.base_url, OWNER_KEY, timeouts=Timeouts(1, 1, 2)) as client,
+        pytest.raises(ApiError) as info,
+    ):
+        client.list_projects()
+    error = info.value
+    texts = [str(error), repr(error), error.user_message()]
+    cause = error.__cause__
+    while cause is not None:
+        texts += [str(cause), repr(cause)]
+        cause = cause.__cause__
+    for text in texts:
+        assert OWNER_KEY not in text
+
+
+def test_client_and_key_reprs_hide_the_key(deepgram: FakeDeepgram) -> None:
+    with DeepgramClient(deepgram.base_url, MEMBER_KEY) as client:
+        assert MEMBER_KEY not in repr(client._session.auth)
+        assert MEMBER_KEY not in repr(vars(client))
