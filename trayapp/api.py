@@ -8,9 +8,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -27,14 +26,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Timeouts:
+class Timeouts(NamedTuple):
     connect: float = 5.0
     read: float = 15.0
     """Longest wait for the next bytes of an answer."""
     total: float = 30.0
     """Longest a whole call may take: a server trickling bytes never trips `read` on its own."""
 
+
+DEFAULT_TIMEOUTS = Timeouts()
 
 MAX_BODY_BYTES = 1_000_000
 """Balance answers are a few hundred bytes; anything near this is not the API."""
@@ -69,7 +69,7 @@ class DeepgramClient:
         api_key: str,
         *,
         session: requests.Session | None = None,
-        timeouts: Timeouts = Timeouts(),
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
         max_body_bytes: int = MAX_BODY_BYTES,
         max_workers: int = MAX_CONCURRENT_REQUESTS,
     ) -> None:

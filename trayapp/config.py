@@ -9,11 +9,10 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NamedTuple
 
-from trayapp.atomic import write_atomically
 from trayapp.errors import ConfigError
 from trayapp.paths import config_path
 from trayapp.urls import DEFAULT_API_URL, validate_api_url
@@ -25,8 +24,7 @@ MIN_POLL_INTERVAL = 10
 MAX_POLL_INTERVAL = 86_400
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     api_url: str = DEFAULT_API_URL
     """Management API base URL, without a trailing slash."""
     poll_interval: int = 300
@@ -41,7 +39,7 @@ class Settings:
     """Desktop notification when a threshold is crossed downward."""
 
 
-SETTING_NAMES = tuple(f.name for f in fields(Settings))
+SETTING_NAMES = Settings._fields
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -49,15 +47,24 @@ SETTING_NAMES = tuple(f.name for f in fields(Settings))
 
 def read_config_file(path: Path) -> dict[str, object]:
     """The file's table, {} when it does not exist; ConfigError when it cannot be used."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(
+            f"The config file {path} cannot be read ({reason}): check that it is a file you may "
+            "read."
+        ) from exc
+    # Imported only once there is a file to parse: most CLI runs have none.
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on Python 3.10 only
         import tomli as tomllib
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        return {}
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"The config file {path} is not valid TOML ({exc}): fix it, or move it away to start "
@@ -67,12 +74,6 @@ def read_config_file(path: Path) -> dict[str, object]:
         raise ConfigError(
             f"The config file {path} is not UTF-8 text: fix it, or move it away to start from "
             "the defaults."
-        ) from exc
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ConfigError(
-            f"The config file {path} cannot be read ({reason}): check that it is a file you may "
-            "read."
         ) from exc
 
 
@@ -96,9 +97,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
     settings = settings_from_table(read_config_file(path), origin=str(path))
     url_override = env.get(API_URL_ENV, "").strip()
     if url_override:
-        from dataclasses import replace
-
-        settings = replace(settings, api_url=validate_api_url(url_override, source=API_URL_ENV))
+        settings = settings._replace(api_url=validate_api_url(url_override, source=API_URL_ENV))
     return settings
 
 
@@ -206,6 +205,8 @@ def parse_cli_value(name: str, text: str) -> object:
 def set_config_value(path: Path, name: str, text: str) -> Settings:
     """Change one key in the file, keeping the others (unknown ones too); validate, then write."""
     import tomli_w
+
+    from trayapp.atomic import write_atomically
 
     value = parse_cli_value(name, text)
     table = read_config_file(path)  # raises on an unusable file, which is then left untouched

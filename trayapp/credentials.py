@@ -7,11 +7,9 @@ milliseconds, which a CLI run with the key in the environment should not pay.
 from __future__ import annotations
 
 import os
-import string
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal, NamedTuple, TypeVar
 
 from trayapp.errors import ConfigError, KeyringUnavailableError, MissingKeyError
 from trayapp.redaction import remember_secret
@@ -23,7 +21,7 @@ API_KEY_ENV = "DEEPGRAM_API_KEY"
 # Windows Credential Locker caps a secret at 2560 bytes; real keys are 40 hex characters.
 _MIN_KEY_LENGTH = 8
 _MAX_KEY_LENGTH = 1024
-_KEY_ALPHABET = frozenset(string.ascii_letters + string.digits + "-_.~+/=")
+_KEY_ALPHABET = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~+/=")
 
 T = TypeVar("T")
 
@@ -35,15 +33,15 @@ def mask(key: str) -> str:
     return f"…{key[-4:]}" if len(key) >= _MIN_KEY_LENGTH else "…"
 
 
-@dataclass(frozen=True)
-class ApiKey:
+class ApiKey(NamedTuple):
     value: str
     source: KeySource
 
-    def __repr__(self) -> str:  # the dataclass default would print the secret
+    def __repr__(self) -> str:  # the default would print the secret
         return f"ApiKey(source={self.source!r}, value={mask(self.value)!r})"
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        return repr(self)
 
     @property
     def masked(self) -> str:

@@ -1,13 +1,17 @@
-"""Frozen value types for what the API returns. Amounts are Decimal: sums must not drift."""
+"""Immutable value types for what the API returns. Amounts are Decimal: sums must not drift.
+
+Value types on the CLI's path are NamedTuples rather than frozen dataclasses: generating a dataclass
+costs ~0.7 ms at import, and `deepgram-tray balance` is measured against a bare `requests` script
+(see BENCHMARKS.md).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from trayapp.errors import ApiError
@@ -15,14 +19,12 @@ if TYPE_CHECKING:
 MAIN_UNIT = "usd"
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(NamedTuple):
     project_id: str
     name: str
 
 
-@dataclass(frozen=True)
-class Balance:
+class Balance(NamedTuple):
     balance_id: str
     amount: Decimal
     """Full precision as the API sent it; round only for display."""
@@ -38,8 +40,7 @@ def sum_by_units(balances: Iterable[Balance]) -> Mapping[str, Decimal]:
     return MappingProxyType(totals)
 
 
-@dataclass(frozen=True)
-class ProjectBalances:
+class ProjectBalances(NamedTuple):
     """One watched project: its balances, or the error that kept us from reading them."""
 
     project: Project
@@ -51,12 +52,11 @@ class ProjectBalances:
         return sum_by_units(self.balances)
 
 
-@dataclass(frozen=True)
-class BalanceSnapshot:
+class BalanceSnapshot(NamedTuple):
     """The result of one fetch over all watched projects."""
 
     fetched_at: datetime
-    projects: tuple[ProjectBalances, ...] = field(default=())
+    projects: tuple[ProjectBalances, ...] = ()
 
     @property
     def totals(self) -> Mapping[str, Decimal]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from trayapp.errors import (
     ApiError,
@@ -128,8 +128,7 @@ def _malformed(what: str) -> MalformedResponseError:
     )
 
 
-@dataclass(frozen=True)
-class ErrorBody:
+class ErrorBody(NamedTuple):
     """What an error response said, from any of Deepgram's three body shapes."""
 
     code: str | None = None

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from trayapp.api import DeepgramClient
 from trayapp.errors import PermissionDeniedError
 
 
-@dataclass(frozen=True)
-class KeyCheck:
+class KeyCheck(NamedTuple):
     project_count: int
     balances_readable: bool | None
     """None when the key sees no project to try."""

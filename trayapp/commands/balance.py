@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from trayapp.api import DeepgramClient
-from trayapp.atomic import write_atomically
 from trayapp.cli import print_error, print_out
 from trayapp.config import load_settings
 from trayapp.credentials import require_api_key
@@ -36,6 +35,8 @@ def run_balance(args: argparse.Namespace) -> int:
 
 
 def _write_output(path: Path, text: str) -> None:
+    from trayapp.atomic import write_atomically
+
     try:
         write_atomically(path, text.encode("utf-8"))
     except OSError as exc:
