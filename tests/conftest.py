@@ -112,6 +112,16 @@ def cli_env(tmp_path: Path, deepgram: FakeDeepgram) -> dict[str, str]:
     return env
 
 
+def plant_at_startup(env: dict[str, str], folder: Path, code: str) -> None:
+    """Make every interpreter started with `env` run `code` first (as sitecustomize).
+
+    Lets subprocess tests plant a bug or a misbehaving library without changing the app.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(code)
+    env["PYTHONPATH"] = os.pathsep.join([str(folder), env["PYTHONPATH"]])
+
+
 def run_cli(
     args: list[str], env: dict[str, str], *, stdin: str | None = None, timeout: float = 60
 ) -> CliResult:

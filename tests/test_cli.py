@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY, PROJECT_A, PROJECT_B, run_cli
+from tests.conftest import (
+    BAD_KEY,
+    MEMBER_KEY,
+    OWNER_KEY,
+    PROJECT_A,
+    PROJECT_B,
+    plant_at_startup,
+    run_cli,
+)
 from tests.support.deepgram_server import FakeDeepgram, Fault
 from trayapp import __version__
 
@@ -67,7 +75,9 @@ class TestBalance:
         )
         assert from_flag["totals"] == {"usd": 3.25}
 
-    def test_key_from_the_keyring_is_used_when_env_is_unset(self, cli_env: dict[str, str]) -> None:
+    def test_without_an_env_key_a_missing_keyring_says_what_to_do(
+        self, cli_env: dict[str, str]
+    ) -> None:
         # The failing keyring stands in for a machine without one: the message says what to do.
         del cli_env["DEEPGRAM_API_KEY"]
         result = run_cli(["balance"], cli_env)
@@ -186,16 +196,14 @@ class TestExitCodes:
         assert result.returncode == 3
 
     def test_1_for_a_bug_without_a_traceback(self, cli_env: dict[str, str], tmp_path: Path) -> None:
-        # sitecustomize runs at interpreter start-up: use it to plant a bug in the JSON renderer.
-        plant = tmp_path / "plant"
-        plant.mkdir()
-        (plant / "sitecustomize.py").write_text(
+        plant_at_startup(
+            cli_env,
+            tmp_path / "plant",
             "import trayapp.formats\n"
             "def broken(snapshot):\n"
             "    raise ZeroDivisionError('planted')\n"
-            "trayapp.formats.render_json = broken\n"
+            "trayapp.formats.render_json = broken\n",
         )
-        cli_env["PYTHONPATH"] = f"{plant}:{cli_env['PYTHONPATH']}"
         result = run_cli(["balance", "--json"], cli_env)
         assert result.returncode == 1
         assert "unexpected" in result.stderr and "ZeroDivisionError" in result.stderr

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MEMBER_KEY, OWNER_KEY, PROJECT_B, run_cli
+from tests.conftest import MEMBER_KEY, OWNER_KEY, PROJECT_B, plant_at_startup, run_cli
 from tests.support.deepgram_server import FakeDeepgram, Fault
 from trayapp.api import DeepgramClient, Timeouts
 from trayapp.errors import ApiError
@@ -59,9 +59,9 @@ def test_no_command_prints_or_writes_the_key(
 def test_verbose_logs_are_scrubbed_even_when_a_library_logs_the_key(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    plant = tmp_path / "plant"
-    plant.mkdir()
-    (plant / "sitecustomize.py").write_text(
+    plant_at_startup(
+        cli_env,
+        tmp_path / "plant",
         "import logging, trayapp.api\n"
         "original = trayapp.api.DeepgramClient.list_projects\n"
         "def chatty(self):\n"
@@ -69,9 +69,8 @@ def test_verbose_logs_are_scrubbed_even_when_a_library_logs_the_key(
         "    key = os.environ['DEEPGRAM_API_KEY']\n"
         "    logging.getLogger('some.library').debug('header Token %s', key)\n"
         "    return original(self)\n"
-        "trayapp.api.DeepgramClient.list_projects = chatty\n"
+        "trayapp.api.DeepgramClient.list_projects = chatty\n",
     )
-    cli_env["PYTHONPATH"] = f"{plant}:{cli_env['PYTHONPATH']}"
     result = run_cli(["--verbose", "balance"], cli_env)
     assert result.returncode == 0
     assert "header Token <key …" in result.stderr
