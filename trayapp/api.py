@@ -104,18 +104,22 @@ class DeepgramClient:
         path = f"/v1/projects/{quote(project_id, safe='')}/balances"
         return parse_balances(self._get_json(path, project_id=project_id))
 
-    def fetch_snapshot(self, project_ids: Sequence[str] = ()) -> BalanceSnapshot:
+    def fetch_snapshot(
+        self, project_ids: Sequence[str] = (), *, projects: Sequence[Project] | None = None
+    ) -> BalanceSnapshot:
         """List the projects, then read the balances of the watched ones (all when none given).
 
-        A project that fails is reported in its entry; only a failure to list projects raises.
+        `projects` skips the listing when the caller knows them already (the tray re-lists at
+        most hourly). A project that fails is reported in its entry; only listing raises.
         """
-        projects = self.list_projects()
+        if projects is None:
+            projects = self.list_projects()
         if project_ids:
             by_id = {p.project_id: p for p in projects}
             watched = [by_id.get(pid, Project(project_id=pid, name=pid)) for pid in project_ids]
             unknown = {pid for pid in project_ids if pid not in by_id}
         else:
-            watched, unknown = projects, set()
+            watched, unknown = list(projects), set()
 
         def read(project: Project) -> ProjectBalances:
             if project.project_id in unknown:

@@ -1,0 +1,262 @@
+"""The background poller: fetch on schedule, build the next TrayState, hand it to the UI.
+
+`Poller.step()` does one turn (wake check, staleness, maybe a fetch) and is what tests drive with a
+fake clock; `Poller.run()` is the thread loop around it, waiting on an Event between turns, so an
+idle tray costs no CPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+from trayapp.config import Settings
+from trayapp.errors import (
+    ApiError,
+    AuthError,
+    DeepgramTrayError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
+from trayapp.models import BalanceSnapshot, Project
+from trayapp.notifications import Alert, AlertMemory, alerts_for
+from trayapp.scheduler import Clock, PollScheduler
+from trayapp.state import TrayState
+
+log = logging.getLogger(__name__)
+
+MAX_IDLE_WAIT = 60.0
+"""The loop wakes at least this often, so a sleep/resume is noticed within a minute."""
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    snapshot: BalanceSnapshot
+    projects: list[Project]
+
+
+LoadSettings = Callable[[], Settings]
+LoadKey = Callable[[], "str | None"]
+Fetch = Callable[[Settings, str, "list[Project] | None"], FetchResult]
+"""fetch(settings, key, known_projects): known_projects None means list them again."""
+
+
+class Poller:
+    def __init__(
+        self,
+        *,
+        load_settings: LoadSettings,
+        load_key: LoadKey,
+        fetch: Fetch,
+        on_state: Callable[[TrayState], None],
+        on_alert: Callable[[Alert], None],
+        clock: Clock,
+        wall_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        scheduler: PollScheduler | None = None,
+    ) -> None:
+        self._load_settings = load_settings
+        self._load_key = load_key
+        self._fetch = fetch
+        self._on_state = on_state
+        self._on_alert = on_alert
+        self._clock = clock
+        self._wall_now = wall_now
+        startup_error: DeepgramTrayError | None = None
+        try:
+            self._settings = load_settings()
+        except DeepgramTrayError as exc:
+            # Run on defaults and show why, rather than refuse to start.
+            self._settings, startup_error = Settings(), exc
+        self.scheduler = scheduler or PollScheduler(self._settings.poll_interval, clock)
+        self.state = TrayState(
+            warn_below=self._settings.warn_below,
+            critical_below=self._settings.critical_below,
+            error=startup_error,
+        )
+        self._alerts = AlertMemory()
+        self._key: str | None = None
+        self._reload_key = True
+        self._projects: list[Project] | None = None
+        self._last_success_at: float | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+
+    # --- called from the UI thread ------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Fetch now (settings and key re-read); a burst of calls gives one fetch."""
+        with self._lock:
+            accepted = self.scheduler.request_refresh()
+            if accepted:
+                self._reload_key = True
+        if accepted:
+            self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.step()
+            except Exception:  # a bug must not kill the poller: log it and keep the schedule
+                log.exception("Unexpected error in the poller")
+            self._wake.wait(self.seconds_until_next_turn())
+            self._wake.clear()
+
+    def seconds_until_next_turn(self) -> float:
+        with self._lock:
+            wait = self.scheduler.seconds_until_due()
+        stale_in = self._seconds_until_stale()
+        if stale_in is not None:
+            wait = min(wait, stale_in)
+        return min(wait, MAX_IDLE_WAIT)
+
+    def step(self) -> None:
+        with self._lock:
+            if self.scheduler.check_for_wake():
+                log.info("The clock jumped (sleep/resume?): refreshing now")
+                self._reload_key = True
+            due = self.scheduler.due()
+        self._update_staleness()
+        if due and not self._stopping.is_set():
+            self._poll()
+
+    # --- one fetch --------------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        try:
+            settings = self._load_settings()
+        except DeepgramTrayError as exc:
+            # A broken config keeps the last good settings running; the error is shown.
+            log.warning("Settings could not be loaded: %s", exc.message)
+            settings = self._settings
+            self._publish(replace(self.state, error=exc))
+        self._apply_settings(settings)
+
+        key = self._current_key()
+        if key is None:
+            with self._lock:
+                self.scheduler.fetch_failed()
+            return
+
+        listed = self._projects is None
+        with self._lock:
+            listed = listed or self.scheduler.should_list_projects()
+            self.scheduler.fetch_started(listed)
+        self._publish(replace(self.state, refreshing=True, has_key=True))
+        try:
+            result = self._fetch(settings, key, None if listed else self._projects)
+        except DeepgramTrayError as exc:
+            self._failed(exc)
+            return
+        self._succeeded(result, listed)
+
+    def _current_key(self) -> str | None:
+        if self._key is not None and not self._reload_key:
+            return self._key
+        try:
+            self._key = self._load_key()
+        except DeepgramTrayError as exc:
+            self._key = None
+            self._publish(replace(self.state, has_key=True, error=exc, refreshing=False))
+            return None
+        self._reload_key = False
+        if self._key is None:
+            self._publish(replace(self.state, has_key=False, error=None, refreshing=False))
+        return self._key
+
+    def _succeeded(self, result: FetchResult, listed: bool) -> None:
+        self._projects = result.projects
+        self._last_success_at = self._clock.monotonic()
+        retry_after = _retry_after(result.snapshot)
+        with self._lock:
+            if retry_after is not None:
+                self.scheduler.fetch_failed(retry_after)
+            else:
+                self.scheduler.fetch_succeeded(listed)
+        if any(isinstance(e, (AuthError, PermissionDeniedError)) for e in result.snapshot.errors):
+            self._reload_key = True  # the key may be replaced while we wait
+        self._publish(
+            replace(
+                self.state,
+                snapshot=result.snapshot,
+                error=None,
+                stale=False,
+                refreshing=False,
+                has_key=True,
+                checked_at=self._wall_now(),
+            )
+        )
+
+    def _failed(self, error: DeepgramTrayError) -> None:
+        log.warning("Refresh failed: %s", error.user_message())
+        retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
+        with self._lock:
+            self.scheduler.fetch_failed(retry_after, relist=isinstance(error, NotFoundError))
+        if isinstance(error, (AuthError, PermissionDeniedError)) or not isinstance(error, ApiError):
+            self._reload_key = True
+        self._publish(
+            replace(self.state, error=error, refreshing=False, checked_at=self._wall_now())
+        )
+        self._update_staleness()
+
+    # --- state plumbing -------------------------------------------------------------------------
+
+    def _apply_settings(self, settings: Settings) -> None:
+        if settings == self._settings:
+            return
+        previous, self._settings = self._settings, settings
+        with self._lock:
+            self.scheduler.interval = settings.poll_interval
+        if settings.projects != previous.projects or settings.api_url != previous.api_url:
+            self._projects = None  # another account or other projects: list them again
+        self._publish(
+            replace(
+                self.state,
+                warn_below=settings.warn_below,
+                critical_below=settings.critical_below,
+            )
+        )
+
+    def _seconds_until_stale(self) -> float | None:
+        if self._last_success_at is None or self.state.stale:
+            return None
+        limit = 2 * self._settings.poll_interval
+        return max(0.0, self._last_success_at + limit - self._clock.monotonic())
+
+    def _update_staleness(self) -> None:
+        if self._last_success_at is None:
+            return
+        age = self._clock.monotonic() - self._last_success_at
+        stale = age > 2 * self._settings.poll_interval
+        if stale != self.state.stale:
+            self._publish(replace(self.state, stale=stale))
+
+    def _publish(self, state: TrayState) -> None:
+        if state == self.state:
+            return
+        self.state = state
+        self._alerts, alerts = alerts_for(self._alerts, state)
+        self._on_state(state)
+        if self._settings.notify:
+            for alert in alerts:
+                self._on_alert(alert)
+
+
+def _retry_after(snapshot: BalanceSnapshot) -> float | None:
+    """The longest Retry-After any project's rate-limit error asked for."""
+    waits = [
+        e.retry_after
+        for e in snapshot.errors
+        if isinstance(e, RateLimitedError) and e.retry_after is not None
+    ]
+    return max(waits, default=None)

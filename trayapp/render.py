@@ -1,0 +1,265 @@
+"""TrayState -> what the tray shows: the icon image, the tooltip and the menu's lines. Pure.
+
+Nothing here knows pystray: `tray.py` turns MenuLine values into its menu items.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
+
+from trayapp.errors import (
+    AuthError,
+    ConfigError,
+    DeepgramTrayError,
+    KeyringUnavailableError,
+    MalformedResponseError,
+    MissingKeyError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+)
+from trayapp.formats import display_totals
+from trayapp.state import Level, TrayState
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageDraw
+
+ICON_SIZE = 64
+TOOLTIP_LIMIT = 127  # Windows allows 128 UTF-16 units including the terminating NUL
+MENU_TEXT_LIMIT = 90
+
+# Colour families of the contract; the glyphs below carry the same meaning without colour.
+COLOURS: dict[Level, tuple[int, int, int]] = {
+    Level.OK: (34, 150, 60),
+    Level.WARN: (240, 160, 0),
+    Level.CRITICAL: (205, 35, 35),
+    Level.WAITING: (130, 130, 130),
+    Level.PROBLEM: (130, 130, 130),
+}
+CROSS = "cross"  # drawn with lines: the bundled font has no multiplication sign
+BADGE_GLYPHS: dict[Level, str | None] = {
+    Level.OK: None,
+    Level.WARN: "!",
+    Level.CRITICAL: "!!",
+    Level.WAITING: None,
+    Level.PROBLEM: CROSS,
+}
+TEXT_FILL = (255, 255, 255, 255)
+OUTLINE = (25, 25, 25, 255)
+
+
+# --- words ----------------------------------------------------------------------------------
+
+
+def short_amount(total: Decimal) -> str:
+    """A few characters for the icon: `$4.1`, `$128`, `1.2k`, `99k`, `3.4M`; always rounded down."""
+    if total < 0:
+        return "-$" + short_amount(-total).lstrip("$") if total <= -1 else "$0"
+    if total < 10:
+        shown = total.quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
+        return "$0" if shown == 0 else f"${shown}"
+    if total < 1000:
+        return f"${int(total)}"
+    for divisor, suffix in ((Decimal(1000), "k"), (Decimal(1_000_000), "M")):
+        scaled = total / divisor
+        if scaled < 10:
+            return f"{scaled.quantize(Decimal('0.1'), rounding=ROUND_FLOOR)}{suffix}"
+        if scaled < 1000:
+            return f"{int(scaled)}{suffix}"
+    return "1B+"
+
+
+def problem_words(error: DeepgramTrayError) -> str:
+    """The problem in a few plain words, for the tooltip and the menu."""
+    for kind, words in (
+        (AuthError, "API key refused"),
+        (PermissionDeniedError, "key may not read balances"),
+        (RateLimitedError, "rate-limited by Deepgram"),
+        (ServerError, "Deepgram server error"),
+        (NetworkError, "offline"),
+        (MalformedResponseError, "unexpected answer from the API"),
+        (NotFoundError, "project not found"),
+        (MissingKeyError, "no API key set"),
+        (KeyringUnavailableError, "keyring unavailable"),
+        (ConfigError, "settings need fixing"),
+    ):
+        if isinstance(error, kind):
+            return words
+    return "something went wrong"
+
+
+def clock_time(moment: datetime) -> str:
+    return moment.astimezone().strftime("%H:%M")
+
+
+def tooltip_text(state: TrayState) -> str:
+    if not state.has_key:
+        return "Deepgram balance: no API key set"
+    parts = ["Deepgram"]
+    if state.snapshot is not None:
+        parts[0] = f"Deepgram {display_totals(state.snapshot.totals)}"
+    problem = state.blocking_error or state.error
+    if problem is not None:
+        parts.append(problem_words(problem))
+    if state.snapshot is not None:
+        label = "stale since" if state.stale else "updated"
+        parts.append(f"{label} {clock_time(state.snapshot.fetched_at)}")
+    elif problem is None:
+        parts.append("checking…")
+    return _fit(" · ".join(parts), TOOLTIP_LIMIT)
+
+
+@dataclass(frozen=True)
+class MenuLine:
+    """One menu entry, or a separator when `text` is empty."""
+
+    text: str
+    action: str | None = None
+    """What choosing it does: "refresh", "console", "quit"; None for information lines."""
+    default: bool = False
+
+    @property
+    def is_separator(self) -> bool:
+        return not self.text
+
+
+SEPARATOR = MenuLine("")
+
+
+def menu_lines(state: TrayState) -> list[MenuLine]:
+    lines: list[MenuLine] = []
+    snapshot = state.snapshot
+    if not state.has_key:
+        lines.append(MenuLine("No API key set"))
+    elif snapshot is None:
+        lines.append(MenuLine("Balance: checking…" if state.error is None else "Balance: unknown"))
+    else:
+        lines.append(MenuLine(f"Total: {display_totals(snapshot.totals)}"))
+        for project in snapshot.projects:
+            if project.error is not None:
+                value = f"unavailable ({problem_words(project.error)})"
+            else:
+                value = display_totals(project.totals)
+            lines.append(MenuLine(_fit(f"    {project.project.name}: {value}", MENU_TEXT_LIMIT)))
+    lines.append(MenuLine(_fit(status_line(state), MENU_TEXT_LIMIT)))
+    lines += [
+        SEPARATOR,
+        MenuLine("Refresh now", action="refresh", default=True),
+        MenuLine("Open Deepgram Console", action="console"),
+        SEPARATOR,
+        MenuLine("Quit", action="quit"),
+    ]
+    return lines
+
+
+def status_line(state: TrayState) -> str:
+    problem = state.blocking_error or state.error
+    if not state.has_key:
+        return "Set a key: deepgram-tray key set"
+    if state.refreshing:
+        return "Refreshing…"
+    if problem is not None:
+        return problem.message
+    if state.snapshot is None:
+        return "Waiting for the first update"
+    when = clock_time(state.snapshot.fetched_at)
+    return f"Stale: last update {when}" if state.stale else f"Updated {when}"
+
+
+def _fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- the icon -------------------------------------------------------------------------------
+
+
+def icon_text(state: TrayState) -> str:
+    total = state.total
+    if not state.has_key:
+        return "?"
+    if total is None:
+        return "…" if state.level is Level.WAITING else "!"
+    return short_amount(total)
+
+
+def icon_image(state: TrayState, size: int = ICON_SIZE) -> Image.Image:
+    """Draw the tray icon: a badge in the level's colour with the amount on it.
+
+    Meaning never rests on colour alone: a corner glyph marks warn (!), critical (!!) and
+    problem (a cross) states, and the text shows the amount, `?` (no key) or `…` (first fetch).
+    """
+    from PIL import Image, ImageDraw
+
+    scale = size / ICON_SIZE
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    colour = COLOURS[state.level]
+    draw.rounded_rectangle(
+        (0, 0, size - 1, size - 1), radius=round(14 * scale), fill=(*colour, 255)
+    )
+    _draw_fitted_text(draw, icon_text(state), size, scale)
+    glyph = BADGE_GLYPHS[state.level]
+    if glyph is not None:
+        _draw_badge(draw, glyph, size, scale)
+    if state.refreshing:
+        radius = 7 * scale
+        centre = (size - 1 - radius - 2 * scale, size - 1 - radius - 2 * scale)
+        draw.ellipse(_circle(centre, radius), fill=(255, 255, 255, 255), outline=OUTLINE,
+                     width=max(1, round(2 * scale)))  # fmt: skip
+    return image
+
+
+def _draw_fitted_text(draw: ImageDraw.ImageDraw, text: str, size: int, scale: float) -> None:
+    from PIL import ImageFont
+
+    max_width = size - 6 * scale
+    font_size = round(40 * scale)
+    while True:
+        font = ImageFont.load_default(size=font_size)
+        left, _, right, _ = draw.textbbox((0, 0), text, font=font, stroke_width=round(2 * scale))
+        if right - left <= max_width or font_size <= 8:
+            break
+        font_size -= 1
+    draw.text(
+        (size / 2, size * 0.6),
+        text,
+        font=font,
+        anchor="mm",
+        fill=TEXT_FILL,
+        stroke_width=max(1, round(2 * scale)),
+        stroke_fill=OUTLINE,
+    )
+
+
+def _draw_badge(draw: ImageDraw.ImageDraw, glyph: str, size: int, scale: float) -> None:
+    from PIL import ImageFont
+
+    radius = 12 * scale
+    centre = (size - 1 - radius, radius)
+    draw.ellipse(_circle(centre, radius), fill=(255, 255, 255, 255), outline=OUTLINE,
+                 width=max(1, round(2 * scale)))  # fmt: skip
+    if glyph == CROSS:
+        arm = radius * 0.45
+        x, y = centre
+        width = max(1, round(3 * scale))
+        draw.line((x - arm, y - arm, x + arm, y + arm), fill=OUTLINE, width=width)
+        draw.line((x - arm, y + arm, x + arm, y - arm), fill=OUTLINE, width=width)
+        return
+    font = ImageFont.load_default(size=max(8, round((18 if len(glyph) == 1 else 14) * scale)))
+    draw.text(centre, glyph, font=font, anchor="mm", fill=OUTLINE)
+
+
+def _circle(centre: tuple[float, float], radius: float) -> tuple[int, int, int, int]:
+    x, y = centre
+    return (
+        math.floor(x - radius),
+        math.floor(y - radius),
+        math.ceil(x + radius),
+        math.ceil(y + radius),
+    )

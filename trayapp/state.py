@@ -1,0 +1,78 @@
+"""What the tray shows, as one immutable value, and the threshold logic that colours it. Pure."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from trayapp.errors import AuthError, DeepgramTrayError, PermissionDeniedError
+from trayapp.models import BalanceSnapshot
+
+
+class Level(enum.Enum):
+    """What a glance at the icon means (colours in the contract)."""
+
+    OK = "ok"
+    """Total at or above warn_below: green."""
+    WARN = "warn"
+    """critical_below <= total < warn_below: amber."""
+    CRITICAL = "critical"
+    """Total below critical_below: red."""
+    WAITING = "waiting"
+    """No data yet (first fetch running): grey, no mark."""
+    PROBLEM = "problem"
+    """No key, key refused, permission missing, or stale data: grey with a mark."""
+
+
+@dataclass(frozen=True)
+class TrayState:
+    warn_below: Decimal
+    critical_below: Decimal
+    snapshot: BalanceSnapshot | None = None
+    """The last good fetch, kept through later failures."""
+    error: DeepgramTrayError | None = None
+    """Why the latest refresh failed as a whole; None after a success."""
+    has_key: bool = True
+    stale: bool = False
+    """The snapshot is older than two poll intervals."""
+    refreshing: bool = False
+    checked_at: datetime | None = None
+    """Wall-clock time of the latest attempt, successful or not."""
+
+    @property
+    def total(self) -> Decimal | None:
+        """The main-unit total of the last good data; zero when the projects hold no balance."""
+        if self.snapshot is None:
+            return None
+        total = self.snapshot.main_total
+        return total if total is not None else Decimal(0)
+
+    @property
+    def blocking_error(self) -> DeepgramTrayError | None:
+        """An error that makes the amount untrustworthy until the user acts (key or permission)."""
+        if isinstance(self.error, (AuthError, PermissionDeniedError)):
+            return self.error
+        if self.snapshot is not None and self.error is None:
+            for error in self.snapshot.errors:
+                if isinstance(error, (AuthError, PermissionDeniedError)):
+                    return error
+        return None
+
+    @property
+    def level(self) -> Level:
+        if not self.has_key or self.blocking_error is not None or self.stale:
+            return Level.PROBLEM
+        total = self.total
+        if total is None:
+            return Level.PROBLEM if self.error is not None else Level.WAITING
+        return level_for_total(total, self.warn_below, self.critical_below)
+
+
+def level_for_total(total: Decimal, warn_below: Decimal, critical_below: Decimal) -> Level:
+    if total < critical_below:
+        return Level.CRITICAL
+    if total < warn_below:
+        return Level.WARN
+    return Level.OK
