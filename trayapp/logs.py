@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 from trayapp.redaction import redact
 
@@ -32,5 +33,29 @@ def configure_cli_logging(verbose: bool) -> None:
     else:
         _cli_handler = logging.StreamHandler(sys.stderr)
         _cli_handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    _cli_handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
     root.addHandler(_cli_handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+LOG_FILE_BYTES = 1_000_000
+LOG_FILE_BACKUPS = 3
+
+
+def configure_tray_logging(log_dir: Path) -> Path:
+    """The tray also logs to a rotating file (about 4 MB at most), for bug reports."""
+    from logging.handlers import RotatingFileHandler
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "tray.log"
+    handler = RotatingFileHandler(
+        path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"
+    )
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    )
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(min(root.level, logging.INFO))
+    return path

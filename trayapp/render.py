@@ -188,6 +188,11 @@ def icon_text(state: TrayState) -> str:
     return short_amount(total)
 
 
+def icon_look(state: TrayState) -> tuple[object, ...]:
+    """Everything the icon's pixels depend on: equal looks need no redraw."""
+    return (state.level, icon_text(state), state.refreshing)
+
+
 def icon_image(state: TrayState, size: int = ICON_SIZE) -> Image.Image:
     """Draw the tray icon: a badge in the level's colour with the amount on it.
 

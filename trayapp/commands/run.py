@@ -1,14 +1,77 @@
-"""`deepgram-tray` / `deepgram-tray run`: the tray itself."""
+"""`deepgram-tray` / `deepgram-tray run`: wire the poller to the tray icon and run until Quit."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import threading
+import time
 
-from trayapp.errors import ConfigError
+from trayapp.api import DeepgramClient
+from trayapp.cli import print_error
+from trayapp.config import Settings, load_settings
+from trayapp.credentials import find_api_key
+from trayapp.models import Project
+from trayapp.paths import log_dir
+from trayapp.poller import FetchResult, Poller
+from trayapp.scheduler import Clock
+
+log = logging.getLogger(__name__)
 
 
 def run_tray(args: argparse.Namespace) -> int:
-    # The tray icon lands in the next milestone; say so plainly instead of failing obscurely.
-    raise ConfigError(
-        "This version has no tray icon yet: use `deepgram-tray balance` to read your balances."
+    from trayapp.logs import configure_tray_logging
+    from trayapp.single_instance import InstanceLock
+
+    lock = InstanceLock()
+    if not lock.acquire():
+        holder = lock.holder_pid()
+        running = f" (process {holder})" if holder else ""
+        print_error(f"The tray is already running{running}: use its icon, or quit it first.")
+        return 0
+    try:
+        log_file = configure_tray_logging(log_dir())
+        log.info("Starting; log file %s", log_file)
+        return _run(lock)
+    finally:
+        lock.release()
+
+
+def _run(lock: object) -> int:
+    from trayapp.tray import TrayApp, load_backend
+
+    backend, icon_class = load_backend()
+    poller = Poller(
+        load_settings=load_settings,
+        load_key=_load_key,
+        fetch=fetch_balances,
+        on_state=lambda state: app.show(state),
+        on_alert=lambda alert: app.notify(alert),
+        clock=Clock(monotonic=time.monotonic, wall=time.time),
     )
+    app = TrayApp(
+        backend=backend,
+        icon_class=icon_class,
+        initial_state=poller.state,
+        on_refresh=poller.refresh,
+        on_quit=poller.stop,
+    )
+    worker = threading.Thread(target=poller.run, name="poller", daemon=True)
+    app.run(on_ready=worker.start)
+    poller.stop()
+    worker.join(timeout=5)
+    log.info("Stopped")
+    return 0
+
+
+def _load_key() -> str | None:
+    key = find_api_key()
+    return key.value if key else None
+
+
+def fetch_balances(settings: Settings, key: str, projects: list[Project] | None) -> FetchResult:
+    """One refresh: list the projects when asked to (None), then read the watched balances."""
+    with DeepgramClient(settings.api_url, key) as client:
+        listed = client.list_projects() if projects is None else projects
+        snapshot = client.fetch_snapshot(settings.projects, projects=listed)
+    return FetchResult(snapshot=snapshot, projects=listed)

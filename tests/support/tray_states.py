@@ -1,0 +1,37 @@
+"""Ready-made tray states and snapshots for the headless tray tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from trayapp.models import Balance, BalanceSnapshot, Project, ProjectBalances
+from trayapp.state import TrayState
+
+WARN = Decimal("20")
+CRITICAL = Decimal("5")
+FETCHED_AT = datetime(2026, 11, 24, 18, 3, tzinfo=timezone.utc)
+
+
+def snapshot(*amounts: str, errors: dict[int, Exception] | None = None) -> BalanceSnapshot:
+    """One project per amount; `errors` maps a project's index to its error."""
+    projects = []
+    for index, amount in enumerate(amounts):
+        project = Project(f"p{index}", f"Project {index}")
+        error = (errors or {}).get(index)
+        if error is not None:
+            projects.append(ProjectBalances(project, error=error))  # type: ignore[arg-type]
+        else:
+            balance = Balance(f"b{index}", Decimal(amount), "usd")
+            projects.append(ProjectBalances(project, (balance,)))
+    return BalanceSnapshot(fetched_at=FETCHED_AT, projects=tuple(projects))
+
+
+def state_with(*amounts: str, **changes: object) -> TrayState:
+    values: dict[str, object] = {
+        "warn_below": WARN,
+        "critical_below": CRITICAL,
+        "snapshot": snapshot(*amounts) if amounts else None,
+    }
+    values.update(changes)
+    return TrayState(**values)  # type: ignore[arg-type]

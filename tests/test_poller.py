@@ -1,0 +1,333 @@
+"""The scheduler and poller on a fake clock: hours of polling, failures, backoff, Retry-After,
+wake-ups and refresh bursts, all without sleeping."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest
+
+from tests.support.tray_states import snapshot
+from trayapp.config import Settings
+from trayapp.errors import (
+    AuthError,
+    DeepgramTrayError,
+    KeyringUnavailableError,
+    NetworkError,
+    RateLimitedError,
+    ServerError,
+)
+from trayapp.models import Project
+from trayapp.notifications import Alert
+from trayapp.poller import FetchResult, Poller
+from trayapp.scheduler import Clock, PollScheduler
+from trayapp.state import Level, TrayState
+
+PROJECTS = [Project("p0", "Project 0")]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.mono = 1000.0
+        self.wall = 1_800_000_000.0
+
+    def advance(self, seconds: float) -> None:
+        self.mono += seconds
+        self.wall += seconds
+
+    def suspend(self, seconds: float) -> None:
+        """The machine sleeps: wall time moves on, monotonic time does not."""
+        self.wall += seconds
+
+    @property
+    def clock(self) -> Clock:
+        return Clock(monotonic=lambda: self.mono, wall=lambda: self.wall)
+
+
+@dataclass
+class FakeApi:
+    """Answers fetches from a script: amounts as text, or errors to raise."""
+
+    clock: FakeClock
+    answer: str | DeepgramTrayError = "128.32"
+    calls: list[tuple[float, bool]] = field(default_factory=list)
+    """(monotonic time, whether projects were listed) per fetch."""
+
+    def fetch(self, settings: Settings, key: str, projects: list[Project] | None) -> FetchResult:
+        self.calls.append((self.clock.mono, projects is None))
+        if isinstance(self.answer, DeepgramTrayError):
+            raise self.answer
+        return FetchResult(snapshot=snapshot(self.answer), projects=PROJECTS)
+
+    def gaps(self) -> list[float]:
+        times = [t for t, _ in self.calls]
+        return [round(b - a, 3) for a, b in zip(times, times[1:], strict=False)]
+
+
+@dataclass
+class Harness:
+    clock: FakeClock
+    api: FakeApi
+    poller: Poller
+    states: list[TrayState]
+    alerts: list[Alert]
+    settings: list[Settings]
+    key: list[str | None]
+
+    def run_for(self, seconds: float) -> None:
+        """Step the poller the way its thread would, jumping the clock between turns."""
+        end = self.clock.mono + seconds
+        self.poller.step()
+        while self.clock.mono < end:
+            wait = self.poller.seconds_until_next_turn()
+            self.clock.advance(min(max(wait, 0.001), end - self.clock.mono))
+            self.poller.step()
+
+
+def make_harness(
+    *, interval: int = 300, key: str | None = "k" * 40, notify: bool = True
+) -> Harness:
+    clock = FakeClock()
+    api = FakeApi(clock)
+    states: list[TrayState] = []
+    alerts: list[Alert] = []
+    settings = [Settings(poll_interval=interval, notify=notify)]
+    keys = [key]
+    poller = Poller(
+        load_settings=lambda: settings[-1],
+        load_key=lambda: keys[-1],
+        fetch=api.fetch,
+        on_state=states.append,
+        on_alert=alerts.append,
+        clock=clock.clock,
+        scheduler=PollScheduler(interval, clock.clock, jitter=lambda: 1.0),
+    )
+    return Harness(clock, api, poller, states, alerts, settings, keys)
+
+
+def test_polls_at_the_interval_for_hours() -> None:
+    h = make_harness(interval=300)
+    h.run_for(6 * 3600)
+    assert len(h.api.calls) == 6 * 12 + 1
+    assert set(h.api.gaps()) == {300.0}
+    assert h.poller.state.level is Level.OK
+    assert h.poller.state.total == Decimal("128.32")
+
+
+def test_project_list_is_reread_at_most_hourly() -> None:
+    h = make_harness(interval=300)
+    h.run_for(3 * 3600)
+    listed_at = [t for t, listed in h.api.calls if listed]
+    assert len(listed_at) == 4  # at start, then once an hour
+    assert all(b - a >= 3600 for a, b in zip(listed_at, listed_at[1:], strict=False))
+
+
+def test_failures_back_off_exponentially_up_to_a_ceiling() -> None:
+    h = make_harness(interval=300)
+    h.api.answer = NetworkError("offline")
+    h.run_for(2 * 3600)
+    assert h.api.gaps()[:7] == [30.0, 60.0, 120.0, 240.0, 480.0, 900.0, 900.0]
+    assert max(h.api.gaps()) == 900.0
+
+
+def test_jitter_spreads_retries_between_half_and_all_of_the_delay() -> None:
+    clock = FakeClock()
+    for jitter, expected in ((0.0, 15.0), (0.5, 22.5), (0.999, 29.985)):
+        scheduler = PollScheduler(300, clock.clock, jitter=lambda j=jitter: j)
+        scheduler.fetch_started(listed_projects=True)
+        scheduler.fetch_failed()
+        assert scheduler.seconds_until_due() == pytest.approx(expected)
+
+
+def test_success_resets_the_backoff() -> None:
+    h = make_harness(interval=300)
+    h.api.answer = ServerError("503")
+    h.run_for(30 + 60 + 1)
+    h.api.answer = "50"
+    h.run_for(1000)
+    assert h.api.gaps()[-2:] == [300.0, 300.0]
+    assert h.poller.scheduler.failures == 0
+
+
+def test_retry_after_is_obeyed_even_by_manual_refresh() -> None:
+    h = make_harness(interval=300)
+    h.api.answer = RateLimitedError("slow down", retry_after=600)
+    h.poller.step()
+    h.api.answer = "50"
+    for _ in range(5):
+        h.clock.advance(60)
+        h.poller.refresh()
+        h.poller.step()
+    assert len(h.api.calls) == 1, "nothing may be sent before Retry-After passes"
+    h.run_for(301)
+    assert [round(t - h.api.calls[0][0]) for t, _ in h.api.calls][:2] == [0, 600]
+
+
+def test_retry_after_from_one_project_delays_the_next_poll() -> None:
+    h = make_harness(interval=300)
+
+    def fetch(settings: Settings, key: str, projects: list[Project] | None) -> FetchResult:
+        h.api.calls.append((h.clock.mono, projects is None))
+        limited = snapshot("10", "1", errors={1: RateLimitedError("429", retry_after=1200)})
+        return FetchResult(limited, PROJECTS)
+
+    h.poller._fetch = fetch
+    h.run_for(1500)
+    assert h.api.gaps()[0] == 1200.0
+
+
+def test_a_burst_of_refresh_clicks_gives_one_fetch() -> None:
+    h = make_harness(interval=300)
+    h.run_for(100)
+    assert len(h.api.calls) == 1
+    h.clock.advance(10)
+    for _ in range(20):
+        h.poller.refresh()
+    h.poller.step()
+    h.poller.step()
+    assert len(h.api.calls) == 2
+    assert h.api.calls[-1][1] is True, "a manual refresh re-reads the project list"
+
+
+def test_wake_from_sleep_refreshes_at_once() -> None:
+    h = make_harness(interval=300)
+    h.run_for(100)
+    h.clock.suspend(8 * 3600)
+    h.clock.advance(1)
+    h.poller.step()
+    assert len(h.api.calls) == 2
+    assert h.api.calls[-1][0] - h.api.calls[0][0] == pytest.approx(101)
+
+
+def test_wall_clock_going_back_changes_nothing() -> None:
+    h = make_harness(interval=300)
+    h.run_for(100)
+    h.clock.wall -= 3600
+    h.run_for(500)
+    assert set(h.api.gaps()) == {300.0}
+    assert len(h.api.calls) == 3
+
+
+def test_data_goes_stale_after_two_intervals_and_keeps_its_amount() -> None:
+    h = make_harness(interval=300)
+    h.run_for(10)
+    h.api.answer = NetworkError("offline")
+    h.run_for(590)
+    assert not h.poller.state.stale
+    assert h.poller.state.level is Level.OK  # a short outage keeps the colour
+    h.run_for(15)
+    assert h.poller.state.stale
+    assert h.poller.state.level is Level.PROBLEM
+    assert h.poller.state.total == Decimal("128.32")
+    h.api.answer = "128.32"
+    h.run_for(1000)
+    assert not h.poller.state.stale and h.poller.state.level is Level.OK
+
+
+def test_refreshing_is_shown_while_a_fetch_runs() -> None:
+    h = make_harness()
+    h.poller.step()
+    assert [s.refreshing for s in h.states][:2] == [True, False]
+
+
+def test_threshold_notifications_once_per_crossing() -> None:
+    h = make_harness(interval=300)
+    for amount in ["30", "15", "14", "13", "4", "3", "25", "15", "2"]:
+        h.api.answer = amount
+        h.run_for(300)
+    titles = [a.title for a in h.alerts]
+    assert titles == [
+        "Deepgram balance low: $15.00",
+        "Deepgram balance critical: $4.00",
+        "Deepgram balance low: $15.00",
+        "Deepgram balance critical: $2.00",
+    ]
+
+
+def test_key_failure_notifies_once_and_rearms_after_success() -> None:
+    h = make_harness(interval=300)
+    h.run_for(10)
+    h.api.answer = AuthError("Deepgram refused the API key: set a valid key.")
+    h.run_for(3600)
+    assert [a.title for a in h.alerts] == ["Deepgram key stopped working"]
+    assert h.poller.state.level is Level.PROBLEM
+    h.api.answer = "50"
+    h.run_for(3600)
+    h.api.answer = AuthError("refused again")
+    h.run_for(3600)
+    assert [a.title for a in h.alerts].count("Deepgram key stopped working") == 2
+
+
+def test_notify_off_sends_nothing() -> None:
+    h = make_harness(notify=False)
+    h.api.answer = "1"
+    h.run_for(1000)
+    assert h.alerts == []
+    assert h.poller.state.level is Level.CRITICAL
+
+
+def test_no_key_means_no_requests_until_one_is_set() -> None:
+    h = make_harness(key=None)
+    h.run_for(3600)
+    assert h.api.calls == []
+    assert h.poller.state.has_key is False and h.poller.state.level is Level.PROBLEM
+    h.key.append("k" * 40)
+    h.poller.refresh()
+    h.poller.step()
+    assert len(h.api.calls) == 1 and h.poller.state.level is Level.OK
+
+
+def test_locked_keyring_is_shown_not_raised() -> None:
+    h = make_harness()
+
+    def locked() -> str | None:
+        raise KeyringUnavailableError("The OS keyring is locked: unlock it and try again.")
+
+    h.poller._load_key = locked
+    h.run_for(600)
+    assert h.api.calls == []
+    assert isinstance(h.poller.state.error, KeyringUnavailableError)
+
+
+def test_changed_settings_apply_without_a_restart() -> None:
+    h = make_harness(interval=300)
+    h.api.answer = "15"
+    h.run_for(10)
+    assert h.poller.state.level is Level.WARN
+    h.settings.append(Settings(poll_interval=60, warn_below=Decimal(10)))
+    h.run_for(600)
+    assert h.poller.state.level is Level.OK
+    assert h.api.gaps()[-1] == 60.0
+
+
+def test_stop_ends_the_thread_promptly() -> None:
+    h = make_harness()
+    thread = threading.Thread(target=h.poller.run)
+    thread.start()
+    h.poller.stop()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def test_a_bug_in_a_step_does_not_kill_the_loop(caplog: pytest.LogCaptureFixture) -> None:
+    h = make_harness()
+    turns: list[int] = []
+    original: Callable[[], None] = h.poller.step
+
+    def flaky() -> None:
+        turns.append(1)
+        if len(turns) == 1:
+            raise RuntimeError("planted")
+        h.poller.stop()
+        original()
+
+    h.poller.step = flaky  # type: ignore[method-assign]
+    h.poller.refresh()
+    thread = threading.Thread(target=h.poller.run)
+    thread.start()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and len(turns) == 2
+    assert "planted" in caplog.text

@@ -1,0 +1,173 @@
+"""State -> icon pixels, tooltip and menu, without any display."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.support.colours import colour_family, dominant_family
+from tests.support.tray_states import CRITICAL, WARN, snapshot, state_with
+from trayapp.errors import AuthError, NetworkError, PermissionDeniedError, RateLimitedError
+from trayapp.render import (
+    COLOURS,
+    TOOLTIP_LIMIT,
+    icon_image,
+    icon_text,
+    menu_lines,
+    short_amount,
+    status_line,
+    tooltip_text,
+)
+from trayapp.state import Level, TrayState, level_for_total
+
+
+@pytest.mark.parametrize(
+    ("state", "level", "family"),
+    [
+        (state_with("128.32"), Level.OK, "green"),
+        (state_with("20"), Level.OK, "green"),
+        (state_with("19.99"), Level.WARN, "amber"),
+        (state_with("5"), Level.WARN, "amber"),
+        (state_with("4.99"), Level.CRITICAL, "red"),
+        (state_with("0"), Level.CRITICAL, "red"),
+        (state_with(), Level.WAITING, "grey"),
+        (state_with(has_key=False), Level.PROBLEM, "grey"),
+        (state_with("128", error=AuthError("refused")), Level.PROBLEM, "grey"),
+        (state_with(error=PermissionDeniedError("member")), Level.PROBLEM, "grey"),
+        (state_with("128", stale=True), Level.PROBLEM, "grey"),
+        (state_with(error=NetworkError("offline")), Level.PROBLEM, "grey"),
+    ],
+)
+def test_level_and_icon_colour(state: TrayState, level: Level, family: str) -> None:
+    assert state.level is level
+    assert dominant_family(icon_image(state)) == family
+    assert colour_family(COLOURS[level]) == family
+
+
+def test_a_transient_error_keeps_the_last_amount_and_colour() -> None:
+    state = state_with("12", error=NetworkError("offline"))
+    assert state.level is Level.WARN
+    assert icon_text(state) == "$12"
+
+
+def test_member_key_errors_inside_a_snapshot_make_it_a_problem() -> None:
+    state = TrayState(
+        warn_below=WARN,
+        critical_below=CRITICAL,
+        snapshot=snapshot("0", errors={0: PermissionDeniedError("member")}),
+    )
+    assert state.level is Level.PROBLEM
+
+
+def test_project_without_balances_counts_as_zero_not_unlimited() -> None:
+    state = TrayState(WARN, CRITICAL, snapshot=snapshot("1")._replace(projects=()))
+    assert state.total == Decimal(0)
+    assert state.level is Level.CRITICAL
+
+
+def test_level_boundaries() -> None:
+    assert level_for_total(Decimal("20.00"), WARN, CRITICAL) is Level.OK
+    assert level_for_total(Decimal("19.999999"), WARN, CRITICAL) is Level.WARN
+    assert level_for_total(Decimal("4.999999"), WARN, CRITICAL) is Level.CRITICAL
+
+
+@pytest.mark.parametrize(
+    ("amount", "text"),
+    [
+        ("0", "$0"),
+        ("0.04", "$0"),
+        ("4.19", "$4.1"),
+        ("9.99", "$9.9"),
+        ("10", "$10"),
+        ("128.32", "$128"),
+        ("999.99", "$999"),
+        ("1234", "1.2k"),
+        ("99999", "99k"),
+        ("999999", "999k"),
+        ("3456789", "3.4M"),
+        ("-12", "-$12"),
+    ],
+)
+def test_short_amounts_never_overstate(amount: str, text: str) -> None:
+    assert short_amount(Decimal(amount)) == text
+    assert len(text) <= 4 or text.startswith("-")
+
+
+def test_states_differ_by_shape_not_only_colour() -> None:
+    """In greyscale (macOS templates, colour-blind users) every level still looks different."""
+    looks = {
+        level: icon_image(state).convert("L").tobytes()
+        for level, state in {
+            Level.OK: state_with("12", warn_below=Decimal(10)),
+            Level.WARN: state_with("12"),
+            Level.CRITICAL: state_with("12", critical_below=Decimal(15), warn_below=Decimal(30)),
+        }.items()
+    }
+    assert len(set(looks.values())) == 3
+
+
+def test_refreshing_looks_different() -> None:
+    assert (
+        icon_image(state_with("128")).tobytes()
+        != icon_image(state_with("128", refreshing=True)).tobytes()
+    )
+
+
+@pytest.mark.parametrize("size", [16, 22, 24, 32, 64, 128])
+def test_icon_draws_at_every_tray_size(size: int) -> None:
+    image = icon_image(state_with("128.32"), size=size)
+    assert image.size == (size, size) and image.mode == "RGBA"
+
+
+class TestTooltip:
+    def test_amount_and_time(self) -> None:
+        text = tooltip_text(state_with("104.56822227", "23.75"))
+        assert text.startswith("Deepgram $128.32 · updated ")
+
+    def test_problem_in_a_few_words(self) -> None:
+        assert "API key refused" in tooltip_text(state_with("1", error=AuthError("x")))
+        assert "rate-limited" in tooltip_text(state_with("1", error=RateLimitedError("x")))
+        assert tooltip_text(state_with(has_key=False)) == "Deepgram balance: no API key set"
+
+    def test_stale(self) -> None:
+        assert "stale since" in tooltip_text(state_with("1", stale=True))
+
+    def test_fits_windows_limit(self) -> None:
+        state = state_with("1", error=NetworkError("x" * 500))
+        many = state_with(*["1"] * 3)
+        assert len(tooltip_text(state)) <= TOOLTIP_LIMIT
+        assert len(tooltip_text(many)) <= TOOLTIP_LIMIT
+
+
+class TestMenu:
+    def test_total_projects_status_and_actions(self) -> None:
+        lines = menu_lines(state_with("125.07", "3.25"))
+        texts = [line.text for line in lines]
+        assert texts[0] == "Total: $128.32"
+        assert texts[1].strip() == "Project 0: $125.07"
+        assert texts[2].strip() == "Project 1: $3.25"
+        assert texts[3].startswith("Updated ")
+        actions = [(line.text, line.action, line.default) for line in lines if line.action]
+        assert actions == [
+            ("Refresh now", "refresh", True),
+            ("Open Deepgram Console", "console", False),
+            ("Quit", "quit", False),
+        ]
+
+    def test_failed_project_says_why(self) -> None:
+        state = TrayState(
+            WARN, CRITICAL, snapshot=snapshot("1", "2", errors={1: PermissionDeniedError("m")})
+        )
+        assert "Project 1: unavailable (key may not read balances)" in [
+            line.text.strip() for line in menu_lines(state)
+        ]
+
+    def test_error_sentence_in_the_status_line(self) -> None:
+        error = AuthError("Deepgram refused the API key: set a valid key.")
+        assert status_line(state_with("3", error=error)) == error.message
+
+    def test_no_key(self) -> None:
+        texts = [line.text for line in menu_lines(state_with(has_key=False))]
+        assert texts[0] == "No API key set"
+        assert "key set" in texts[1]

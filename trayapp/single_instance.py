@@ -1,0 +1,66 @@
+"""One tray per user: an OS lock on a file in the user's runtime folder.
+
+The OS drops the lock when the process ends, however it ends, so a crash never leaves a stale
+lock behind (unlike a pid file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+
+def lock_path() -> Path:
+    import platformdirs
+
+    from trayapp import APP_NAME
+
+    return Path(platformdirs.user_runtime_dir(APP_NAME, appauthor=False)) / "tray.lock"
+
+
+class InstanceLock:
+    """Held for the life of the tray; `acquire()` is False when another tray holds it."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or lock_path()
+        self._handle: IO[str] | None = None
+
+    def acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+        try:
+            _lock(handle)
+        except OSError:
+            handle.close()
+            return False
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._handle = handle
+        return True
+
+    def holder_pid(self) -> int | None:
+        with contextlib.suppress(OSError, ValueError):
+            return int(self.path.read_text(encoding="utf-8").strip())
+        return None
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing releases the lock
+            self._handle = None
+
+
+def _lock(handle: IO[str]) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -1,0 +1,298 @@
+"""The tray icon: the only module that imports pystray.
+
+It picks a backend, renders each TrayState (icon, tooltip, menu) and applies it on the UI thread:
+pystray's gtk and appindicator backends queue calls onto their main loop, but win32 and darwin are
+not thread-safe, so every change from the poller goes through `TrayApp.show`, which hands it over.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from trayapp import APP_NAME
+from trayapp.errors import DeepgramTrayError
+from trayapp.notifications import Alert
+from trayapp.render import MenuLine, icon_image, icon_look, menu_lines, tooltip_text
+from trayapp.state import TrayState
+
+log = logging.getLogger(__name__)
+
+CONSOLE_URL = "https://console.deepgram.com/"
+TRAY_HOST_GRACE = 5.0
+"""Seconds to wait for a tray host to take the icon before saying there is none."""
+
+
+class TrayUnavailableError(DeepgramTrayError):
+    exit_code = 2
+
+
+# --- choosing a backend -------------------------------------------------------------------------
+
+
+def candidate_backends() -> list[str]:
+    chosen = os.environ.get("PYSTRAY_BACKEND", "").strip()
+    if chosen:
+        return [chosen]
+    if sys.platform == "darwin":
+        return ["darwin"]
+    if sys.platform == "win32":
+        return ["win32"]
+    # xorg is a last resort: in pystray 0.19.5 it has no menu and its clicks never arrive.
+    return ["appindicator", "gtk", "xorg"]
+
+
+def load_backend() -> tuple[str, Any]:
+    """Import the first backend that works here; TrayUnavailableError says what is missing."""
+    # Importing the package makes pystray pick a backend itself and raise whatever that backend
+    # raises (Xlib's DisplayNameError, GI's ValueError...). Let it pick the harmless dummy, then try
+    # the real ones one by one, catching everything.
+    saved = os.environ.get("PYSTRAY_BACKEND")
+    os.environ["PYSTRAY_BACKEND"] = "dummy"
+    try:
+        import pystray  # noqa: F401
+    finally:
+        if saved is None:
+            del os.environ["PYSTRAY_BACKEND"]
+        else:
+            os.environ["PYSTRAY_BACKEND"] = saved
+
+    failures: list[str] = []
+    for name in candidate_backends():
+        try:
+            module = importlib.import_module(f"pystray._{name}")
+        except Exception as exc:  # ImportError, ValueError, Xlib errors, GLib errors...
+            failures.append(f"{name}: {type(exc).__name__}: {exc}")
+            continue
+        if name == "xorg":
+            log.warning("Using pystray's basic X11 backend: the icon will have no menu")
+            print(
+                f"{APP_NAME}: warning: only the basic X11 tray backend works here, which has no "
+                "menu; install python3-gi and gir1.2-ayatanaappindicator3-0.1 for the full tray.",
+                file=sys.stderr,
+            )
+        log.info("Tray backend: %s", name)
+        return name, module.Icon
+    log.warning("No tray backend could be loaded: %s", "; ".join(failures))
+    raise TrayUnavailableError(_why_no_backend(failures))
+
+
+def _why_no_backend(failures: list[str]) -> str:
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return (
+            "No graphical session was found (DISPLAY is not set): start the tray from your "
+            "desktop session; `deepgram-tray balance` works without one."
+        )
+    if any("No module named 'gi'" in f for f in failures):
+        return (
+            "The tray needs PyGObject on Linux: install python3-gi and "
+            "gir1.2-ayatanaappindicator3-0.1, then use a Python that sees them (the README's "
+            "scripts/install-and-run sets this up)."
+        )
+    return (
+        "No system tray backend works here (" + "; ".join(failures)[:300] + "): see "
+        "Troubleshooting in the README."
+    )
+
+
+# --- handing work to the UI thread --------------------------------------------------------------
+
+
+def make_dispatcher(backend: str, icon: Any) -> Callable[[Callable[[], None]], None]:
+    """A function that runs a callable on the tray's UI thread."""
+    custom = getattr(icon, "run_on_ui_thread", None)  # test backends provide their own
+    if callable(custom):
+        return custom  # type: ignore[no-any-return]
+    if backend in ("gtk", "appindicator"):
+        from gi.repository import GLib
+
+        def on_glib_loop(action: Callable[[], None]) -> None:
+            def once() -> bool:
+                _guarded(action)
+                return False  # run once, not on every idle turn
+
+            GLib.idle_add(once)
+
+        return on_glib_loop
+    if backend == "darwin":
+        from PyObjCTools import AppHelper
+
+        return lambda action: AppHelper.callAfter(_guarded, action)
+    if backend == "win32":
+        return _win32_dispatcher(icon)
+    return _guarded  # xorg and dummy: pystray serialises these calls itself
+
+
+def _win32_dispatcher(icon: Any) -> Callable[[Callable[[], None]], None]:
+    """Post a private window message; pystray's window procedure runs our handler for it."""
+    import ctypes
+
+    user32 = ctypes.windll.user32  # type: ignore[attr-defined]
+    message = user32.RegisterWindowMessageW(f"{APP_NAME}-apply")
+    pending: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+
+    def drain(wparam: int, lparam: int) -> int:
+        while True:
+            try:
+                action = pending.get_nowait()
+            except queue.Empty:
+                return 0
+            _guarded(action)
+
+    icon._message_handlers[message] = drain
+
+    def post(action: Callable[[], None]) -> None:
+        pending.put(action)
+        user32.PostMessageW(icon._hwnd, message, 0, 0)
+
+    return post
+
+
+def _guarded(action: Callable[[], object]) -> None:
+    try:
+        action()
+    except Exception:  # a failed UI update must not take the tray down
+        log.exception("Updating the tray failed")
+
+
+# --- the app ------------------------------------------------------------------------------------
+
+
+class TrayApp:
+    def __init__(
+        self,
+        *,
+        backend: str,
+        icon_class: Any,
+        initial_state: TrayState,
+        on_refresh: Callable[[], None],
+        on_quit: Callable[[], None],
+        open_url: Callable[[str], object] | None = None,
+    ) -> None:
+        import pystray
+
+        self._pystray = pystray
+        self.backend = backend
+        self._on_refresh = on_refresh
+        self._on_quit = on_quit
+        self._open_url = open_url or _open_in_browser
+        self._quitting = threading.Event()
+        self._state = initial_state
+        self.icon = icon_class(
+            APP_NAME,
+            icon=icon_image(initial_state),
+            title=tooltip_text(initial_state),
+            menu=self._menu_for(initial_state),
+        )
+        self._dispatch = make_dispatcher(backend, self.icon)
+
+    # --- from any thread ----------------------------------------------------------------------
+
+    def show(self, state: TrayState) -> None:
+        """Render `state` and apply it on the UI thread (the one way the UI changes)."""
+        self._dispatch(lambda: self._apply(state))
+
+    def notify(self, alert: Alert) -> None:
+        self._dispatch(lambda: self._notify(alert))
+
+    def quit(self) -> None:
+        if self._quitting.is_set():
+            return
+        self._quitting.set()
+        self._on_quit()
+        self._dispatch(self.icon.stop)
+
+    # --- on the UI thread -------------------------------------------------------------------
+
+    def run(self, on_ready: Callable[[], None]) -> None:
+        """Show the icon and run the UI loop until Quit; `on_ready` runs once it is visible."""
+
+        def setup(icon: Any) -> None:
+            icon.visible = True
+            self._dispatch(lambda: self._set_native_tooltip(self.icon.title))
+            on_ready()
+            self._warn_if_no_tray_host()
+
+        try:
+            self.icon.run(setup=setup)
+        except Exception:
+            # gtk/appindicator without a notification daemon raise from their clean-up after the
+            # loop has ended; by then the icon is gone and quitting has succeeded.
+            if not self._quitting.is_set():
+                raise
+            log.debug("Ignoring an error from the tray's clean-up after Quit", exc_info=True)
+
+    def _apply(self, state: TrayState) -> None:
+        previous, self._state = self._state, state
+        if icon_look(state) != icon_look(previous):
+            self.icon.icon = icon_image(state)  # redrawn only when it would look different
+        tooltip = tooltip_text(state)
+        if tooltip != self.icon.title:
+            self.icon.title = tooltip
+            self._set_native_tooltip(tooltip)
+        self.icon.menu = self._menu_for(state)
+
+    def _notify(self, alert: Alert) -> None:
+        if not getattr(self.icon, "HAS_NOTIFICATION", False):
+            return
+        try:
+            self.icon.notify(alert.message, alert.title)
+        except Exception:  # no notification daemon, etc.: the icon still says it
+            log.warning("Could not show a notification: %s", alert.title, exc_info=True)
+
+    def _menu_for(self, state: TrayState) -> Any:
+        pystray = self._pystray
+        items = []
+        for line in menu_lines(state):
+            if line.is_separator:
+                items.append(pystray.Menu.SEPARATOR)
+            elif line.action is None:
+                items.append(pystray.MenuItem(line.text, None, enabled=False))
+            else:
+                items.append(pystray.MenuItem(line.text, self._action(line), default=line.default))
+        return pystray.Menu(*items)
+
+    def _action(self, line: MenuLine) -> Callable[[], None]:
+        actions: dict[str, Callable[[], object]] = {
+            "refresh": self._on_refresh,
+            "console": lambda: self._open_url(CONSOLE_URL),
+            "quit": self.quit,
+        }
+        action = actions[line.action or ""]
+        return lambda: _guarded(action)
+
+    def _set_native_tooltip(self, text: str) -> None:
+        # pystray's gtk backend sets only the StatusIcon's title, which most trays do not show.
+        status_icon = getattr(self.icon, "_status_icon", None)
+        if status_icon is not None:
+            status_icon.set_tooltip_text(text)
+
+    def _warn_if_no_tray_host(self) -> None:
+        status_icon = getattr(self.icon, "_status_icon", None)
+        if status_icon is None:
+            return
+        if self._quitting.wait(TRAY_HOST_GRACE):
+            return
+        embedded = threading.Event()
+        self._dispatch(lambda: embedded.set() if status_icon.is_embedded() else None)
+        if not embedded.wait(2.0) and not self._quitting.is_set():
+            message = (
+                "No system tray took the icon: on GNOME install the 'AppIndicator and "
+                "KStatusNotifierItem Support' extension, or use a desktop with a tray."
+            )
+            log.warning(message)
+            print(f"{APP_NAME}: {message}", file=sys.stderr)
+
+
+def _open_in_browser(url: str) -> object:
+    import webbrowser
+
+    return webbrowser.open(url)
