@@ -3,6 +3,7 @@ wake-ups and refresh bursts, all without sleeping."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ class FakeApi:
 
     def gaps(self) -> list[float]:
         times = [t for t, _ in self.calls]
-        return [round(b - a, 3) for a, b in zip(times, times[1:], strict=False)]
+        return [round(b - a, 3) for a, b in itertools.pairwise(times)]
 
 
 @dataclass
@@ -122,7 +123,7 @@ def test_project_list_is_reread_at_most_hourly() -> None:
     h.run_for(3 * 3600)
     listed_at = [t for t, listed in h.api.calls if listed]
     assert len(listed_at) == 4  # at start, then once an hour
-    assert all(b - a >= 3600 for a, b in zip(listed_at, listed_at[1:], strict=False))
+    assert all(b - a >= 3600 for a, b in itertools.pairwise(listed_at))
 
 
 def test_failures_back_off_exponentially_up_to_a_ceiling() -> None:
