@@ -193,6 +193,36 @@ def test_a_burst_of_refresh_clicks_gives_one_fetch() -> None:
     assert h.api.calls[-1][1] is True, "a manual refresh re-reads the project list"
 
 
+def test_a_click_right_after_a_fetch_is_deferred_not_dropped() -> None:
+    h = make_harness(interval=300)
+    h.poller.step()
+    h.clock.advance(0.5)
+    h.poller.refresh()
+    h.poller.step()
+    assert len(h.api.calls) == 1  # too soon after the last fetch started
+    h.run_for(2)
+    assert len(h.api.calls) == 2
+    assert h.api.gaps() == [2.0]
+
+
+def test_clicks_during_a_fetch_give_one_follow_up_fetch() -> None:
+    h = make_harness(interval=300)
+    h.run_for(10)
+
+    def slow_fetch(settings: Settings, key: str, projects: list[Project] | None) -> FetchResult:
+        h.api.calls.append((h.clock.mono, projects is None))
+        if len(h.api.calls) == 2:
+            for _ in range(10):  # the user clicks away while the request is out
+                h.poller.refresh()
+            h.clock.advance(5)
+        return FetchResult(snapshot("1"), PROJECTS)
+
+    h.poller._fetch = slow_fetch
+    h.poller.refresh()
+    h.run_for(100)
+    assert len(h.api.calls) == 3
+
+
 def test_wake_from_sleep_refreshes_at_once() -> None:
     h = make_harness(interval=300)
     h.run_for(100)

@@ -91,11 +91,9 @@ class Poller:
     def refresh(self) -> None:
         """Fetch now (settings and key re-read); a burst of calls gives one fetch."""
         with self._lock:
-            accepted = self.scheduler.request_refresh()
-            if accepted:
-                self._reload_key = True
-        if accepted:
-            self._wake.set()
+            self.scheduler.request_refresh()
+            self._reload_key = True
+        self._wake.set()
 
     def stop(self) -> None:
         self._stopping.set()

@@ -43,6 +43,7 @@ class PollScheduler:
     failures: int = 0
     fetch_started_at: float | None = None
     in_flight: bool = False
+    refresh_pending: bool = False
     projects_read_at: float | None = None
     force_project_list: bool = True
     _last_wall: float | None = None
@@ -67,17 +68,23 @@ class PollScheduler:
 
     # --- events ------------------------------------------------------------------------------
 
-    def request_refresh(self) -> bool:
-        """A user asked for fresh data. Returns False when the request was folded into another."""
-        now = self.clock.monotonic()
-        recent = (
-            self.fetch_started_at is not None and now - self.fetch_started_at < REFRESH_DEBOUNCE
-        )
-        if self.in_flight or recent:
-            return False
-        self.next_poll_at = now
+    def request_refresh(self) -> None:
+        """A user asked for fresh data: one cycle soon, however many times they click.
+
+        During a fetch the request waits for it to end (its data may predate the click); right
+        after one it waits out REFRESH_DEBOUNCE; Retry-After still holds (see `not_before`).
+        """
         self.force_project_list = True
-        return True
+        if self.in_flight:
+            self.refresh_pending = True
+            return
+        self.next_poll_at = min(self.next_poll_at, self._earliest_manual_refresh())
+
+    def _earliest_manual_refresh(self) -> float:
+        now = self.clock.monotonic()
+        if self.fetch_started_at is None:
+            return now
+        return max(now, self.fetch_started_at + REFRESH_DEBOUNCE)
 
     def check_for_wake(self) -> bool:
         """Call on every loop turn; after a sleep, pulls the next poll forward to now."""
@@ -104,6 +111,7 @@ class PollScheduler:
         if listed_projects:
             self.projects_read_at = now
         self.next_poll_at = now + self.interval
+        self._run_pending_refresh()
 
     def fetch_failed(self, retry_after: float | None = None, *, relist: bool = False) -> None:
         """Back off exponentially with jitter; never sooner than Retry-After says."""
@@ -120,3 +128,9 @@ class PollScheduler:
         self.next_poll_at = now + delay
         if relist:
             self.force_project_list = True
+        self._run_pending_refresh()
+
+    def _run_pending_refresh(self) -> None:
+        if self.refresh_pending:
+            self.refresh_pending = False
+            self.next_poll_at = min(self.next_poll_at, self._earliest_manual_refresh())

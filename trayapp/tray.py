@@ -216,8 +216,8 @@ class TrayApp:
         """Show the icon and run the UI loop until Quit; `on_ready` runs once it is visible."""
 
         def setup(icon: Any) -> None:
-            icon.visible = True
-            self._dispatch(lambda: self._set_native_tooltip(self.icon.title))
+            # pystray calls this on a helper thread: showing the icon is a UI change too.
+            self._dispatch(self._show_icon)
             on_ready()
             self._warn_if_no_tray_host()
 
@@ -229,6 +229,10 @@ class TrayApp:
             if not self._quitting.is_set():
                 raise
             log.debug("Ignoring an error from the tray's clean-up after Quit", exc_info=True)
+
+    def _show_icon(self) -> None:
+        self.icon.visible = True
+        self._set_native_tooltip(self.icon.title)
 
     def _apply(self, state: TrayState) -> None:
         previous, self._state = self._state, state

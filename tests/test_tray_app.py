@@ -1,0 +1,129 @@
+"""The tray app wired to the real poller and the test HTTP server, on a recording backend."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.conftest import OWNER_KEY, PROJECT_A, PROJECT_B
+from tests.support.colours import dominant_family
+from tests.support.deepgram_server import FakeDeepgram, wait_for
+from tests.support.recording_backend import RecordingIcon
+from trayapp.commands.run import fetch_balances
+from trayapp.config import Settings
+from trayapp.poller import Poller
+from trayapp.scheduler import Clock
+from trayapp.tray import CONSOLE_URL, TrayApp
+
+
+@dataclass
+class RunningTray:
+    app: TrayApp
+    icon: RecordingIcon
+    poller: Poller
+    ui: threading.Thread
+    worker: threading.Thread
+    opened: list[str]
+
+    def latest(self, name: str) -> object:
+        values = self.icon.recorded(name)
+        return values[-1] if values else None
+
+
+@pytest.fixture
+def tray(deepgram: FakeDeepgram) -> Iterator[RunningTray]:
+    settings = Settings(api_url=deepgram.base_url, poll_interval=300)
+    opened: list[str] = []
+    poller = Poller(
+        load_settings=lambda: settings,
+        load_key=lambda: OWNER_KEY,
+        fetch=fetch_balances,
+        on_state=lambda state: app.show(state),
+        on_alert=lambda alert: app.notify(alert),
+        clock=Clock(monotonic=time.monotonic, wall=time.time),
+    )
+    app = TrayApp(
+        backend="test",
+        icon_class=RecordingIcon,
+        initial_state=poller.state,
+        on_refresh=poller.refresh,
+        on_quit=poller.stop,
+        open_url=opened.append,
+    )
+    worker = threading.Thread(target=poller.run, name="poller")
+    ui = threading.Thread(target=app.run, kwargs={"on_ready": worker.start}, name="ui")
+    ui.start()
+    running = RunningTray(app, app.icon, poller, ui, worker, opened)
+    try:
+        yield running
+    finally:
+        app.quit()
+        ui.join(timeout=10)
+        if worker.is_alive():
+            worker.join(timeout=10)
+        assert not ui.is_alive() and not worker.is_alive(), "the tray did not shut down"
+
+
+def test_shows_the_total_in_tooltip_menu_and_icon(tray: RunningTray) -> None:
+    wait_for(lambda: "Total: $128.32" in tray.icon.menu_texts())
+    menu = tray.icon.menu_texts()
+    assert "Voice Bot Prod: $125.07" in [t.strip() for t in menu]
+    assert "Staging: $3.25" in [t.strip() for t in menu]
+    assert str(tray.latest("title")).startswith("Deepgram $128.32 · updated ")
+    assert dominant_family(tray.latest("icon")) == "green"  # type: ignore[arg-type]
+    assert "show" in [c.name for c in tray.icon.calls]
+
+
+def test_every_ui_change_runs_on_the_ui_thread(tray: RunningTray) -> None:
+    wait_for(lambda: "Total: $128.32" in tray.icon.menu_texts())
+    updates = [c for c in tray.icon.calls if c.name in ("icon", "title", "menu", "notify")]
+    assert updates
+    assert {c.thread for c in updates} == {tray.icon.ui_thread}
+
+
+def test_refresh_from_the_menu_follows_the_server(
+    tray: RunningTray, deepgram: FakeDeepgram
+) -> None:
+    wait_for(lambda: "Total: $128.32" in tray.icon.menu_texts())
+    deepgram.set_balances(PROJECT_A, [{"amount": 10, "units": "usd"}])
+    before = len(deepgram.requests_to("/balances"))
+    tray.icon.click("Refresh now")
+    wait_for(lambda: "Total: $13.25" in tray.icon.menu_texts())
+    assert len(deepgram.requests_to("/balances")) == before + 2
+    assert dominant_family(tray.latest("icon")) == "amber"  # type: ignore[arg-type]
+    wait_for(lambda: tray.icon.recorded("notify"))
+    assert tray.icon.recorded("notify") == [
+        (
+            "Deepgram balance low: $13.25",
+            "Your Deepgram credit is $13.25, below $20.00: consider topping up soon.",
+        )
+    ]
+
+
+def test_left_click_refreshes(tray: RunningTray, deepgram: FakeDeepgram) -> None:
+    wait_for(lambda: "Total: $128.32" in tray.icon.menu_texts())
+    deepgram.set_balances(PROJECT_B, [{"amount": "0.5", "units": "usd"}])
+    deepgram.set_balances(PROJECT_A, [{"amount": "1", "units": "usd"}])
+    tray.icon.left_click()
+    wait_for(lambda: "Total: $1.50" in tray.icon.menu_texts())
+    assert dominant_family(tray.latest("icon")) == "red"  # type: ignore[arg-type]
+
+
+def test_open_console(tray: RunningTray) -> None:
+    wait_for(lambda: tray.icon.menu_texts())
+    tray.icon.click("Open Deepgram Console")
+    wait_for(lambda: tray.opened)
+    assert tray.opened == [CONSOLE_URL]
+
+
+def test_quit_stops_the_ui_loop_and_the_poller(tray: RunningTray) -> None:
+    wait_for(lambda: tray.icon.menu_texts())
+    tray.icon.click("Quit")
+    tray.ui.join(timeout=10)
+    tray.worker.join(timeout=10)
+    assert not tray.ui.is_alive() and not tray.worker.is_alive()
+    assert tray.icon.recorded("stopped") == [None]
