@@ -104,7 +104,7 @@ class RecordingIcon(_base.Icon):  # type: ignore[misc]
         """Choose a menu item, as the backend would on the UI thread."""
         for item in self.menu.items:
             if str(item) == text:
-                self.run_on_ui_thread(lambda: item(self))
+                self.run_on_ui_thread(lambda chosen=item: chosen(self))
                 return
         raise AssertionError(f"no menu item {text!r} in {self.menu_texts()}")
 
