@@ -7,6 +7,7 @@ not thread-safe, so every change from the poller goes through `TrayApp.show`, wh
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
@@ -65,6 +66,8 @@ def load_backend() -> tuple[str, Any]:
 
     failures: list[str] = []
     for name in candidate_backends():
+        if name in ("gtk", "appindicator"):
+            _name_the_program()
         try:
             module = importlib.import_module(f"pystray._{name}")
         except Exception as exc:  # ImportError, ValueError, Xlib errors, GLib errors...
@@ -81,6 +84,15 @@ def load_backend() -> tuple[str, Any]:
         return name, module.Icon
     log.warning("No tray backend could be loaded: %s", "; ".join(failures))
     raise TrayUnavailableError(_why_no_backend(failures))
+
+
+def _name_the_program() -> None:
+    """Before GTK starts: window managers and panels show this name instead of `__main__.py`."""
+    with contextlib.suppress(Exception):  # no PyGObject: the import below reports it
+        from gi.repository import GLib
+
+        GLib.set_prgname(APP_NAME)
+        GLib.set_application_name("Deepgram Balance")
 
 
 def _why_no_backend(failures: list[str]) -> str:

@@ -1,0 +1,257 @@
+"""A real desktop for end-to-end tests: Xvfb, a trayer panel, xdotool, screenshots and OCR.
+
+Every process started here is stopped by `stop()`, which tests call from fixtures' finally
+blocks; every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageGrab
+
+from tests.support.colours import colour_family
+
+TOOLS = ("Xvfb", "trayer", "xdotool", "xwininfo", "tesseract", "dbus-run-session")
+SCREEN = (640, 480)
+PANEL_HEIGHT = 32
+
+
+def missing_tools() -> list[str]:
+    return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def centre(self) -> tuple[int, int]:
+        return self.x + self.width // 2, self.y + self.height // 2
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        return self.x, self.y, self.x + self.width, self.y + self.height
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    rect: Rect
+
+
+def wait_until(condition, *, timeout: float = 20.0, interval: float = 0.1, what: str = ""):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
+        time.sleep(interval)
+
+
+class VirtualDesktop:
+    def __init__(self) -> None:
+        self.display = ""
+        self._processes: list[subprocess.Popen[bytes]] = []
+
+    # --- life cycle -------------------------------------------------------------------------------
+
+    def start(self) -> VirtualDesktop:
+        read_end, write_end = os.pipe()
+        width, height = SCREEN
+        xvfb = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{width}x{height}x24",
+             "-nolisten", "tcp"],
+            pass_fds=(write_end,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        self._processes.append(xvfb)
+        os.close(write_end)
+        try:
+            ready, _, _ = select.select([read_end], [], [], 20)
+            if not ready:
+                raise AssertionError("Xvfb did not report its display number within 20 s")
+            self.display = ":" + os.read(read_end, 32).decode().strip()
+        finally:
+            os.close(read_end)
+        trayer = subprocess.Popen(
+            ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
+             "--height", str(PANEL_HEIGHT), "--transparent", "false", "--tint", "0xffffff"],
+            env=self.env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        self._processes.append(trayer)
+        wait_until(self.panel, what="the trayer panel")
+        return self
+
+    def stop(self) -> None:
+        for process in reversed(self._processes):
+            stop_process_group(process)
+        self._processes.clear()
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(DISPLAY=self.display, NO_AT_BRIDGE="1", GTK_A11Y="none", **extra)
+        return env
+
+    # --- looking --------------------------------------------------------------------------------
+
+    def screenshot(self) -> Image.Image:
+        return ImageGrab.grab(xdisplay=self.display).convert("RGB")
+
+    def panel(self) -> Rect | None:
+        """Where trayer's panel is, from the X window tree."""
+        for name, rect in self._top_level_windows():
+            if name == "panel":
+                return rect
+        return None
+
+    def tray_icon_colour(self) -> str | None:
+        """The colour family covering most of the tray icon, or None while none is shown."""
+        panel = self.panel()
+        if panel is None:
+            return None
+        counts: Counter[str] = Counter()
+        region = self.screenshot().crop(panel.box)
+        data = region.tobytes()
+        for i in range(0, len(data), 3):
+            r, g, b = data[i], data[i + 1], data[i + 2]
+            family = colour_family((r, g, b))
+            if family == "grey" and not 100 <= max(r, g, b) <= 170:
+                continue  # the panel's light background and the text's outline, not the badge
+            counts[family] += 1
+        counts.pop("other", None)
+        if not counts:
+            return None
+        family, count = counts.most_common(1)[0]
+        return family if count >= 40 else None
+
+    def open_menu_rect(self) -> Rect | None:
+        """The popup menu's rectangle: the non-black area below the panel (the root is black)."""
+        shot = self.screenshot()
+        below = shot.crop((0, PANEL_HEIGHT, shot.width, shot.height))
+        box = below.convert("L").point(lambda v: 255 if v > 16 else 0).getbbox()
+        if box is None:
+            return None
+        left, top, right, bottom = box
+        if right - left < 60 or bottom - top < 40:
+            return None
+        return Rect(left, top + PANEL_HEIGHT, right - left, bottom - top)
+
+    def read_words(self, rect: Rect) -> list[Word]:
+        """OCR a region (scaled up 3x: menu text is small) into words with screen positions."""
+        scale = 3
+        image = self.screenshot().crop(rect.box).convert("L")
+        image = image.resize((image.width * scale, image.height * scale), Image.LANCZOS)
+        completed = subprocess.run(
+            ["tesseract", "stdin", "stdout", "--psm", "6", "tsv"],
+            input=_png_bytes(image),
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+        words = []
+        for line in completed.stdout.decode().splitlines()[1:]:
+            fields = line.split("\t")
+            if len(fields) < 12 or not fields[11].strip():
+                continue
+            left, top, width, height = (int(v) // scale for v in fields[6:10])
+            words.append(Word(fields[11].strip(), Rect(rect.x + left, rect.y + top, width, height)))
+        return words
+
+    # --- doing ----------------------------------------------------------------------------------
+
+    def xdotool(self, *args: str) -> None:
+        subprocess.run(["xdotool", *args], env=self.env(), check=True, timeout=20)
+
+    def click(self, point: tuple[int, int], button: int = 1) -> None:
+        x, y = point
+        self.xdotool("mousemove", str(x), str(y), "click", str(button))
+
+    def _top_level_windows(self) -> list[tuple[str, Rect]]:
+        completed = subprocess.run(
+            ["xwininfo", "-root", "-children"],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        windows = []
+        for line in completed.stdout.splitlines():
+            line = line.strip()
+            if not line.startswith("0x") or '"' not in line:
+                continue
+            name = line.split('"')[1]
+            geometry = line.split()[-2]  # WxH+X+Y
+            size, x, y = geometry.split("+")[:3]
+            width, height = size.split("x")
+            windows.append((name, Rect(int(x), int(y), int(width), int(height))))
+        return windows
+
+
+def _png_bytes(image: Image.Image) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGTERM the process's group (it was started in a session of its own), then SIGKILL."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=timeout)
+    # Children that outlived the leader (a bus daemon, say) are in the group too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+class TrayProcess:
+    """`deepgram-tray run` started as a user's session would: its own D-Bus session bus."""
+
+    def __init__(self, desktop: VirtualDesktop, env: dict[str, str], log_dir: Path) -> None:
+        self.stdout_path = log_dir / "tray.stdout"
+        self.stderr_path = log_dir / "tray.stderr"
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.process = subprocess.Popen(
+                ["dbus-run-session", "--", sys.executable, "-m", "trayapp", "run"],
+                env=desktop.env(**env),
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def wait(self, timeout: float) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        stop_process_group(self.process)

@@ -1,0 +1,146 @@
+"""End to end on a real X server: Xvfb, a trayer panel, the real pystray gtk backend, the app
+started as a user would start it, against the test HTTP server.
+
+Screenshots are checked by pixel colour; the menu is opened and clicked with xdotool and read
+with OCR. `scripts/test` installs the tools and sets DEEPGRAM_TRAY_TEST_REQUIRE_DISPLAY=1, so
+there these tests fail rather than skip when something is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BAD_KEY, OWNER_KEY, PROJECT_A, PROJECT_B
+from tests.support.deepgram_server import FakeDeepgram
+from tests.support.desktop import (
+    Rect,
+    TrayProcess,
+    VirtualDesktop,
+    Word,
+    missing_tools,
+    wait_until,
+)
+
+pytestmark = pytest.mark.display
+
+
+@pytest.fixture(scope="module")
+def desktop() -> Iterator[VirtualDesktop]:
+    missing = missing_tools()
+    if missing:
+        message = f"needs {', '.join(missing)} (scripts/test installs them)"
+        if os.environ.get("DEEPGRAM_TRAY_TEST_REQUIRE_DISPLAY") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    screen = VirtualDesktop().start()
+    try:
+        yield screen
+    finally:
+        screen.stop()
+
+
+@pytest.fixture
+def start_tray(desktop: VirtualDesktop, deepgram: FakeDeepgram, tmp_path: Path) -> Iterator[object]:
+    started: list[TrayProcess] = []
+
+    def start(key: str = OWNER_KEY, **extra: str) -> TrayProcess:
+        home = tmp_path / "home"
+        runtime = tmp_path / "run"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        env = {
+            "HOME": str(home),
+            "XDG_RUNTIME_DIR": str(runtime),
+            "XDG_STATE_HOME": str(home / "state"),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_DATA_HOME": str(home / "data"),
+            "DEEPGRAM_TRAY_CONFIG": str(tmp_path / "config.toml"),
+            "DEEPGRAM_TRAY_API_URL": deepgram.base_url,
+            "DEEPGRAM_API_KEY": key,
+            "PYSTRAY_BACKEND": "gtk",
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+            **extra,
+        }
+        tray = TrayProcess(desktop, env, tmp_path)
+        started.append(tray)
+        return tray
+
+    try:
+        yield start
+    finally:
+        for tray in started:
+            tray.stop()
+        wait_until(lambda: desktop.tray_icon_colour() is None, what="the icon to go away")
+
+
+def open_menu(desktop: VirtualDesktop, *, button: int = 3) -> tuple[Rect, list[Word]]:
+    panel = desktop.panel()
+    assert panel is not None
+    desktop.click(panel.centre, button=button)
+    menu = wait_until(desktop.open_menu_rect, what="the menu to open")
+    return menu, desktop.read_words(menu)
+
+
+def word(words: list[Word], text: str) -> Word:
+    for candidate in words:
+        if candidate.text == text:
+            return candidate
+    raise AssertionError(f"{text!r} not among {[w.text for w in words]}")
+
+
+def test_icon_menu_refresh_and_colours_follow_the_server(
+    desktop: VirtualDesktop, deepgram: FakeDeepgram, start_tray, tmp_path: Path
+) -> None:
+    tray = start_tray()
+    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon")
+    desktop.screenshot().save(tmp_path / "green.png")
+
+    menu, words = open_menu(desktop)
+    desktop.screenshot().crop(menu.box).save(tmp_path / "menu.png")
+    texts = [w.text for w in words]
+    assert "$128.32" in texts, texts
+    assert "$125.07" in texts and "$3.25" in texts
+
+    # Amber: the balance drops below warn_below (20), and "Refresh now" is clicked in the menu.
+    deepgram.set_balances(PROJECT_A, [{"balance_id": "b", "amount": "10", "units": "usd"}])
+    before = len(deepgram.requests_to("/balances"))
+    desktop.click(word(words, "Refresh").rect.centre)
+    wait_until(lambda: len(deepgram.requests_to("/balances")) >= before + 2, what="a refresh")
+    wait_until(lambda: desktop.tray_icon_colour() == "amber", what="an amber icon")
+
+    # Red: below critical_below (5), refreshed by a left click on the icon (its default action).
+    deepgram.set_balances(PROJECT_A, [{"balance_id": "b", "amount": "1", "units": "usd"}])
+    deepgram.set_balances(PROJECT_B, [])
+    panel = desktop.panel()
+    assert panel is not None
+    desktop.click(panel.centre, button=1)
+    wait_until(lambda: desktop.tray_icon_colour() == "red", what="a red icon")
+
+    # Quit from the menu: the process ends cleanly (no notification daemon runs here).
+    _, words = open_menu(desktop)
+    desktop.click(word(words, "Quit").rect.centre)
+    assert tray.wait(timeout=20) == 0
+    assert "Traceback" not in tray.stderr()
+
+
+def test_a_refused_key_gives_a_grey_icon(
+    desktop: VirtualDesktop, start_tray, tmp_path: Path
+) -> None:
+    start_tray(key=BAD_KEY)
+    wait_until(lambda: desktop.tray_icon_colour() == "grey", what="a grey icon")
+    _, words = open_menu(desktop)
+    assert "refused" in " ".join(w.text for w in words)
+    desktop.xdotool("key", "Escape")
+
+
+def test_a_second_start_says_so_and_exits(
+    desktop: VirtualDesktop, start_tray, tmp_path: Path
+) -> None:
+    start_tray()
+    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon")
+    second = start_tray()
+    assert second.wait(timeout=30) == 0
+    assert "already running" in second.stderr()
