@@ -261,6 +261,16 @@ class TestOtherCommands:
             assert "No OS keyring is available" in result.stderr
             assert_one_sentence(result.stderr)
 
+    def test_run_without_a_display_says_what_to_do(self, cli_env: dict[str, str]) -> None:
+        for name in ("DISPLAY", "WAYLAND_DISPLAY", "PYSTRAY_BACKEND"):
+            cli_env.pop(name, None)
+        cli_env["XDG_RUNTIME_DIR"] = cli_env["HOME"]
+        result = run_cli(["run"], cli_env)
+        assert result.returncode == 2
+        assert "No graphical session was found" in result.stderr
+        assert "deepgram-tray balance" in result.stderr
+        assert_one_sentence(result.stderr)
+
     def test_help_lists_the_commands(self, cli_env: dict[str, str]) -> None:
         result = run_cli(["--help"], cli_env)
         assert result.returncode == 0

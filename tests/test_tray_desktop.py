@@ -121,9 +121,17 @@ def test_icon_menu_refresh_and_colours_follow_the_server(
 
     # Quit from the menu: the process ends cleanly (no notification daemon runs here).
     _, words = open_menu(desktop)
+    assert OWNER_KEY[-4:] not in " ".join(w.text for w in words)
     desktop.click(word(words, "Quit").rect.centre)
     assert tray.wait(timeout=20) == 0
     assert "Traceback" not in tray.stderr()
+
+    # The log file was written, and neither it nor anything else holds the key.
+    logs = list(tmp_path.rglob("tray.log"))
+    assert logs and "Tray backend: gtk" in logs[0].read_text()
+    for file in tmp_path.rglob("*"):
+        if file.is_file():
+            assert OWNER_KEY.encode() not in file.read_bytes(), file
 
 
 def test_a_refused_key_gives_a_grey_icon(
@@ -144,3 +152,29 @@ def test_a_second_start_says_so_and_exits(
     second = start_tray()
     assert second.wait(timeout=30) == 0
     assert "already running" in second.stderr()
+
+
+def test_without_a_tray_host_it_says_what_is_missing(
+    deepgram: FakeDeepgram, tmp_path: Path
+) -> None:
+    if missing_tools():
+        pytest.skip("needs the desktop tools")  # the module fixture reports which, once
+    bare = VirtualDesktop(with_tray_panel=False).start()
+    tray = None
+    try:
+        env = {
+            "HOME": str(tmp_path),
+            "XDG_RUNTIME_DIR": str(tmp_path),
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+            "DEEPGRAM_TRAY_CONFIG": str(tmp_path / "config.toml"),
+            "DEEPGRAM_TRAY_API_URL": deepgram.base_url,
+            "DEEPGRAM_API_KEY": OWNER_KEY,
+            "PYSTRAY_BACKEND": "gtk",
+        }
+        tray = TrayProcess(bare, env, tmp_path)
+        wait_until(lambda: "No system tray took the icon" in tray.stderr(), what="the warning")
+        assert "AppIndicator" in tray.stderr()
+    finally:
+        if tray is not None:
+            tray.stop()
+        bare.stop()

@@ -14,11 +14,18 @@ from typing import IO
 
 
 def lock_path() -> Path:
+    import warnings
+
     import platformdirs
 
     from trayapp import APP_NAME
 
-    return Path(platformdirs.user_runtime_dir(APP_NAME, appauthor=False)) / "tray.lock"
+    with warnings.catch_warnings():
+        # platformdirs warns (and falls back to a private folder in /tmp) when XDG_RUNTIME_DIR
+        # has loose permissions: the fallback is fine for a lock file, the warning is noise.
+        warnings.simplefilter("ignore")
+        runtime = platformdirs.user_runtime_dir(APP_NAME, appauthor=False)
+    return Path(runtime) / "tray.lock"
 
 
 class InstanceLock:

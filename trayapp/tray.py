@@ -65,9 +65,10 @@ def load_backend() -> tuple[str, Any]:
             os.environ["PYSTRAY_BACKEND"] = saved
 
     failures: list[str] = []
-    for name in candidate_backends():
-        if name in ("gtk", "appindicator"):
-            _name_the_program()
+    candidates = candidate_backends()
+    if {"gtk", "appindicator"} & set(candidates):
+        _name_the_program()
+    for name in candidates:
         try:
             module = importlib.import_module(f"pystray._{name}")
         except Exception as exc:  # ImportError, ValueError, Xlib errors, GLib errors...
@@ -82,7 +83,7 @@ def load_backend() -> tuple[str, Any]:
             )
         log.info("Tray backend: %s", name)
         return name, module.Icon
-    log.warning("No tray backend could be loaded: %s", "; ".join(failures))
+    log.info("No tray backend could be loaded: %s", "; ".join(failures))  # details for the log
     raise TrayUnavailableError(_why_no_backend(failures))
 
 

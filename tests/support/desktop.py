@@ -65,7 +65,8 @@ def wait_until(condition, *, timeout: float = 20.0, interval: float = 0.1, what:
 
 
 class VirtualDesktop:
-    def __init__(self) -> None:
+    def __init__(self, *, with_tray_panel: bool = True) -> None:
+        self.with_tray_panel = with_tray_panel
         self.display = ""
         self._processes: list[subprocess.Popen[bytes]] = []
 
@@ -91,6 +92,8 @@ class VirtualDesktop:
             self.display = ":" + os.read(read_end, 32).decode().strip()
         finally:
             os.close(read_end)
+        if not self.with_tray_panel:
+            return self
         trayer = subprocess.Popen(
             ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
              "--height", str(PANEL_HEIGHT), "--transparent", "false", "--tint", "0xffffff"],
