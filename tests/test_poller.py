@@ -17,6 +17,7 @@ from trayapp.errors import (
     AuthError,
     DeepgramTrayError,
     KeyringUnavailableError,
+    MissingKeyError,
     NetworkError,
     RateLimitedError,
     ServerError,
@@ -55,9 +56,12 @@ class FakeApi:
     clock: FakeClock
     answer: str | DeepgramTrayError = "128.32"
     calls: list[tuple[float, bool]] = field(default_factory=list)
-    """(monotonic time, whether projects were listed) per fetch."""
+    """(monotonic time, whether projects were listed) per fetch that had a key."""
+    key: str | None = "k" * 40
 
-    def fetch(self, settings: Settings, key: str, projects: list[Project] | None) -> FetchResult:
+    def fetch(self, settings: Settings, projects: list[Project] | None) -> FetchResult:
+        if self.key is None:
+            raise MissingKeyError("No Deepgram API key is set: run `deepgram-tray key set`.")
         self.calls.append((self.clock.mono, projects is None))
         if isinstance(self.answer, DeepgramTrayError):
             raise self.answer
@@ -76,7 +80,6 @@ class Harness:
     states: list[TrayState]
     alerts: list[Alert]
     settings: list[Settings]
-    key: list[str | None]
 
     def run_for(self, seconds: float) -> None:
         """Step the poller the way its thread would, jumping the clock between turns."""
@@ -92,21 +95,19 @@ def make_harness(
     *, interval: int = 300, key: str | None = "k" * 40, notify: bool = True
 ) -> Harness:
     clock = FakeClock()
-    api = FakeApi(clock)
+    api = FakeApi(clock, key=key)
     states: list[TrayState] = []
     alerts: list[Alert] = []
     settings = [Settings(poll_interval=interval, notify=notify)]
-    keys = [key]
     poller = Poller(
         load_settings=lambda: settings[-1],
-        load_key=lambda: keys[-1],
         fetch=api.fetch,
         on_state=states.append,
         on_alert=alerts.append,
         clock=clock.clock,
         scheduler=PollScheduler(interval, clock.clock, jitter=lambda: 1.0),
     )
-    return Harness(clock, api, poller, states, alerts, settings, keys)
+    return Harness(clock, api, poller, states, alerts, settings)
 
 
 def test_polls_at_the_interval_for_hours() -> None:
@@ -170,7 +171,7 @@ def test_retry_after_is_obeyed_even_by_manual_refresh() -> None:
 def test_retry_after_from_one_project_delays_the_next_poll() -> None:
     h = make_harness(interval=300)
 
-    def fetch(settings: Settings, key: str, projects: list[Project] | None) -> FetchResult:
+    def fetch(settings: Settings, projects: list[Project] | None) -> FetchResult:
         h.api.calls.append((h.clock.mono, projects is None))
         limited = snapshot("10", "1", errors={1: RateLimitedError("429", retry_after=1200)})
         return FetchResult(limited, PROJECTS)
@@ -209,7 +210,7 @@ def test_clicks_during_a_fetch_give_one_follow_up_fetch() -> None:
     h = make_harness(interval=300)
     h.run_for(10)
 
-    def slow_fetch(settings: Settings, key: str, projects: list[Project] | None) -> FetchResult:
+    def slow_fetch(settings: Settings, projects: list[Project] | None) -> FetchResult:
         h.api.calls.append((h.clock.mono, projects is None))
         if len(h.api.calls) == 2:
             for _ in range(10):  # the user clicks away while the request is out
@@ -305,22 +306,19 @@ def test_no_key_means_no_requests_until_one_is_set() -> None:
     h.run_for(3600)
     assert h.api.calls == []
     assert h.poller.state.has_key is False and h.poller.state.level is Level.PROBLEM
-    h.key.append("k" * 40)
+    h.api.key = "k" * 40
     h.poller.refresh()
-    h.poller.step()
+    h.run_for(3)  # within the debounce after the last (key-less) attempt, then at once
     assert len(h.api.calls) == 1 and h.poller.state.level is Level.OK
 
 
 def test_locked_keyring_is_shown_not_raised() -> None:
     h = make_harness()
-
-    def locked() -> str | None:
-        raise KeyringUnavailableError("The OS keyring is locked: unlock it and try again.")
-
-    h.poller._load_key = locked
+    h.api.answer = KeyringUnavailableError("The OS keyring is locked: unlock it and try again.")
     h.run_for(600)
-    assert h.api.calls == []
     assert isinstance(h.poller.state.error, KeyringUnavailableError)
+    assert h.poller.state.level is Level.PROBLEM
+    assert h.api.gaps()[:2] == [30.0, 60.0]  # retried with backoff, no storm
 
 
 def test_changed_settings_apply_without_a_restart() -> None:

@@ -13,8 +13,8 @@ from tests.conftest import OWNER_KEY, PROJECT_A, PROJECT_B
 from tests.support.colours import dominant_family
 from tests.support.deepgram_server import FakeDeepgram, wait_for
 from tests.support.recording_backend import RecordingIcon
-from trayapp.commands.run import fetch_balances
 from trayapp.config import Settings
+from trayapp.fetch_process import fetch_in_child_process
 from trayapp.poller import Poller
 from trayapp.scheduler import Clock
 from trayapp.tray import CONSOLE_URL, TrayApp
@@ -35,13 +35,15 @@ class RunningTray:
 
 
 @pytest.fixture
-def tray(deepgram: FakeDeepgram) -> Iterator[RunningTray]:
+def tray(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningTray]:
+    # Fetches run in the real worker child process, which finds the key in its environment.
+    monkeypatch.setenv("DEEPGRAM_API_KEY", OWNER_KEY)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     settings = Settings(api_url=deepgram.base_url, poll_interval=300)
     opened: list[str] = []
     poller = Poller(
         load_settings=lambda: settings,
-        load_key=lambda: OWNER_KEY,
-        fetch=fetch_balances,
+        fetch=fetch_in_child_process,
         on_state=lambda state: app.show(state),
         on_alert=lambda alert: app.notify(alert),
         clock=Clock(monotonic=time.monotonic, wall=time.time),

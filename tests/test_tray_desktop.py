@@ -84,6 +84,14 @@ def open_menu(desktop: VirtualDesktop, *, button: int = 3) -> tuple[Rect, list[W
     return menu, desktop.read_words(menu)
 
 
+def menu_text(desktop: VirtualDesktop) -> str:
+    """Open the menu, read it, close it again."""
+    _, words = open_menu(desktop)
+    desktop.xdotool("key", "Escape")
+    wait_until(lambda: desktop.open_menu_rect() is None, what="the menu to close")
+    return " ".join(w.text for w in words)
+
+
 def word(words: list[Word], text: str) -> Word:
     for candidate in words:
         if candidate.text == text:
@@ -135,13 +143,13 @@ def test_icon_menu_refresh_and_colours_follow_the_server(
 
 
 def test_a_refused_key_gives_a_grey_icon(
-    desktop: VirtualDesktop, start_tray, tmp_path: Path
+    desktop: VirtualDesktop, deepgram: FakeDeepgram, start_tray, tmp_path: Path
 ) -> None:
     start_tray(key=BAD_KEY)
-    wait_until(lambda: desktop.tray_icon_colour() == "grey", what="a grey icon")
-    _, words = open_menu(desktop)
-    assert "refused" in " ".join(w.text for w in words)
-    desktop.xdotool("key", "Escape")
+    wait_until(lambda: deepgram.requests_to("^/v1/projects$"), what="the key to be tried")
+    # Grey also means "no data yet", so wait for the menu to say why, reopening it until it does.
+    wait_until(lambda: "refused" in menu_text(desktop), timeout=30, what="the refusal in the menu")
+    assert desktop.tray_icon_colour() == "grey"
 
 
 def test_a_second_start_says_so_and_exits(

@@ -1,9 +1,9 @@
 """Every error a user may see, each carrying the one sentence they are shown.
 
-    DeepgramTrayError                 exit 1 (unexpected)
-    +-- ConfigError                   exit 2: bad config, bad input, wrong project id
-    |   +-- MissingKeyError           no API key anywhere
-    |   +-- KeyringUnavailableError   no usable OS keyring, or it is locked
+    DeepgramTrayError                 exit 1, kind "internal" (unexpected)
+    +-- ConfigError                   exit 2, kind "config": bad config or input
+    |   +-- MissingKeyError           kind "no_key": no API key anywhere
+    |   +-- KeyringUnavailableError   kind "keyring": no usable OS keyring, or it is locked
     +-- ApiError                      exit 4 unless noted; `kind` goes into JSON output
         +-- AuthError                 exit 3, kind "auth": the key was refused (401)
         +-- PermissionDeniedError     exit 3, kind "permission": e.g. a Member key (403)
@@ -24,6 +24,8 @@ class DeepgramTrayError(Exception):
     """Base of the tree. `message` is a complete sentence that says what to do."""
 
     exit_code = 1
+    kind = "internal"
+    """A stable name for the failure, used in JSON output and between processes."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -35,14 +37,15 @@ class DeepgramTrayError(Exception):
 
 class ConfigError(DeepgramTrayError):
     exit_code = 2
+    kind = "config"
 
 
 class MissingKeyError(ConfigError):
-    pass
+    kind = "no_key"
 
 
 class KeyringUnavailableError(ConfigError):
-    pass
+    kind = "keyring"
 
 
 class ApiError(DeepgramTrayError):

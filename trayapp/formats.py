@@ -75,6 +75,9 @@ def _project_json(project: ProjectBalances) -> dict[str, object]:
         error = {"kind": project.error.kind, "message": project.error.message}
         if project.error.request_id:
             error["request_id"] = project.error.request_id
+        retry_after = getattr(project.error, "retry_after", None)
+        if retry_after is not None:
+            error["retry_after"] = Decimal(str(retry_after))
     return {
         "project_id": project.project.project_id,
         "name": project.project.name,

@@ -15,11 +15,9 @@ from datetime import datetime, timezone
 
 from trayapp.config import Settings
 from trayapp.errors import (
-    ApiError,
-    AuthError,
     DeepgramTrayError,
+    MissingKeyError,
     NotFoundError,
-    PermissionDeniedError,
     RateLimitedError,
 )
 from trayapp.models import BalanceSnapshot, Project
@@ -40,9 +38,10 @@ class FetchResult:
 
 
 LoadSettings = Callable[[], Settings]
-LoadKey = Callable[[], "str | None"]
-Fetch = Callable[[Settings, str, "list[Project] | None"], FetchResult]
-"""fetch(settings, key, known_projects): known_projects None means list them again."""
+Fetch = Callable[[Settings, "list[Project] | None"], FetchResult]
+"""fetch(settings, known_projects): finds the key itself; known_projects None means list them.
+
+Raises MissingKeyError when no key is set, which the tray shows as such."""
 
 
 class Poller:
@@ -50,7 +49,6 @@ class Poller:
         self,
         *,
         load_settings: LoadSettings,
-        load_key: LoadKey,
         fetch: Fetch,
         on_state: Callable[[TrayState], None],
         on_alert: Callable[[Alert], None],
@@ -59,7 +57,6 @@ class Poller:
         scheduler: PollScheduler | None = None,
     ) -> None:
         self._load_settings = load_settings
-        self._load_key = load_key
         self._fetch = fetch
         self._on_state = on_state
         self._on_alert = on_alert
@@ -78,8 +75,6 @@ class Poller:
             error=startup_error,
         )
         self._alerts = AlertMemory()
-        self._key: str | None = None
-        self._reload_key = True
         self._projects: list[Project] | None = None
         self._last_success_at: float | None = None
         self._lock = threading.Lock()
@@ -92,7 +87,6 @@ class Poller:
         """Fetch now (settings and key re-read); a burst of calls gives one fetch."""
         with self._lock:
             self.scheduler.request_refresh()
-            self._reload_key = True
         self._wake.set()
 
     def stop(self) -> None:
@@ -122,7 +116,6 @@ class Poller:
         with self._lock:
             if self.scheduler.check_for_wake():
                 log.info("The clock jumped (sleep/resume?): refreshing now")
-                self._reload_key = True
             due = self.scheduler.due()
         self._update_staleness()
         if due and not self._stopping.is_set():
@@ -140,37 +133,28 @@ class Poller:
             self._publish(replace(self.state, error=exc))
         self._apply_settings(settings)
 
-        key = self._current_key()
-        if key is None:
-            with self._lock:
-                self.scheduler.fetch_failed()
-            return
-
         listed = self._projects is None
         with self._lock:
             listed = listed or self.scheduler.should_list_projects()
             self.scheduler.fetch_started(listed)
-        self._publish(replace(self.state, refreshing=True, has_key=True))
+        self._publish(replace(self.state, refreshing=True))
         try:
-            result = self._fetch(settings, key, None if listed else self._projects)
+            result = self._fetch(settings, None if listed else self._projects)
+        except MissingKeyError:
+            self._no_key()
+            return
         except DeepgramTrayError as exc:
             self._failed(exc)
             return
         self._succeeded(result, listed)
 
-    def _current_key(self) -> str | None:
-        if self._key is not None and not self._reload_key:
-            return self._key
-        try:
-            self._key = self._load_key()
-        except DeepgramTrayError as exc:
-            self._key = None
-            self._publish(replace(self.state, has_key=True, error=exc, refreshing=False))
-            return None
-        self._reload_key = False
-        if self._key is None:
-            self._publish(replace(self.state, has_key=False, error=None, refreshing=False))
-        return self._key
+    def _no_key(self) -> None:
+        """Nothing to fetch with: check again each interval (or at once on Refresh)."""
+        with self._lock:
+            self.scheduler.fetch_succeeded(listed_projects=False)
+        self._publish(
+            replace(self.state, has_key=False, error=None, refreshing=False, checked_at=None)
+        )
 
     def _succeeded(self, result: FetchResult, listed: bool) -> None:
         self._projects = result.projects
@@ -181,8 +165,6 @@ class Poller:
                 self.scheduler.fetch_failed(retry_after)
             else:
                 self.scheduler.fetch_succeeded(listed)
-        if any(isinstance(e, (AuthError, PermissionDeniedError)) for e in result.snapshot.errors):
-            self._reload_key = True  # the key may be replaced while we wait
         self._publish(
             replace(
                 self.state,
@@ -200,10 +182,14 @@ class Poller:
         retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
         with self._lock:
             self.scheduler.fetch_failed(retry_after, relist=isinstance(error, NotFoundError))
-        if isinstance(error, (AuthError, PermissionDeniedError)) or not isinstance(error, ApiError):
-            self._reload_key = True
         self._publish(
-            replace(self.state, error=error, refreshing=False, checked_at=self._wall_now())
+            replace(
+                self.state,
+                error=error,
+                refreshing=False,
+                has_key=True,
+                checked_at=self._wall_now(),
+            )
         )
         self._update_staleness()
 

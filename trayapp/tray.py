@@ -32,6 +32,7 @@ TRAY_HOST_GRACE = 5.0
 
 class TrayUnavailableError(DeepgramTrayError):
     exit_code = 2
+    kind = "no_tray"
 
 
 # --- choosing a backend -------------------------------------------------------------------------

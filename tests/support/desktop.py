@@ -73,25 +73,8 @@ class VirtualDesktop:
     # --- life cycle -------------------------------------------------------------------------------
 
     def start(self) -> VirtualDesktop:
-        read_end, write_end = os.pipe()
-        width, height = SCREEN
-        xvfb = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{width}x{height}x24",
-             "-nolisten", "tcp"],
-            pass_fds=(write_end,),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-        self._processes.append(xvfb)
-        os.close(write_end)
-        try:
-            ready, _, _ = select.select([read_end], [], [], 20)
-            if not ready:
-                raise AssertionError("Xvfb did not report its display number within 20 s")
-            self.display = ":" + os.read(read_end, 32).decode().strip()
-        finally:
-            os.close(read_end)
+        self._start_xvfb()
+        wait_until(self._answers, what="the X server to answer")
         if not self.with_tray_panel:
             return self
         trayer = subprocess.Popen(
@@ -106,10 +89,48 @@ class VirtualDesktop:
         wait_until(self.panel, what="the trayer panel")
         return self
 
+    def _start_xvfb(self) -> subprocess.Popen[bytes]:
+        read_end, write_end = os.pipe()
+        width, height = SCREEN
+        # -noreset: by default Xvfb resets whenever its last client leaves, and a client that
+        # connects during the reset fails (GTK then says it "could not be initialised").
+        xvfb = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{width}x{height}x24",
+             "-nolisten", "tcp", "-noreset"],
+            pass_fds=(write_end,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        self._processes.append(xvfb)
+        os.close(write_end)
+        try:
+            # Read up to the newline: Xvfb writes the number and the newline separately, and
+            # dies ("Cannot write display number") if the pipe is closed between the two.
+            received = b""
+            deadline = time.monotonic() + 20
+            while not received.endswith(b"\n"):
+                remaining = deadline - time.monotonic()
+                ready, _, _ = select.select([read_end], [], [], max(0.0, remaining))
+                chunk = os.read(read_end, 32) if ready else b""
+                if not chunk:
+                    raise AssertionError("Xvfb did not report its display number within 20 s")
+                received += chunk
+            self.display = ":" + received.decode().strip()
+        finally:
+            os.close(read_end)
+        return xvfb
+
     def stop(self) -> None:
         for process in reversed(self._processes):
             stop_process_group(process)
         self._processes.clear()
+
+    def _answers(self) -> bool:
+        probe = subprocess.run(
+            ["xwininfo", "-root"], env=self.env(), capture_output=True, timeout=20, check=False
+        )
+        return probe.returncode == 0
 
     def env(self, **extra: str) -> dict[str, str]:
         env = dict(os.environ)
@@ -255,6 +276,30 @@ class TrayProcess:
 
     def wait(self, timeout: float) -> int:
         return self.process.wait(timeout=timeout)
+
+    def _start_xvfb(self) -> subprocess.Popen[bytes]:
+        read_end, write_end = os.pipe()
+        width, height = SCREEN
+        # -noreset: by default Xvfb resets whenever its last client leaves, and a client that
+        # connects during the reset fails (GTK then says it "could not be initialised").
+        xvfb = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{width}x{height}x24",
+             "-nolisten", "tcp", "-noreset"],
+            pass_fds=(write_end,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        self._processes.append(xvfb)
+        os.close(write_end)
+        try:
+            ready, _, _ = select.select([read_end], [], [], 20)
+            if not ready:
+                raise AssertionError("Xvfb did not report its display number within 20 s")
+            self.display = ":" + os.read(read_end, 32).decode().strip()
+        finally:
+            os.close(read_end)
+        return xvfb
 
     def stop(self) -> None:
         stop_process_group(self.process)

@@ -7,13 +7,10 @@ import logging
 import threading
 import time
 
-from trayapp.api import DeepgramClient
 from trayapp.cli import print_error
-from trayapp.config import Settings, load_settings
-from trayapp.credentials import find_api_key
-from trayapp.models import Project
+from trayapp.config import load_settings
 from trayapp.paths import log_dir
-from trayapp.poller import FetchResult, Poller
+from trayapp.poller import Poller
 from trayapp.scheduler import Clock
 
 log = logging.getLogger(__name__)
@@ -41,10 +38,11 @@ def _run(lock: object) -> int:
     from trayapp.tray import TrayApp, load_backend
 
     backend, icon_class = load_backend()
+    from trayapp.fetch_process import fetch_in_child_process
+
     poller = Poller(
         load_settings=load_settings,
-        load_key=_load_key,
-        fetch=fetch_balances,
+        fetch=fetch_in_child_process,
         on_state=lambda state: app.show(state),
         on_alert=lambda alert: app.notify(alert),
         clock=Clock(monotonic=time.monotonic, wall=time.time),
@@ -62,16 +60,3 @@ def _run(lock: object) -> int:
     worker.join(timeout=5)
     log.info("Stopped")
     return 0
-
-
-def _load_key() -> str | None:
-    key = find_api_key()
-    return key.value if key else None
-
-
-def fetch_balances(settings: Settings, key: str, projects: list[Project] | None) -> FetchResult:
-    """One refresh: list the projects when asked to (None), then read the watched balances."""
-    with DeepgramClient(settings.api_url, key) as client:
-        listed = client.list_projects() if projects is None else projects
-        snapshot = client.fetch_snapshot(settings.projects, projects=listed)
-    return FetchResult(snapshot=snapshot, projects=listed)

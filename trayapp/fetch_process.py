@@ -1,0 +1,63 @@
+"""Run one fetch in a child process (`deepgram-tray _fetch`) and read its answer.
+
+Keeps requests, OpenSSL and keyring out of the long-lived tray process; see worker_protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+
+from trayapp.config import Settings
+from trayapp.errors import NetworkError
+from trayapp.models import Project
+from trayapp.poller import FetchResult
+from trayapp.redaction import redact
+from trayapp.worker_protocol import WorkerProtocolError, decode_answer, encode_request
+
+log = logging.getLogger(__name__)
+
+WORKER_TIMEOUT = 120.0
+"""Listing plus every watched project at the client's own 30 s per call, four at a time."""
+
+
+def worker_command() -> list[str]:
+    if getattr(sys, "frozen", False):  # a PyInstaller bundle: the executable is the app
+        return [sys.executable, "_fetch"]
+    return [sys.executable, "-m", "trayapp", "_fetch"]
+
+
+def fetch_in_child_process(settings: Settings, known: list[Project] | None) -> FetchResult:
+    request = encode_request(settings.api_url, settings.projects, known)
+    # A windowed app on Windows would flash a console for the child without this flag.
+    flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+    try:
+        completed = subprocess.run(
+            worker_command(),
+            input=request,
+            capture_output=True,
+            timeout=WORKER_TIMEOUT,
+            creationflags=flags,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise NetworkError(
+            f"The balance check took longer than {WORKER_TIMEOUT:.0f} s: check your connection; "
+            "it will be retried."
+        ) from exc
+    except OSError as exc:
+        raise WorkerProtocolError(
+            f"The balance check could not be started ({type(exc).__name__}): reinstall the app."
+        ) from exc
+    if completed.returncode != 0:
+        log.error(
+            "The fetch worker exited with %s: %s",
+            completed.returncode,
+            redact(completed.stderr.decode(errors="replace"))[-2000:],
+        )
+        raise WorkerProtocolError(
+            "The balance check failed unexpectedly: the log file has details; please report it."
+        )
+    snapshot, projects = decode_answer(completed.stdout)
+    return FetchResult(snapshot=snapshot, projects=projects)
