@@ -1,0 +1,184 @@
+"""The tray's fetch worker: the JSON it speaks, and the real child process vs the test server."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY, PROJECT_B, plant_at_startup
+from tests.support.deepgram_server import FakeDeepgram, Fault
+from tests.support.tray_states import snapshot
+from trayapp.config import Settings
+from trayapp.errors import (
+    AuthError,
+    ConfigError,
+    DeepgramTrayError,
+    KeyringUnavailableError,
+    MalformedResponseError,
+    MissingKeyError,
+    NetworkError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+)
+from trayapp.fetch_process import fetch_in_child_process, worker_command
+from trayapp.models import Project
+from trayapp.worker_protocol import (
+    WorkerProtocolError,
+    decode_answer,
+    decode_request,
+    encode_failure,
+    encode_request,
+    encode_success,
+)
+
+
+class TestProtocol:
+    def test_request_round_trip(self) -> None:
+        known = [Project("p1", "One"), Project("p2", 'Two "quoted"')]
+        data = encode_request("https://api.deepgram.com", ("p1",), known)
+        assert decode_request(data) == ("https://api.deepgram.com", ("p1",), known)
+        assert decode_request(encode_request("http://127.0.0.1:1", (), None))[2] is None
+
+    def test_success_keeps_every_digit_and_each_projects_error(self) -> None:
+        original = snapshot(
+            "104.568222271234567890123",
+            "3.25",
+            errors={1: RateLimitedError("Slow down.", retry_after=42, request_id="r-1")},
+        )
+        decoded, projects = decode_answer(encode_success(original, [Project("p0", "Project 0")]))
+        assert projects == [Project("p0", "Project 0")]
+        assert decoded.fetched_at == original.fetched_at
+        assert decoded.projects[0] == original.projects[0]
+        assert decoded.totals == {"usd": Decimal("104.568222271234567890123")}
+        error = decoded.projects[1].error
+        assert isinstance(error, RateLimitedError)
+        assert (error.message, error.retry_after, error.request_id) == ("Slow down.", 42.0, "r-1")
+
+    @pytest.mark.parametrize(
+        "error",
+        [
+            AuthError("refused", status=401, request_id="r"),
+            PermissionDeniedError("member", status=403),
+            NotFoundError("gone", status=404),
+            RateLimitedError("slow", status=429, retry_after=7.5),
+            RateLimitedError("slow, no header", status=429),
+            ServerError("503", status=503),
+            NetworkError("offline"),
+            MalformedResponseError("html"),
+            MissingKeyError("no key"),
+            KeyringUnavailableError("locked"),
+            ConfigError("bad config"),
+            DeepgramTrayError("bug"),
+        ],
+        ids=lambda e: type(e).__name__,
+    )
+    def test_failures_come_back_as_the_same_error(self, error: DeepgramTrayError) -> None:
+        with pytest.raises(type(error)) as info:
+            decode_answer(encode_failure(error))
+        back = info.value
+        assert type(back) is type(error) and back.message == error.message
+        for attribute in ("status", "request_id", "retry_after"):
+            assert getattr(back, attribute, None) == getattr(error, attribute, None)
+
+    @pytest.mark.parametrize(
+        "data", [b"", b"not json", b"[1, 2]", b'{"ok": true}', b'{"ok": true, "projects": 5}']
+    )
+    def test_garbage_is_a_protocol_error(self, data: bytes) -> None:
+        with pytest.raises(WorkerProtocolError):
+            decode_answer(data)
+
+
+@pytest.fixture
+def worker_env(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+    """The child inherits this process's environment, as it does under the tray."""
+    monkeypatch.setenv("DEEPGRAM_API_KEY", OWNER_KEY)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return Settings(api_url=deepgram.base_url)
+
+
+class TestChildProcess:
+    def test_fetches_exactly_like_the_cli(self, worker_env: Settings) -> None:
+        result = fetch_in_child_process(worker_env, None)
+        assert result.snapshot.totals == {"usd": Decimal("128.31822227")}
+        assert [p.name for p in result.projects] == ["Voice Bot Prod", "Staging"]
+
+    def test_known_projects_skip_the_listing(
+        self, worker_env: Settings, deepgram: FakeDeepgram
+    ) -> None:
+        known = [Project(PROJECT_B, "Staging")]
+        result = fetch_in_child_process(worker_env, known)
+        assert result.snapshot.totals == {"usd": Decimal("3.25")}
+        assert deepgram.requests_to("^/v1/projects$") == []
+
+    def test_watched_projects_are_honoured(self, worker_env: Settings) -> None:
+        settings = worker_env._replace(projects=(PROJECT_B,))
+        assert [
+            p.project.name for p in fetch_in_child_process(settings, None).snapshot.projects
+        ] == ["Staging"]
+
+    @pytest.mark.parametrize(
+        ("key", "error"), [(BAD_KEY, AuthError), (MEMBER_KEY, None)], ids=["bad", "member"]
+    )
+    def test_key_problems_arrive_typed(
+        self,
+        worker_env: Settings,
+        monkeypatch: pytest.MonkeyPatch,
+        key: str,
+        error: type[Exception] | None,
+    ) -> None:
+        monkeypatch.setenv("DEEPGRAM_API_KEY", key)
+        if error is not None:
+            with pytest.raises(error):
+                fetch_in_child_process(worker_env, None)
+            return
+        result = fetch_in_child_process(worker_env, None)
+        assert all(isinstance(e, PermissionDeniedError) for e in result.snapshot.errors)
+
+    def test_no_key_is_reported_as_such(
+        self, worker_env: Settings, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("DEEPGRAM_API_KEY")
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+        with pytest.raises(MissingKeyError):
+            fetch_in_child_process(worker_env, None)
+
+    def test_rate_limit_keeps_retry_after(
+        self, worker_env: Settings, deepgram: FakeDeepgram
+    ) -> None:
+        deepgram.fail("^/v1/projects$", Fault(429, headers={"Retry-After": "90"}))
+        with pytest.raises(RateLimitedError) as info:
+            fetch_in_child_process(worker_env, None)
+        assert info.value.retry_after == 90.0
+
+    def test_a_crashing_worker_is_reported_and_logged_without_the_key(
+        self,
+        worker_env: Settings,
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        env = {"PYTHONPATH": ""}
+        plant_at_startup(
+            env,
+            tmp_path / "plant",
+            "import os, trayapp.api\n"
+            "def broken(*args, **kwargs):\n"
+            "    raise RuntimeError('planted crash near ' + os.environ['DEEPGRAM_API_KEY'])\n"
+            "trayapp.api.DeepgramClient.list_projects = broken\n",
+        )
+        monkeypatch.setenv("PYTHONPATH", env["PYTHONPATH"])
+        with pytest.raises(WorkerProtocolError, match="failed unexpectedly"):
+            fetch_in_child_process(worker_env, None)
+        assert "RuntimeError" in caplog.text
+        assert OWNER_KEY not in caplog.text
+
+    def test_worker_command_in_a_bundle(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import sys
+
+        monkeypatch.setattr(sys, "frozen", True, raising=False)
+        assert worker_command() == [sys.executable, "_fetch"]
