@@ -75,16 +75,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_to_icon(desktop: VirtualDesktop, args: list[str], env: dict[str, str]) -> float:
+def start_to_icon(
+    desktop: VirtualDesktop, args: list[str], env: dict[str, str]
+) -> tuple[float, float]:
+    """Seconds from start to an icon on screen (any colour), and to the green one."""
     started = time.perf_counter()
     session = start(desktop, args, env)
+    visible = None
     try:
         deadline = time.monotonic() + 30
-        while desktop.tray_icon_colour() != "green":
+        while (colour := desktop.tray_icon_colour()) != "green":
+            if colour is not None and visible is None:
+                visible = time.perf_counter() - started
             if time.monotonic() > deadline:
                 raise RuntimeError("no green icon within 30 s")
             time.sleep(0.02)
-        return time.perf_counter() - started
+        green = time.perf_counter() - started
+        return (visible if visible is not None else green), green
     finally:
         stop_process_group(session)
         deadline = time.monotonic() + 10
@@ -128,22 +135,24 @@ def main() -> int:
                 rss_start = rss_mib(ours_pid), rss_mib(minimal_pid)
                 time.sleep(max(0.0, args.minutes * 60 - 65))
                 rss_end = rss_mib(ours_pid), rss_mib(minimal_pid)
-                polls = len(server.requests_to("^/v1/projects$"))
+                balance_calls = len(server.requests_to("/balances$"))
             finally:
                 stop_process_group(ours)
                 stop_process_group(minimal)
         finally:
             desktop.stop()
 
-    ours_ms = sorted(ours_start)[1] * 1000
-    minimal_ms = sorted(minimal_start)[1] * 1000
+    ours_visible = sorted(v for v, _ in ours_start)[1] * 1000
+    ours_green = sorted(g for _, g in ours_start)[1] * 1000
+    minimal_ms = sorted(g for _, g in minimal_start)[1] * 1000
     lines = [
         f"Machine: {describe_machine()}; Xvfb + trayer, pystray gtk backend.",
         "",
         "| measure | deepgram-tray | minimal pystray icon | ratio | target |",
         "| --- | --- | --- | --- | --- |",
-        f"| start to icon on screen (median of 3) | {ours_ms:.0f} ms | {minimal_ms:.0f} ms | "
-        f"{ours_ms / minimal_ms:.2f}x | - |",
+        f"| start to icon on screen (median of 3) | {ours_visible:.0f} ms | {minimal_ms:.0f} ms | "
+        f"{ours_visible / minimal_ms:.2f}x | - |",
+        f"| start to the first amount on the icon | {ours_green:.0f} ms | - | - | - |",
         f"| resident memory after 1 min | {rss_start[0]:.1f} MiB | {rss_start[1]:.1f} MiB | "
         f"{rss_start[0] / rss_start[1]:.2f}x | <= 1.25x |",
         f"| resident memory after {args.minutes:g} min | {rss_end[0]:.1f} MiB | "
@@ -151,7 +160,8 @@ def main() -> int:
         f"| CPU time while idle, over 60 s | {(cpu_after[0] - cpu_before[0]) * 1000:.0f} ms | "
         f"{(cpu_after[1] - cpu_before[1]) * 1000:.0f} ms | - | ~0 |",
         "",
-        f"The tray polled {polls} times in the run (default interval, 300 s).",
+        f"The server answered {balance_calls} balance calls in the whole run (2 projects a poll; "
+        "3 short starts, then the soak at the default 300 s interval).",
     ]
     table = "\n".join(lines)
     print(table)

@@ -11,8 +11,9 @@ import pytest
 
 from tests.conftest import OWNER_KEY, PROJECT_A, PROJECT_B
 from tests.support.colours import dominant_family
-from tests.support.deepgram_server import FakeDeepgram, wait_for
+from tests.support.deepgram_server import FakeDeepgram
 from tests.support.recording_backend import RecordingIcon
+from tests.support.waiting import wait_until
 from trayapp.config import Settings
 from trayapp.fetch_process import fetch_in_child_process
 from trayapp.poller import Poller
@@ -71,7 +72,7 @@ def tray(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
 
 
 def test_shows_the_total_in_tooltip_menu_and_icon(tray: RunningTray) -> None:
-    wait_for(lambda: "Total: $128.32" in tray.icon.menu_texts())
+    wait_until(lambda: "Total: $128.32" in tray.icon.menu_texts())
     menu = tray.icon.menu_texts()
     assert "Voice Bot Prod: $125.07" in [t.strip() for t in menu]
     assert "Staging: $3.25" in [t.strip() for t in menu]
@@ -81,7 +82,7 @@ def test_shows_the_total_in_tooltip_menu_and_icon(tray: RunningTray) -> None:
 
 
 def test_every_ui_change_runs_on_the_ui_thread(tray: RunningTray) -> None:
-    wait_for(lambda: "Total: $128.32" in tray.icon.menu_texts())
+    wait_until(lambda: "Total: $128.32" in tray.icon.menu_texts())
     updates = [c for c in tray.icon.calls if c.name in ("icon", "title", "menu", "notify")]
     assert updates
     assert {c.thread for c in updates} == {tray.icon.ui_thread}
@@ -90,14 +91,14 @@ def test_every_ui_change_runs_on_the_ui_thread(tray: RunningTray) -> None:
 def test_refresh_from_the_menu_follows_the_server(
     tray: RunningTray, deepgram: FakeDeepgram
 ) -> None:
-    wait_for(lambda: "Total: $128.32" in tray.icon.menu_texts())
+    wait_until(lambda: "Total: $128.32" in tray.icon.menu_texts())
     deepgram.set_balances(PROJECT_A, [{"amount": 10, "units": "usd"}])
     before = len(deepgram.requests_to("/balances"))
     tray.icon.click("Refresh now")
-    wait_for(lambda: "Total: $13.25" in tray.icon.menu_texts())
+    wait_until(lambda: "Total: $13.25" in tray.icon.menu_texts())
     assert len(deepgram.requests_to("/balances")) == before + 2
     assert dominant_family(tray.latest("icon")) == "amber"  # type: ignore[arg-type]
-    wait_for(lambda: tray.icon.recorded("notify"))
+    wait_until(lambda: tray.icon.recorded("notify"))
     assert tray.icon.recorded("notify") == [
         (
             "Deepgram balance low: $13.25",
@@ -107,23 +108,23 @@ def test_refresh_from_the_menu_follows_the_server(
 
 
 def test_left_click_refreshes(tray: RunningTray, deepgram: FakeDeepgram) -> None:
-    wait_for(lambda: "Total: $128.32" in tray.icon.menu_texts())
+    wait_until(lambda: "Total: $128.32" in tray.icon.menu_texts())
     deepgram.set_balances(PROJECT_B, [{"amount": "0.5", "units": "usd"}])
     deepgram.set_balances(PROJECT_A, [{"amount": "1", "units": "usd"}])
     tray.icon.left_click()
-    wait_for(lambda: "Total: $1.50" in tray.icon.menu_texts())
+    wait_until(lambda: "Total: $1.50" in tray.icon.menu_texts())
     assert dominant_family(tray.latest("icon")) == "red"  # type: ignore[arg-type]
 
 
 def test_open_console(tray: RunningTray) -> None:
-    wait_for(lambda: tray.icon.menu_texts())
+    wait_until(lambda: tray.icon.menu_texts())
     tray.icon.click("Open Deepgram Console")
-    wait_for(lambda: tray.opened)
+    wait_until(lambda: tray.opened)
     assert tray.opened == [CONSOLE_URL]
 
 
 def test_quit_stops_the_ui_loop_and_the_poller(tray: RunningTray) -> None:
-    wait_for(lambda: tray.icon.menu_texts())
+    wait_until(lambda: tray.icon.menu_texts())
     tray.icon.click("Quit")
     tray.ui.join(timeout=10)
     tray.worker.join(timeout=10)

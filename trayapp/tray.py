@@ -50,21 +50,28 @@ def candidate_backends() -> list[str]:
     return ["appindicator", "gtk", "xorg"]
 
 
-def load_backend() -> tuple[str, Any]:
-    """Import the first backend that works here; TrayUnavailableError says what is missing."""
-    # Importing the package makes pystray pick a backend itself and raise whatever that backend
-    # raises (Xlib's DisplayNameError, GI's ValueError...). Let it pick the harmless dummy, then try
-    # the real ones one by one, catching everything.
+def import_pystray() -> Any:
+    """Import the pystray package without letting it choose (and fail on) a backend.
+
+    Importing the package makes pystray pick a backend itself and raise whatever that backend
+    raises (Xlib's DisplayNameError, GI's ValueError...). Let it pick the harmless dummy; the real
+    backends are then tried one by one, catching everything.
+    """
     saved = os.environ.get("PYSTRAY_BACKEND")
     os.environ["PYSTRAY_BACKEND"] = "dummy"
     try:
-        import pystray  # noqa: F401
+        import pystray
     finally:
         if saved is None:
             del os.environ["PYSTRAY_BACKEND"]
         else:
             os.environ["PYSTRAY_BACKEND"] = saved
+    return pystray
 
+
+def load_backend() -> tuple[str, Any]:
+    """Import the first backend that works here; TrayUnavailableError says what is missing."""
+    import_pystray()
     failures: list[str] = []
     candidates = candidate_backends()
     if {"gtk", "appindicator"} & set(candidates):
@@ -191,9 +198,7 @@ class TrayApp:
         on_quit: Callable[[], None],
         open_url: Callable[[str], object] | None = None,
     ) -> None:
-        import pystray
-
-        self._pystray = pystray
+        self._pystray = import_pystray()
         self.backend = backend
         self._on_refresh = on_refresh
         self._on_quit = on_quit

@@ -14,7 +14,6 @@ import json
 import re
 import socket
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -361,15 +360,3 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client gave up (timeouts, size caps): that is what tests provoke
             self.close_connection = True
             return False
-
-
-def wait_for(condition: Any, *, timeout: float = 10.0, interval: float = 0.02) -> Any:
-    """Poll `condition()` until it returns something truthy, or fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)

@@ -21,6 +21,7 @@ from pathlib import Path
 from PIL import Image, ImageGrab
 
 from tests.support.colours import colour_family
+from tests.support.waiting import wait_until
 
 TOOLS = ("Xvfb", "trayer", "xdotool", "xwininfo", "tesseract", "dbus-run-session")
 SCREEN = (640, 480)
@@ -51,17 +52,6 @@ class Rect:
 class Word:
     text: str
     rect: Rect
-
-
-def wait_until(condition, *, timeout: float = 20.0, interval: float = 0.1, what: str = ""):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or condition}")
-        time.sleep(interval)
 
 
 class VirtualDesktop:
@@ -276,30 +266,6 @@ class TrayProcess:
 
     def wait(self, timeout: float) -> int:
         return self.process.wait(timeout=timeout)
-
-    def _start_xvfb(self) -> subprocess.Popen[bytes]:
-        read_end, write_end = os.pipe()
-        width, height = SCREEN
-        # -noreset: by default Xvfb resets whenever its last client leaves, and a client that
-        # connects during the reset fails (GTK then says it "could not be initialised").
-        xvfb = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{width}x{height}x24",
-             "-nolisten", "tcp", "-noreset"],
-            pass_fds=(write_end,),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )  # fmt: skip
-        self._processes.append(xvfb)
-        os.close(write_end)
-        try:
-            ready, _, _ = select.select([read_end], [], [], 20)
-            if not ready:
-                raise AssertionError("Xvfb did not report its display number within 20 s")
-            self.display = ":" + os.read(read_end, 32).decode().strip()
-        finally:
-            os.close(read_end)
-        return xvfb
 
     def stop(self) -> None:
         stop_process_group(self.process)

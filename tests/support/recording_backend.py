@@ -6,30 +6,15 @@ notes the thread it ran on, so tests can prove nothing touches the icon from the
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from trayapp.tray import import_pystray
 
-def _import_pystray_base() -> Any:
-    # Importing pystray makes it pick a real backend, which fails without a display: let it
-    # pick the dummy one, as trayapp.tray does.
-    saved = os.environ.get("PYSTRAY_BACKEND")
-    os.environ["PYSTRAY_BACKEND"] = "dummy"
-    try:
-        from pystray import _base
-    finally:
-        if saved is None:
-            del os.environ["PYSTRAY_BACKEND"]
-        else:
-            os.environ["PYSTRAY_BACKEND"] = saved
-    return _base
-
-
-_base = _import_pystray_base()
+_base = import_pystray()._base  # a plain `import pystray` fails without a display
 _STOP = object()
 
 

@@ -29,17 +29,16 @@ def run_tray(args: argparse.Namespace) -> int:
     try:
         log_file = configure_tray_logging(log_dir())
         log.info("Starting; log file %s", log_file)
-        return _run(lock)
+        return _run()
     finally:
         lock.release()
 
 
-def _run(lock: object) -> int:
+def _run() -> int:
+    from trayapp.fetch_process import fetch_in_child_process
     from trayapp.tray import TrayApp, load_backend
 
     backend, icon_class = load_backend()
-    from trayapp.fetch_process import fetch_in_child_process
-
     poller = Poller(
         load_settings=load_settings,
         fetch=fetch_in_child_process,

@@ -1,0 +1,64 @@
+"""One tray per user, and the tray's rotating log file (which never holds the key)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import OWNER_KEY
+from trayapp.logs import LOG_FILE_BACKUPS, LOG_FILE_BYTES, configure_tray_logging
+from trayapp.redaction import remember_secret
+from trayapp.single_instance import InstanceLock
+
+
+def test_a_second_lock_is_refused_until_the_first_is_released(tmp_path: Path) -> None:
+    first, second = InstanceLock(tmp_path / "tray.lock"), InstanceLock(tmp_path / "tray.lock")
+    assert first.acquire()
+    try:
+        assert not second.acquire()
+        assert second.holder_pid() == first.holder_pid() is not None
+    finally:
+        first.release()
+    assert second.acquire()
+    second.release()
+
+
+def test_the_lock_folder_is_created(tmp_path: Path) -> None:
+    lock = InstanceLock(tmp_path / "deep" / "er" / "tray.lock")
+    assert lock.acquire()
+    lock.release()
+
+
+@pytest.fixture
+def tray_log(tmp_path: Path) -> Iterator[Path]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        yield configure_tray_logging(tmp_path / "log")
+    finally:
+        for handler in root.handlers:
+            if handler not in handlers:
+                handler.close()
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+def test_log_file_scrubs_the_key(tray_log: Path) -> None:
+    remember_secret(OWNER_KEY)
+    logging.getLogger("some.library").warning("sending Token %s", OWNER_KEY)
+    text = tray_log.read_text()
+    assert "sending Token <key …" in text
+    assert OWNER_KEY not in text
+
+
+def test_log_file_rotates_and_stays_bounded(tray_log: Path) -> None:
+    log = logging.getLogger("trayapp.test")
+    line = "x" * 1000
+    for _ in range(6 * LOG_FILE_BYTES // 1000):
+        log.info(line)
+    files = sorted(tray_log.parent.iterdir())
+    assert len(files) == 1 + LOG_FILE_BACKUPS
+    assert sum(f.stat().st_size for f in files) <= (1 + LOG_FILE_BACKUPS) * (LOG_FILE_BYTES + 2000)
