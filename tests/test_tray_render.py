@@ -151,6 +151,8 @@ class TestMenu:
         actions = [(line.text, line.action, line.default) for line in lines if line.action]
         assert actions == [
             ("Refresh now", "refresh", True),
+            ("Settings…", "settings", False),
+            ("Set API key…", "settings", False),
             ("Open Deepgram Console", "console", False),
             ("Quit", "quit", False),
         ]
@@ -170,4 +172,4 @@ class TestMenu:
     def test_no_key(self) -> None:
         texts = [line.text for line in menu_lines(state_with(has_key=False))]
         assert texts[0] == "No API key set"
-        assert "key set" in texts[1]
+        assert "Set API key…" in texts[1]

@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     key_delete = key_commands.add_parser("delete", help="remove the key from the OS keyring")
     key_delete.set_defaults(handler=_lazy("trayapp.commands.key", "run_key_delete"))
 
+    settings = commands.add_parser("settings", help="open the settings window")
+    settings.set_defaults(handler=_lazy("trayapp.commands.settings", "run_settings"))
+
     # The tray's fetch worker (see trayapp.fetch_process): not for people, so not in --help.
     worker = commands.add_parser("_fetch")
     worker.set_defaults(handler=_lazy("trayapp.commands.fetch_worker", "run_fetch_worker"))

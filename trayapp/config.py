@@ -204,13 +204,17 @@ def parse_cli_value(name: str, text: str) -> object:
 
 def set_config_value(path: Path, name: str, text: str) -> Settings:
     """Change one key in the file, keeping the others (unknown ones too); validate, then write."""
+    return update_config(path, {name: parse_cli_value(name, text)})
+
+
+def update_config(path: Path, values: Mapping[str, object]) -> Settings:
+    """Merge TOML values into the file, keeping other keys; validate the result, then write."""
     import tomli_w
 
     from trayapp.atomic import write_atomically
 
-    value = parse_cli_value(name, text)
     table = read_config_file(path)  # raises on an unusable file, which is then left untouched
-    table[name] = value
+    table.update(values)
     settings = settings_from_table(table, origin=str(path))
     write_atomically(path, tomli_w.dumps(table).encode("utf-8"))
     return settings

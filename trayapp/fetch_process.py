@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import logging
 import subprocess
-import sys
 
 from trayapp.config import Settings
 from trayapp.errors import NetworkError
 from trayapp.models import Project
 from trayapp.poller import FetchResult
 from trayapp.redaction import redact
+from trayapp.self_command import own_command
 from trayapp.worker_protocol import WorkerProtocolError, decode_answer, encode_request
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,7 @@ WORKER_TIMEOUT = 120.0
 
 
 def worker_command() -> list[str]:
-    if getattr(sys, "frozen", False):  # a PyInstaller bundle: the executable is the app
-        return [sys.executable, "_fetch"]
-    return [sys.executable, "-m", "trayapp", "_fetch"]
+    return own_command("_fetch")
 
 
 def fetch_in_child_process(settings: Settings, known: list[Project] | None) -> FetchResult:

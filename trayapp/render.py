@@ -121,7 +121,7 @@ class MenuLine:
 
     text: str
     action: str | None = None
-    """What choosing it does: "refresh", "console", "quit"; None for information lines."""
+    """What choosing it does: "refresh", "settings", "console", "quit"; None for information."""
     default: bool = False
 
     @property
@@ -151,6 +151,8 @@ def menu_lines(state: TrayState) -> list[MenuLine]:
     lines += [
         SEPARATOR,
         MenuLine("Refresh now", action="refresh", default=True),
+        MenuLine("Settings…", action="settings"),
+        MenuLine("Set API key…", action="settings"),
         MenuLine("Open Deepgram Console", action="console"),
         SEPARATOR,
         MenuLine("Quit", action="quit"),
@@ -161,7 +163,7 @@ def menu_lines(state: TrayState) -> list[MenuLine]:
 def status_line(state: TrayState) -> str:
     problem = state.blocking_error or state.error
     if not state.has_key:
-        return "Set a key: deepgram-tray key set"
+        return "Set a key: choose Set API key…"
     if state.refreshing:
         return "Refreshing…"
     if problem is not None:

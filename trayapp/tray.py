@@ -196,12 +196,14 @@ class TrayApp:
         initial_state: TrayState,
         on_refresh: Callable[[], None],
         on_quit: Callable[[], None],
+        on_settings: Callable[[], object] = lambda: None,
         open_url: Callable[[str], object] | None = None,
     ) -> None:
         self._pystray = import_pystray()
         self.backend = backend
         self._on_refresh = on_refresh
         self._on_quit = on_quit
+        self._on_settings = on_settings
         self._open_url = open_url or _open_in_browser
         self._quitting = threading.Event()
         self._state = initial_state
@@ -286,6 +288,7 @@ class TrayApp:
     def _action(self, line: MenuLine) -> Callable[[], None]:
         actions: dict[str, Callable[[], object]] = {
             "refresh": self._on_refresh,
+            "settings": self._on_settings,
             "console": lambda: self._open_url(CONSOLE_URL),
             "quit": self.quit,
         }

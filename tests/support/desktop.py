@@ -24,7 +24,7 @@ from tests.support.colours import colour_family
 from tests.support.waiting import wait_until
 
 TOOLS = ("Xvfb", "trayer", "xdotool", "xwininfo", "tesseract", "dbus-run-session")
-SCREEN = (640, 480)
+SCREEN = (1024, 768)
 PANEL_HEIGHT = 32
 
 

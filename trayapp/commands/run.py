@@ -36,26 +36,37 @@ def run_tray(args: argparse.Namespace) -> int:
 
 def _run() -> int:
     from trayapp.fetch_process import fetch_in_child_process
+    from trayapp.settings_launcher import SettingsLauncher
+    from trayapp.state import TrayState
     from trayapp.tray import TrayApp, load_backend
 
     backend, icon_class = load_backend()
+
+    def show(state: TrayState) -> None:
+        app.show(state)
+        if not state.has_key:
+            settings_window.open_once_for_first_run()
+
     poller = Poller(
         load_settings=load_settings,
         fetch=fetch_in_child_process,
-        on_state=lambda state: app.show(state),
+        on_state=show,
         on_alert=lambda alert: app.notify(alert),
         clock=Clock(monotonic=time.monotonic, wall=time.time),
     )
+    settings_window = SettingsLauncher(on_closed=poller.refresh)
     app = TrayApp(
         backend=backend,
         icon_class=icon_class,
         initial_state=poller.state,
         on_refresh=poller.refresh,
         on_quit=poller.stop,
+        on_settings=settings_window.open,
     )
     worker = threading.Thread(target=poller.run, name="poller", daemon=True)
     app.run(on_ready=worker.start)
     poller.stop()
+    settings_window.close()
     worker.join(timeout=5)
     log.info("Stopped")
     return 0

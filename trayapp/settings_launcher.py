@@ -1,0 +1,62 @@
+"""Open the settings window from the tray: one window at a time, and a refresh when it closes."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import threading
+from collections.abc import Callable
+
+from trayapp.self_command import own_command
+
+log = logging.getLogger(__name__)
+
+
+class SettingsLauncher:
+    def __init__(self, on_closed: Callable[[], None]) -> None:
+        self._on_closed = on_closed
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self.opened_for_first_run = False
+
+    def open(self) -> bool:
+        """Start the window unless one is open already; False when it was."""
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                return False
+            flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+            try:
+                self._process = subprocess.Popen(
+                    own_command("settings"),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    creationflags=flags,
+                )
+            except OSError:
+                log.exception("Could not open the settings window")
+                return False
+            process = self._process
+        threading.Thread(target=self._wait, args=(process,), name="settings", daemon=True).start()
+        return True
+
+    def open_once_for_first_run(self) -> None:
+        """With no key anywhere, lead the user to the window, once per run of the tray."""
+        if not self.opened_for_first_run:
+            self.opened_for_first_run = True
+            self.open()
+
+    def _wait(self, process: subprocess.Popen[bytes]) -> None:
+        _, errors = process.communicate()
+        if process.returncode != 0:
+            log.warning(
+                "The settings window exited with %s: %s",
+                process.returncode,
+                errors.decode(errors="replace")[-1000:],
+            )
+        self._on_closed()  # saved or not: re-reading settings and key is cheap
+
+    def close(self) -> None:
+        with self._lock:
+            if self._process is not None and self._process.poll() is None:
+                self._process.terminate()

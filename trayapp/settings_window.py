@@ -1,0 +1,364 @@
+"""The settings window (Tk), run as its own process: `deepgram-tray settings`.
+
+Its own process, because macOS allows one main-thread UI loop per process and the tray owns that
+one. Network calls (Test key, the project list) run on worker threads and hand their results back
+through a queue that Tk polls: Tk itself is only ever touched from its own thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import ttk
+
+from trayapp.config import Settings, load_settings, update_config
+from trayapp.credentials import API_KEY_ENV, ApiKey, find_api_key, store_api_key
+from trayapp.errors import (
+    AuthError,
+    DeepgramTrayError,
+    KeyringUnavailableError,
+    PermissionDeniedError,
+)
+from trayapp.models import Project
+from trayapp.paths import config_path
+from trayapp.settings_form import (
+    KEY_FIELD,
+    FieldErrors,
+    FormInput,
+    SavePlan,
+    initial_input,
+    plan_save,
+)
+
+log = logging.getLogger(__name__)
+
+TITLE = "Deepgram Balance settings"
+ERROR_COLOUR = "#b00020"
+OK_COLOUR = "#1b7f3b"
+
+
+def describe_key_check(error: DeepgramTrayError | None, summary: str | None) -> tuple[bool, str]:
+    """What Test key says, in plain words: (worked, sentence)."""
+    if error is None:
+        return True, f"This key works: {summary}."
+    if isinstance(error, AuthError):
+        return False, "Deepgram refused this key: copy it again from the Deepgram Console."
+    if isinstance(error, PermissionDeniedError):
+        return False, (
+            "This key may not read balances (a Member key?): create an Owner or Admin key "
+            "in the Deepgram Console."
+        )
+    return False, f"The key could not be tested: {error.message}"
+
+
+class SettingsWindow:
+    def __init__(self, root: tk.Tk) -> None:
+        self.root = root
+        self.results: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self.saved = False
+        self.load_error: DeepgramTrayError | None = None
+        try:
+            self.settings = load_settings()
+        except DeepgramTrayError as exc:
+            self.settings, self.load_error = Settings(), exc
+        self.key: ApiKey | None = None
+        self.keyring_problem: KeyringUnavailableError | None = None
+        try:
+            self.key = find_api_key()
+        except KeyringUnavailableError as exc:
+            self.keyring_problem = exc
+        self.projects: list[Project] = []
+        self.project_vars: dict[str, tk.BooleanVar] = {}
+        self.error_labels: dict[str, ttk.Label] = {}
+        self._build()
+        self._poll_results()
+        if self.key is not None:
+            self._fetch_projects(self.key.value)
+
+    # --- layout ---------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        root = self.root
+        root.title(TITLE)
+        _use_platform_theme(root)
+        frame = ttk.Frame(root, padding=16)
+        frame.grid(sticky="nsew")
+        root.columnconfigure(0, weight=1)
+        row = 0
+
+        notice = self._notice_text()
+        if notice:
+            ttk.Label(frame, text=notice, wraplength=460, foreground=ERROR_COLOUR).grid(
+                row=row, column=0, columnspan=3, sticky="w", pady=(0, 10)
+            )
+            row += 1
+
+        ttk.Label(frame, text="API key").grid(row=row, column=0, sticky="w")
+        self.key_var = tk.StringVar()
+        self.key_entry = ttk.Entry(frame, textvariable=self.key_var, show="•", width=42)
+        self.key_entry.grid(row=row, column=1, sticky="we")
+        self.show_key = tk.BooleanVar(value=False)
+        ttk.Checkbutton(
+            frame, text="Show", variable=self.show_key, command=self._toggle_key, takefocus=False
+        ).grid(row=row, column=2, padx=(6, 0))
+        row += 1
+        if self.key is None:
+            current = "No key is stored yet."
+        else:
+            where = "environment" if self.key.source == "env" else "keyring"
+            current = f"Current key: {self.key.masked} ({where})."
+        hint = " Type a new one to replace it." if self.key else " Paste yours above."
+        ttk.Label(frame, text=current + hint).grid(row=row, column=1, columnspan=2, sticky="w")
+        row += 1
+        self._error_label(frame, KEY_FIELD, row)
+        row += 1
+        self.test_button = ttk.Button(frame, text="Test key", command=self._test_key)
+        self.test_button.grid(row=row, column=1, sticky="w", pady=(2, 0))
+        row += 1
+        self.test_result = ttk.Label(frame, text="", wraplength=420)
+        self.test_result.grid(row=row, column=1, columnspan=2, sticky="w", pady=(2, 8))
+        row += 1
+
+        ttk.Label(frame, text="Projects").grid(row=row, column=0, sticky="nw")
+        self.watch_all = tk.BooleanVar(value=not self.settings.projects)
+        self.projects_frame = ttk.Frame(frame)
+        self.projects_frame.grid(row=row, column=1, columnspan=2, sticky="w")
+        ttk.Checkbutton(
+            self.projects_frame,
+            text="Watch all projects",
+            variable=self.watch_all,
+            command=self._render_projects,
+        ).grid(row=0, column=0, sticky="w")
+        self.projects_status = ttk.Label(self.projects_frame, text="")
+        self.projects_status.grid(row=1, column=0, sticky="w")
+        row += 1
+        self._error_label(frame, "projects", row)
+        row += 1
+
+        form = initial_input(self.settings)
+        self.number_vars: dict[str, tk.StringVar] = {}
+        for name, label, unit in (
+            ("warn_below", "Warn below", "USD (amber icon)"),
+            ("critical_below", "Critical below", "USD (red icon)"),
+            ("poll_interval", "Check every", "seconds (10 at least)"),
+        ):
+            ttk.Label(frame, text=label).grid(row=row, column=0, sticky="w", pady=(6, 0))
+            var = tk.StringVar(value=getattr(form, name))
+            ttk.Entry(frame, textvariable=var, width=12).grid(
+                row=row, column=1, sticky="w", pady=(6, 0)
+            )
+            ttk.Label(frame, text=unit).grid(row=row, column=2, sticky="w", pady=(6, 0))
+            self.number_vars[name] = var
+            row += 1
+            self._error_label(frame, name, row)
+            row += 1
+
+        self.notify = tk.BooleanVar(value=self.settings.notify)
+        ttk.Checkbutton(
+            frame, text="Notify me when a threshold is crossed", variable=self.notify
+        ).grid(row=row, column=1, columnspan=2, sticky="w", pady=(8, 0))
+        row += 1
+
+        buttons = ttk.Frame(frame)
+        buttons.grid(row=row, column=0, columnspan=3, sticky="e", pady=(16, 0))
+        ttk.Button(buttons, text="Cancel", command=self.cancel).grid(row=0, column=0, padx=(0, 8))
+        self.save_button = ttk.Button(buttons, text="Save", command=self.save, default="active")
+        self.save_button.grid(row=0, column=1)
+
+        root.bind("<Return>", lambda _event: self.save())
+        root.bind("<KP_Enter>", lambda _event: self.save())
+        root.bind("<Escape>", lambda _event: self.cancel())
+        root.protocol("WM_DELETE_WINDOW", self.cancel)
+        if self.keyring_problem is not None and not self.key:
+            self.key_entry.state(["disabled"])
+        self.key_entry.focus_set()
+        self._render_projects()
+
+    def _notice_text(self) -> str:
+        if self.keyring_problem is not None:
+            return f"{self.keyring_problem.message} Keys are never stored in a plain file."
+        if self.load_error is not None:
+            return f"{self.load_error.message} Saving will not touch the file until it is fixed."
+        if self.key is not None and self.key.source == "env":
+            return f"{API_KEY_ENV} is set, so it is used instead of any key stored here."
+        return ""
+
+    def _error_label(self, parent: ttk.Frame, name: str, row: int) -> None:
+        label = ttk.Label(parent, text="", foreground=ERROR_COLOUR, wraplength=420)
+        label.grid(row=row, column=1, columnspan=2, sticky="w")
+        self.error_labels[name] = label
+
+    def _toggle_key(self) -> None:
+        self.key_entry.configure(show="" if self.show_key.get() else "•")
+
+    # --- projects ---------------------------------------------------------------------------
+
+    def _render_projects(self) -> None:
+        for child in self.projects_frame.winfo_children()[2:]:
+            child.destroy()
+        watching_all = self.watch_all.get()
+        for index, project in enumerate(self.projects):
+            var = self.project_vars.setdefault(
+                project.project_id,
+                tk.BooleanVar(value=project.project_id in self.settings.projects),
+            )
+            box = ttk.Checkbutton(self.projects_frame, text=project.name, variable=var)
+            box.grid(row=index + 2, column=0, sticky="w", padx=(18, 0))
+            if watching_all:
+                box.state(["disabled"])
+
+    def _fetch_projects(self, key: str) -> None:
+        self.projects_status.configure(text="Loading projects…")
+
+        def work() -> None:
+            from trayapp.api import DeepgramClient
+
+            try:
+                with DeepgramClient(self.settings.api_url, key) as client:
+                    projects = client.list_projects()
+            except DeepgramTrayError as exc:
+                message = exc.message
+                self.results.put(lambda: self._projects_failed(message))
+                return
+            self.results.put(lambda: self._show_projects(projects))
+
+        threading.Thread(target=work, name="projects", daemon=True).start()
+
+    def _projects_failed(self, message: str) -> None:
+        self.projects_status.configure(text=message)
+
+    def _show_projects(self, projects: list[Project]) -> None:
+        self.projects = projects
+        self.projects_status.configure(text="" if projects else "This key sees no projects.")
+        self._render_projects()
+
+    # --- Test key ---------------------------------------------------------------------------
+
+    def _key_to_test(self) -> str | None:
+        typed = self.key_var.get().strip()
+        if typed:
+            return typed
+        return self.key.value if self.key else None
+
+    def _test_key(self) -> None:
+        key = self._key_to_test()
+        if key is None:
+            self._show_test_result(False, "Paste a key first.")
+            return
+        self.test_button.state(["disabled"])
+        self.test_result.configure(text="Testing…", foreground="")
+
+        def work() -> None:
+            from trayapp.api import DeepgramClient
+            from trayapp.credentials import clean_key_text
+            from trayapp.verification import check_key
+
+            error: DeepgramTrayError | None = None
+            summary: str | None = None
+            projects: list[Project] = []
+            try:
+                with DeepgramClient(self.settings.api_url, clean_key_text(key)) as client:
+                    check = check_key(client)
+                    if check.project_count:
+                        projects = client.list_projects()
+                summary = check.summary()
+                error = check.refusal
+            except DeepgramTrayError as exc:
+                error = exc
+            worked, sentence = describe_key_check(error, summary)
+            self.results.put(lambda: self._finish_test(worked, sentence, projects))
+
+        threading.Thread(target=work, name="test-key", daemon=True).start()
+
+    def _finish_test(self, worked: bool, sentence: str, projects: list[Project]) -> None:
+        self.test_button.state(["!disabled"])
+        self._show_test_result(worked, sentence)
+        if projects:
+            self._show_projects(projects)
+
+    def _show_test_result(self, worked: bool, sentence: str) -> None:
+        self.test_result.configure(text=sentence, foreground=OK_COLOUR if worked else ERROR_COLOUR)
+
+    # --- Save / Cancel ------------------------------------------------------------------------
+
+    def read_form(self) -> FormInput:
+        return FormInput(
+            key_text=self.key_var.get(),
+            warn_below=self.number_vars["warn_below"].get(),
+            critical_below=self.number_vars["critical_below"].get(),
+            poll_interval=self.number_vars["poll_interval"].get(),
+            notify=self.notify.get(),
+            watch_all=self.watch_all.get(),
+            watched=tuple(pid for pid, var in self.project_vars.items() if var.get()),
+        )
+
+    def save(self) -> None:
+        for label in self.error_labels.values():
+            label.configure(text="")
+        if self.load_error is not None:
+            self.error_labels[KEY_FIELD].configure(text=self.load_error.message)
+            return
+        plan = plan_save(
+            self.read_form(),
+            self.settings,
+            has_key=self.key is not None,
+            keyring_usable=self.keyring_problem is None,
+        )
+        if isinstance(plan, FieldErrors):
+            for name, message in plan.by_field.items():
+                self.error_labels[name].configure(
+                    text=message.replace(" in the settings window", "")
+                )
+            return
+        try:
+            self._write(plan)
+        except DeepgramTrayError as exc:
+            field = KEY_FIELD if isinstance(exc, KeyringUnavailableError) else "poll_interval"
+            self.error_labels[field].configure(text=exc.message)
+            return
+        self.saved = True
+        self.root.destroy()
+
+    def _write(self, plan: SavePlan) -> None:
+        # The key first: the keyring is what most often refuses, and then nothing is written.
+        if plan.new_key is not None:
+            store_api_key(plan.new_key)
+        update_config(config_path(), plan.config_updates)
+        log.info("Settings saved%s", " with a new key" if plan.new_key else "")
+
+    def cancel(self) -> None:
+        self.root.destroy()
+
+    def _poll_results(self) -> None:
+        while True:
+            try:
+                action = self.results.get_nowait()
+            except queue.Empty:
+                break
+            action()
+        self.root.after(50, self._poll_results)
+
+
+def _use_platform_theme(root: tk.Tk) -> None:
+    """Follow the platform's look where Tk has one; 'clam' is the tidiest elsewhere (X11)."""
+    style = ttk.Style(root)
+    preferred = {"win32": "vista", "darwin": "aqua"}.get(sys.platform, "clam")
+    if preferred in style.theme_names():
+        style.theme_use(preferred)
+    # HiDPI: Tk sizes fonts in points from the screen's DPI; keep its scaling at least 1.0.
+    scaling = float(root.tk.call("tk", "scaling"))
+    if scaling < 1.0:
+        root.tk.call("tk", "scaling", 1.0)
+
+
+def run_window() -> bool:
+    """Show the window until Save or Cancel; True when something was saved."""
+    root = tk.Tk(className="deepgram-balance-tray")
+    window = SettingsWindow(root)
+    root.minsize(480, 0)
+    root.mainloop()
+    return window.saved
