@@ -167,6 +167,14 @@ _TOML_PARSERS: dict[str, Callable[[object, str], object]] = {
 }
 
 
+def validate_value(name: str, value: object) -> object:
+    """Check one setting's value on its own (cross-setting rules are checked with the rest)."""
+    parse = _TOML_PARSERS.get(name)
+    if parse is None:
+        raise ConfigError(f"There is no setting called {name!r}.")
+    return parse(value, name)
+
+
 # --- `config set`: text from the command line to a TOML value -----------------------------------
 
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from trayapp.config import Settings, parse_cli_value, settings_as_table, settings_from_table
+from trayapp.config import (
+    Settings,
+    parse_cli_value,
+    settings_as_table,
+    settings_from_table,
+    validate_value,
+)
 from trayapp.credentials import clean_key_text
 from trayapp.errors import ConfigError, DeepgramTrayError
 
@@ -86,9 +92,12 @@ def plan_save(
             errors[name] = "Enter a number."
             continue
         try:
-            updates[name] = parse_cli_value(name, text)
+            value = parse_cli_value(name, text)
+            validate_value(name, value)
         except ConfigError as exc:
             errors[name] = exc.message
+        else:
+            updates[name] = value
     updates["notify"] = form.notify
     if not form.watch_all and not form.watched:
         errors["projects"] = "Tick at least one project, or watch all of them."

@@ -1,0 +1,126 @@
+"""The settings window's logic without Tk: validation, errors by field, and what Save writes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+
+from tests.conftest import OWNER_KEY
+from trayapp.config import Settings
+from trayapp.errors import AuthError, NetworkError, PermissionDeniedError
+from trayapp.settings_form import FieldErrors, FormInput, SavePlan, initial_input, plan_save
+
+CURRENT = Settings(warn_below=Decimal("20.0"), critical_below=Decimal("5.0"))
+
+
+def form(**changes: object) -> FormInput:
+    return replace(initial_input(CURRENT), **changes)  # type: ignore[arg-type]
+
+
+def plan(value: FormInput, *, has_key: bool = True, keyring_usable: bool = True) -> SavePlan:
+    result = plan_save(value, CURRENT, has_key=has_key, keyring_usable=keyring_usable)
+    assert isinstance(result, SavePlan), result
+    return result
+
+
+def errors(
+    value: FormInput, *, has_key: bool = True, keyring_usable: bool = True
+) -> dict[str, str]:
+    result = plan_save(value, CURRENT, has_key=has_key, keyring_usable=keyring_usable)
+    assert isinstance(result, FieldErrors), result
+    return result.by_field
+
+
+def test_initial_values_are_what_a_person_would_type() -> None:
+    start = initial_input(Settings(projects=("a",), warn_below=Decimal("7.50")))
+    assert (start.warn_below, start.critical_below, start.poll_interval) == ("7.5", "5", "300")
+    assert start.key_text == "" and not start.watch_all and start.watched == ("a",)
+
+
+def test_unchanged_form_saves_the_same_settings_and_keeps_the_key() -> None:
+    result = plan(form())
+    assert result.new_key is None
+    assert result.settings == CURRENT
+
+
+def test_a_new_key_and_new_values() -> None:
+    result = plan(
+        form(key_text=f"  {OWNER_KEY}\n", warn_below="50", critical_below="10", poll_interval="60")
+    )
+    assert result.new_key == OWNER_KEY
+    assert result.config_updates == {
+        "warn_below": 50.0,
+        "critical_below": 10.0,
+        "poll_interval": 60,
+        "notify": True,
+        "projects": [],
+    }
+    assert result.settings.warn_below == Decimal("50.0")
+
+
+def test_watched_projects() -> None:
+    result = plan(form(watch_all=False, watched=("p1", "p2")))
+    assert result.config_updates["projects"] == ["p1", "p2"]
+    assert errors(form(watch_all=False, watched=())) == {
+        "projects": "Tick at least one project, or watch all of them."
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "says"),
+    [
+        ({"warn_below": "lots"}, "warn_below", "takes a number"),
+        ({"warn_below": ""}, "warn_below", "Enter a number"),
+        ({"critical_below": "30"}, "critical_below", "smaller one"),
+        ({"poll_interval": "5"}, "poll_interval", "minimum of 10 s"),
+        ({"poll_interval": "5.5"}, "poll_interval", "whole number"),
+        ({"key_text": "not a key at all"}, "key", "spaces or unexpected characters"),
+    ],
+)
+def test_errors_land_beside_their_field(changes: dict[str, str], field: str, says: str) -> None:
+    found = errors(form(**changes))
+    assert list(found) == [field]
+    assert says in found[field]
+
+
+def test_several_errors_at_once() -> None:
+    assert set(errors(form(warn_below="x", poll_interval="1", key_text="a b"))) == {
+        "warn_below",
+        "poll_interval",
+        "key",
+    }
+
+
+def test_first_run_needs_a_key() -> None:
+    assert "Paste an API key" in errors(form(), has_key=False)["key"]
+    assert plan(form(key_text=OWNER_KEY), has_key=False).new_key == OWNER_KEY
+
+
+def test_no_keyring_means_no_key_is_stored_anywhere() -> None:
+    assert "No OS keyring" in errors(form(key_text=OWNER_KEY), keyring_usable=False)["key"]
+    # Other settings can still be saved while the key comes from the environment.
+    assert plan(form(warn_below="30"), keyring_usable=False).new_key is None
+
+
+def test_typed_key_never_appears_in_an_error() -> None:
+    secret = "abc def" + OWNER_KEY
+    assert all(OWNER_KEY not in message for message in errors(form(key_text=secret)).values())
+
+
+class TestKeyCheckWords:
+    def test_each_key_kind(self) -> None:
+        from trayapp.settings_window import describe_key_check
+
+        assert describe_key_check(None, "it sees 2 projects and can read balances") == (
+            True,
+            "This key works: it sees 2 projects and can read balances.",
+        )
+        assert "refused" in describe_key_check(AuthError("x"), None)[1]
+        assert "Owner or Admin" in describe_key_check(PermissionDeniedError("x"), None)[1]
+        offline = NetworkError("Could not reach api.deepgram.com: check your connection.")
+        assert describe_key_check(offline, None) == (
+            False,
+            "The key could not be tested: Could not reach api.deepgram.com: check your connection.",
+        )
