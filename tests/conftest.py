@@ -1,17 +1,22 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import keyring
 import pytest
 
 from tests.support.deepgram_server import MEMBER, FakeDeepgram
 from tests.support.memory_keyring import MemoryKeyring
+
+if TYPE_CHECKING:
+    from tests.support.desktop import VirtualDesktop
 
 # Recognisable keys: any test may assert that they never show up where they must not.
 OWNER_KEY = "0wnerKeyLEAKCHECK0123456789abcdef012345"
@@ -136,3 +141,56 @@ def run_cli(
         cwd=REPO_ROOT,
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture(scope="module")
+def desktop() -> Iterator[VirtualDesktop]:
+    """Xvfb with a trayer panel, shared by a module's tests; fails instead of skipping in CI."""
+    from tests.support.desktop import VirtualDesktop, missing_tools
+
+    missing = missing_tools()
+    if missing:
+        message = f"needs {', '.join(missing)} (scripts/test installs them)"
+        if os.environ.get("DEEPGRAM_TRAY_TEST_REQUIRE_DISPLAY") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    screen = VirtualDesktop().start()
+    try:
+        yield screen
+    finally:
+        screen.stop()
+
+
+@pytest.fixture
+def secret_service() -> Iterator[None]:
+    """The isolated Secret Service of scripts/test (see scripts/with-test-keyring), left empty."""
+    if os.environ.get("DEEPGRAM_TRAY_TEST_SECRET_SERVICE") != "1":
+        pytest.skip("needs the isolated Secret Service that scripts/test starts")
+    from keyring.backends import SecretService
+
+    from trayapp.credentials import KEYRING_SERVICE, KEYRING_USERNAME
+
+    backend = SecretService.Keyring()
+    assert backend.priority > 0, "the Secret Service is not reachable on the session bus"
+
+    def clear() -> None:
+        with contextlib.suppress(Exception):
+            backend.delete_password(KEYRING_SERVICE, KEYRING_USERNAME)
+
+    clear()
+    yield
+    clear()
+
+
+def stored_secret() -> str | None:
+    """Read the key straight from the Secret Service, bypassing the app and the keyring library."""
+    import secretstorage
+
+    from trayapp.credentials import KEYRING_SERVICE, KEYRING_USERNAME
+
+    with secretstorage.dbus_init() as connection:
+        collection = secretstorage.get_default_collection(connection)
+        items = list(
+            collection.search_items({"service": KEYRING_SERVICE, "username": KEYRING_USERNAME})
+        )
+        return items[0].get_secret().decode() if items else None

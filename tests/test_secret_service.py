@@ -7,43 +7,15 @@ them. Run by hand without it, they skip rather than write into your own keyring.
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import OWNER_KEY, run_cli
-from trayapp.credentials import KEYRING_SERVICE, KEYRING_USERNAME
+from tests.conftest import OWNER_KEY, run_cli, stored_secret
 
 pytestmark = pytest.mark.keyring_daemon
 
 SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
-
-
-@pytest.fixture
-def secret_service() -> Iterator[None]:
-    if os.environ.get("DEEPGRAM_TRAY_TEST_SECRET_SERVICE") != "1":
-        pytest.skip("needs the isolated Secret Service that scripts/test starts")
-    from keyring.backends import SecretService
-
-    backend = SecretService.Keyring()
-    assert backend.priority > 0, "the Secret Service is not reachable on the session bus"
-    yield
-    with contextlib.suppress(Exception):  # already deleted by the test itself
-        backend.delete_password(KEYRING_SERVICE, KEYRING_USERNAME)
-
-
-def stored_secret() -> str | None:
-    """Read the entry straight from the Secret Service, bypassing the app and keyring library."""
-    import secretstorage
-
-    with secretstorage.dbus_init() as connection:
-        collection = secretstorage.get_default_collection(connection)
-        items = list(
-            collection.search_items({"service": KEYRING_SERVICE, "username": KEYRING_USERNAME})
-        )
-        return items[0].get_secret().decode() if items else None
 
 
 def test_key_set_status_delete_round_trip(secret_service: None, cli_env: dict[str, str]) -> None:

@@ -8,7 +8,6 @@ there these tests fail rather than skip when something is missing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,21 +25,6 @@ from tests.support.desktop import (
 )
 
 pytestmark = pytest.mark.display
-
-
-@pytest.fixture(scope="module")
-def desktop() -> Iterator[VirtualDesktop]:
-    missing = missing_tools()
-    if missing:
-        message = f"needs {', '.join(missing)} (scripts/test installs them)"
-        if os.environ.get("DEEPGRAM_TRAY_TEST_REQUIRE_DISPLAY") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    screen = VirtualDesktop().start()
-    try:
-        yield screen
-    finally:
-        screen.stop()
 
 
 @pytest.fixture

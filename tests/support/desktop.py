@@ -171,6 +171,22 @@ class VirtualDesktop:
             return None
         return Rect(left, top + PANEL_HEIGHT, right - left, bottom - top)
 
+    def window_rect(self) -> Rect | None:
+        """An application window: the non-black area left of the panel (the root is black)."""
+        shot = self.screenshot()
+        panel = self.panel()
+        right = panel.x if panel is not None else shot.width
+        box = (
+            shot.crop((0, 0, right, shot.height))
+            .convert("L")
+            .point(lambda v: 255 if v > 16 else 0)
+            .getbbox()
+        )
+        if box is None or box[2] - box[0] < 100 or box[3] - box[1] < 100:
+            return None
+        left, top, right_edge, bottom = box
+        return Rect(left, top, right_edge - left, bottom - top)
+
     def read_words(self, rect: Rect) -> list[Word]:
         """OCR a region (scaled up 3x: menu text is small) into words with screen positions."""
         scale = 3
@@ -247,14 +263,29 @@ def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 10.0) 
 
 
 class TrayProcess:
-    """`deepgram-tray run` started as a user's session would: its own D-Bus session bus."""
+    """`deepgram-tray ARGS` started as a user's session would, by default on its own D-Bus bus.
 
-    def __init__(self, desktop: VirtualDesktop, env: dict[str, str], log_dir: Path) -> None:
-        self.stdout_path = log_dir / "tray.stdout"
-        self.stderr_path = log_dir / "tray.stderr"
+    `private_bus=False` keeps the caller's session bus, where the test keyring daemon lives.
+    """
+
+    def __init__(
+        self,
+        desktop: VirtualDesktop,
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        args: tuple[str, ...] = ("run",),
+        private_bus: bool = True,
+    ) -> None:
+        name = args[0]
+        self.stdout_path = log_dir / f"{name}.stdout"
+        self.stderr_path = log_dir / f"{name}.stderr"
+        command = [sys.executable, "-m", "trayapp", *args]
+        if private_bus:
+            command = ["dbus-run-session", "--", *command]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
-                ["dbus-run-session", "--", sys.executable, "-m", "trayapp", "run"],
+                command,
                 env=desktop.env(**env),
                 stdout=out,
                 stderr=err,
@@ -263,6 +294,9 @@ class TrayProcess:
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text(errors="replace")
 
     def wait(self, timeout: float) -> int:
         return self.process.wait(timeout=timeout)

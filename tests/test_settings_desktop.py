@@ -1,0 +1,167 @@
+"""The settings window for real: Tk on Xvfb, typed into with xdotool, read with OCR, saving into
+a real Secret Service (gnome-keyring-daemon) and the config file; and the first-run path from an
+empty keyring to a green tray icon without a restart."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from tests.conftest import MEMBER_KEY, OWNER_KEY, PROJECT_B, stored_secret
+from tests.support.deepgram_server import FakeDeepgram
+from tests.support.desktop import Rect, TrayProcess, VirtualDesktop, Word
+from tests.support.waiting import wait_until
+
+pytestmark = [pytest.mark.display, pytest.mark.keyring_daemon]
+
+SECRET_SERVICE = "keyring.backends.SecretService.Keyring"
+
+
+@pytest.fixture
+def session_env(deepgram: FakeDeepgram, tmp_path: Path) -> dict[str, str]:
+    """A user with no key in the environment: the key lives in the test Secret Service."""
+    home = tmp_path / "home"
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    return {
+        "HOME": str(home),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "XDG_STATE_HOME": str(home / "state"),
+        "DEEPGRAM_TRAY_CONFIG": str(tmp_path / "config.toml"),
+        "DEEPGRAM_TRAY_API_URL": deepgram.base_url,
+        "DEEPGRAM_API_KEY": "",
+        "PYTHON_KEYRING_BACKEND": SECRET_SERVICE,
+        "PYSTRAY_BACKEND": "gtk",
+    }
+
+
+@pytest.fixture
+def processes() -> Iterator[list[TrayProcess]]:
+    started: list[TrayProcess] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            process.stop()
+
+
+def read_window(desktop: VirtualDesktop) -> tuple[Rect, list[Word]]:
+    rect = wait_until(desktop.window_rect, what="the settings window")
+    return rect, desktop.read_words(rect)
+
+
+def window_text(desktop: VirtualDesktop) -> str:
+    return " ".join(w.text for w in read_window(desktop)[1])
+
+
+def find(words: list[Word], text: str) -> Word:
+    for word in words:
+        # OCR may read an entry's border as a bracket or bar next to its text.
+        if word.text.strip("([{|}])") == text:
+            return word
+    raise AssertionError(f"{text!r} not among {[w.text for w in words]}")
+
+
+def open_window(
+    desktop: VirtualDesktop, env: dict[str, str], tmp_path: Path, started: list[TrayProcess]
+) -> TrayProcess:
+    window = TrayProcess(desktop, env, tmp_path, args=("settings",), private_bus=False)
+    started.append(window)
+    wait_until(lambda: "Test" in window_text(desktop), what="the window's Test key button")
+    return window
+
+
+def type_into_key_field(desktop: VirtualDesktop, key: str) -> None:
+    # No window manager runs: keyboard focus follows the pointer, so keep it over the window.
+    rect = wait_until(desktop.window_rect, what="the settings window")
+    desktop.xdotool("mousemove", str(rect.centre[0]), str(rect.centre[1]))
+    desktop.xdotool("type", "--delay", "2", key)
+
+
+def test_test_key_then_save_to_the_real_keyring_and_config(
+    desktop: VirtualDesktop,
+    secret_service: None,
+    session_env: dict[str, str],
+    tmp_path: Path,
+    processes: list[TrayProcess],
+) -> None:
+    window = open_window(desktop, session_env, tmp_path, processes)
+    assert "No key is stored yet" in window_text(desktop)
+    type_into_key_field(desktop, OWNER_KEY)
+
+    # The key is masked on screen: OCR finds no run of it.
+    rect, words = read_window(desktop)
+    desktop.screenshot().crop(rect.box).save(tmp_path / "settings-window.png")
+    seen = " ".join(w.text for w in words)
+    assert OWNER_KEY[-8:] not in seen and OWNER_KEY[:8] not in seen
+
+    desktop.click(find(words, "Test").rect.centre)
+    wait_until(
+        lambda: "can read balances" in window_text(desktop), what="the test result", timeout=30
+    )
+    assert "sees 2 projects" in window_text(desktop)
+
+    # The projects from the API can be ticked once "Watch all projects" is off.
+    _, words = read_window(desktop)
+    desktop.click(find(words, "Watch").rect.centre)
+    wait_until(lambda: "Staging" in window_text(desktop), what="the project list")
+    _, words = read_window(desktop)
+    assert "Voice" in [w.text for w in words]
+    desktop.click(find(words, "Staging").rect.centre)
+
+    # Warn below: select the current "20" and type over it, then Enter saves.
+    _, words = read_window(desktop)
+    x, y = find(words, "20").rect.centre
+    desktop.xdotool("mousemove", str(x), str(y), "click", "--repeat", "3", "1")
+    desktop.xdotool("type", "50")
+    desktop.xdotool("key", "Return")
+    assert window.wait(timeout=20) == 0
+    assert "Settings saved." in window.stdout()
+
+    assert stored_secret() == OWNER_KEY
+    config = tomllib.loads(Path(session_env["DEEPGRAM_TRAY_CONFIG"]).read_text())
+    assert config["warn_below"] == 50.0
+    assert config["projects"] == [PROJECT_B]
+    assert OWNER_KEY not in Path(session_env["DEEPGRAM_TRAY_CONFIG"]).read_text()
+
+
+def test_member_key_is_explained_and_escape_changes_nothing(
+    desktop: VirtualDesktop,
+    secret_service: None,
+    session_env: dict[str, str],
+    tmp_path: Path,
+    processes: list[TrayProcess],
+) -> None:
+    window = open_window(desktop, session_env, tmp_path, processes)
+    type_into_key_field(desktop, MEMBER_KEY)
+    _, words = read_window(desktop)
+    desktop.click(find(words, "Test").rect.centre)
+    wait_until(lambda: "Owner or Admin" in window_text(desktop), what="the Member-key advice")
+    desktop.xdotool("key", "Escape")
+    assert window.wait(timeout=20) == 0
+    assert "Nothing was changed." in window.stdout()
+    assert stored_secret() is None
+    assert not Path(session_env["DEEPGRAM_TRAY_CONFIG"]).exists()
+
+
+def test_first_run_from_nothing_to_a_green_icon(
+    desktop: VirtualDesktop,
+    secret_service: None,
+    session_env: dict[str, str],
+    tmp_path: Path,
+    processes: list[TrayProcess],
+) -> None:
+    tray = TrayProcess(desktop, session_env, tmp_path, private_bus=False)
+    processes.append(tray)
+    wait_until(lambda: desktop.tray_icon_colour() == "grey", what="a grey icon")
+    # With no key anywhere, the tray opens the settings window by itself.
+    wait_until(lambda: "Test" in window_text(desktop), what="the window to open", timeout=30)
+    type_into_key_field(desktop, OWNER_KEY)
+    desktop.xdotool("key", "Return")
+    wait_until(lambda: desktop.window_rect() is None, what="the window to close")
+    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon", timeout=30)
+    assert stored_secret() == OWNER_KEY
+    assert tray.process.poll() is None, "the tray turned green without a restart"
