@@ -165,3 +165,25 @@ def test_first_run_from_nothing_to_a_green_icon(
     wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon", timeout=30)
     assert stored_secret() == OWNER_KEY
     assert tray.process.poll() is None, "the tray turned green without a restart"
+
+
+def test_without_a_keyring_the_window_says_so_and_stores_nothing(
+    desktop: VirtualDesktop,
+    session_env: dict[str, str],
+    tmp_path: Path,
+    processes: list[TrayProcess],
+) -> None:
+    session_env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    window = open_window(desktop, session_env, tmp_path, processes)
+    text = window_text(desktop)
+    assert "No OS keyring is available" in text and "DEEPGRAM_API_KEY" in text
+    assert "plain file" in text  # and it says no plaintext fallback is offered
+    desktop.xdotool("key", "Return")  # Save: the key field is required, and disabled
+    wait_until(
+        lambda: "Paste an API key from the Deepgram Console" in window_text(desktop),
+        what="the error beside the key field",
+    )
+    assert window.process.poll() is None, "nothing valid to save: the window stays open"
+    desktop.xdotool("key", "Escape")
+    assert window.wait(timeout=20) == 0
+    assert not Path(session_env["DEEPGRAM_TRAY_CONFIG"]).exists()

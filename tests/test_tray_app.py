@@ -29,6 +29,7 @@ class RunningTray:
     ui: threading.Thread
     worker: threading.Thread
     opened: list[str]
+    settings_opened: list[bool]
 
     def latest(self, name: str) -> object:
         values = self.icon.recorded(name)
@@ -42,6 +43,7 @@ def tray(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     settings = Settings(api_url=deepgram.base_url, poll_interval=300)
     opened: list[str] = []
+    settings_opened: list[bool] = []
     poller = Poller(
         load_settings=lambda: settings,
         fetch=fetch_in_child_process,
@@ -55,12 +57,13 @@ def tray(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
         initial_state=poller.state,
         on_refresh=poller.refresh,
         on_quit=poller.stop,
+        on_settings=lambda: settings_opened.append(True),
         open_url=opened.append,
     )
     worker = threading.Thread(target=poller.run, name="poller")
     ui = threading.Thread(target=app.run, kwargs={"on_ready": worker.start}, name="ui")
     ui.start()
-    running = RunningTray(app, app.icon, poller, ui, worker, opened)
+    running = RunningTray(app, app.icon, poller, ui, worker, opened, settings_opened)
     try:
         yield running
     finally:
@@ -121,6 +124,14 @@ def test_open_console(tray: RunningTray) -> None:
     tray.icon.click("Open Deepgram Console")
     wait_until(lambda: tray.opened)
     assert tray.opened == [CONSOLE_URL]
+
+
+@pytest.mark.parametrize("item", ["Settings…", "Set API key…"])
+def test_settings_items_open_the_window(tray: RunningTray, item: str) -> None:
+    wait_until(lambda: tray.icon.menu_texts())
+    tray.icon.click(item)
+    wait_until(lambda: tray.settings_opened)
+    assert tray.settings_opened == [True]
 
 
 def test_quit_stops_the_ui_loop_and_the_poller(tray: RunningTray) -> None:
