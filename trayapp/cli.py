@@ -69,6 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     key_delete = key_commands.add_parser("delete", help="remove the key from the OS keyring")
     key_delete.set_defaults(handler=_lazy("trayapp.commands.key", "run_key_delete"))
 
+    autostart = commands.add_parser("autostart", help="start the tray at login, or not")
+    autostart.add_argument("action", choices=("enable", "disable", "status"))
+    autostart.set_defaults(handler=_lazy("trayapp.commands.autostart", "run_autostart"))
+
     settings = commands.add_parser("settings", help="open the settings window")
     settings.set_defaults(handler=_lazy("trayapp.commands.settings", "run_settings"))
 
