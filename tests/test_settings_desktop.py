@@ -30,6 +30,7 @@ def session_env(deepgram: FakeDeepgram, tmp_path: Path) -> dict[str, str]:
         "HOME": str(home),
         "XDG_RUNTIME_DIR": str(runtime),
         "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CONFIG_HOME": str(home / "config"),
         "DEEPGRAM_TRAY_CONFIG": str(tmp_path / "config.toml"),
         "DEEPGRAM_TRAY_API_URL": deepgram.base_url,
         "DEEPGRAM_API_KEY": "",
@@ -117,6 +118,8 @@ def test_test_key_then_save_to_the_real_keyring_and_config(
     x, y = find(words, "20").rect.centre
     desktop.xdotool("mousemove", str(x), str(y), "click", "--repeat", "3", "1")
     desktop.xdotool("type", "50")
+    _, words = read_window(desktop)
+    desktop.click(find(words, "Start").rect.centre)  # "Start at login"
     desktop.xdotool("key", "Return")
     assert window.wait(timeout=20) == 0
     assert "Settings saved." in window.stdout()
@@ -125,6 +128,8 @@ def test_test_key_then_save_to_the_real_keyring_and_config(
     config = tomllib.loads(Path(session_env["DEEPGRAM_TRAY_CONFIG"]).read_text())
     assert config["warn_below"] == 50.0
     assert config["projects"] == [PROJECT_B]
+    autostart_entry = Path(session_env["XDG_CONFIG_HOME"]) / "autostart"
+    assert (autostart_entry / "deepgram-balance-tray.desktop").exists()
     assert OWNER_KEY not in Path(session_env["DEEPGRAM_TRAY_CONFIG"]).read_text()
 
 

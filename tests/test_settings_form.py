@@ -60,6 +60,12 @@ def test_a_new_key_and_new_values() -> None:
     assert result.settings.warn_below == Decimal("50.0")
 
 
+def test_start_at_login_is_carried_to_the_plan() -> None:
+    assert plan(form()).start_at_login is None  # not offered
+    assert plan(form(start_at_login=True)).start_at_login is True
+    assert plan(form(start_at_login=False)).start_at_login is False
+
+
 def test_watched_projects() -> None:
     result = plan(form(watch_all=False, watched=("p1", "p2")))
     assert result.config_updates["projects"] == ["p1", "p2"]

@@ -30,6 +30,7 @@ class RunningTray:
     worker: threading.Thread
     opened: list[str]
     settings_opened: list[bool]
+    login: list[bool]
 
     def latest(self, name: str) -> object:
         values = self.icon.recorded(name)
@@ -44,6 +45,7 @@ def tray(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
     settings = Settings(api_url=deepgram.base_url, poll_interval=300)
     opened: list[str] = []
     settings_opened: list[bool] = []
+    login = [False]
     poller = Poller(
         load_settings=lambda: settings,
         fetch=fetch_in_child_process,
@@ -58,12 +60,14 @@ def tray(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
         on_refresh=poller.refresh,
         on_quit=poller.stop,
         on_settings=lambda: settings_opened.append(True),
+        start_at_login=lambda: login[-1],
+        set_start_at_login=login.append,
         open_url=opened.append,
     )
     worker = threading.Thread(target=poller.run, name="poller")
     ui = threading.Thread(target=app.run, kwargs={"on_ready": worker.start}, name="ui")
     ui.start()
-    running = RunningTray(app, app.icon, poller, ui, worker, opened, settings_opened)
+    running = RunningTray(app, app.icon, poller, ui, worker, opened, settings_opened, login)
     try:
         yield running
     finally:
@@ -132,6 +136,21 @@ def test_settings_items_open_the_window(tray: RunningTray, item: str) -> None:
     tray.icon.click(item)
     wait_until(lambda: tray.settings_opened)
     assert tray.settings_opened == [True]
+
+
+def test_start_at_login_toggles_and_shows_its_tick(tray: RunningTray) -> None:
+    def tick() -> bool:
+        items = [i for i in tray.icon.menu.items if str(i) == "Start at login"]
+        return bool(items and items[0].checked)
+
+    wait_until(lambda: "Start at login" in tray.icon.menu_texts())
+    assert not tick()
+    tray.icon.click("Start at login")
+    wait_until(tick, what="the tick")
+    assert tray.login == [False, True]
+    tray.icon.click("Start at login")
+    wait_until(lambda: not tick(), what="the tick to go")
+    assert tray.login == [False, True, False]
 
 
 def test_quit_stops_the_ui_loop_and_the_poller(tray: RunningTray) -> None:

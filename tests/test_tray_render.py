@@ -12,6 +12,7 @@ from trayapp.errors import AuthError, NetworkError, PermissionDeniedError, RateL
 from trayapp.render import (
     COLOURS,
     TOOLTIP_LIMIT,
+    MenuLine,
     icon_image,
     icon_text,
     menu_lines,
@@ -156,6 +157,14 @@ class TestMenu:
             ("Open Deepgram Console", "console", False),
             ("Quit", "quit", False),
         ]
+
+    def test_start_at_login_check_box_when_offered(self) -> None:
+        def box(lines: list[MenuLine]) -> list[tuple[str, bool | None]]:
+            return [(x.text, x.checked) for x in lines if x.action == "autostart"]
+
+        assert box(menu_lines(state_with("1"))) == []
+        assert box(menu_lines(state_with("1"), start_at_login=True)) == [("Start at login", True)]
+        assert box(menu_lines(state_with("1"), start_at_login=False)) == [("Start at login", False)]
 
     def test_failed_project_says_why(self) -> None:
         state = TrayState(

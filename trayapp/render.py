@@ -121,8 +121,11 @@ class MenuLine:
 
     text: str
     action: str | None = None
-    """What choosing it does: "refresh", "settings", "console", "quit"; None for information."""
+    """What choosing it does: "refresh", "settings", "autostart", "console", "quit"; None for
+    information lines."""
     default: bool = False
+    checked: bool | None = None
+    """A check box's state; None for plain items."""
 
     @property
     def is_separator(self) -> bool:
@@ -132,7 +135,8 @@ class MenuLine:
 SEPARATOR = MenuLine("")
 
 
-def menu_lines(state: TrayState) -> list[MenuLine]:
+def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[MenuLine]:
+    """The menu for `state`; `start_at_login` adds that check box (None: not offered here)."""
     lines: list[MenuLine] = []
     snapshot = state.snapshot
     if not state.has_key:
@@ -153,6 +157,10 @@ def menu_lines(state: TrayState) -> list[MenuLine]:
         MenuLine("Refresh now", action="refresh", default=True),
         MenuLine("Settings…", action="settings"),
         MenuLine("Set API key…", action="settings"),
+    ]
+    if start_at_login is not None:
+        lines.append(MenuLine("Start at login", action="autostart", checked=start_at_login))
+    lines += [
         MenuLine("Open Deepgram Console", action="console"),
         SEPARATOR,
         MenuLine("Quit", action="quit"),

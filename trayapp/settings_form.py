@@ -36,6 +36,8 @@ class FormInput:
     watch_all: bool
     watched: tuple[str, ...] = ()
     """Checked project ids; used when `watch_all` is off."""
+    start_at_login: bool | None = None
+    """The check box's state; None where start at login cannot be offered."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class SavePlan:
     config_updates: Mapping[str, object]
     new_key: str | None
     """A key to store in the keyring, or None to keep the current one."""
+    start_at_login: bool | None
     settings: Settings
     """The settings as they will be once saved."""
 
@@ -112,7 +115,12 @@ def plan_save(
             errors[_field_of(exc.message)] = exc.message
     if errors:
         return FieldErrors(errors)
-    return SavePlan(config_updates=updates, new_key=new_key, settings=settings)
+    return SavePlan(
+        config_updates=updates,
+        new_key=new_key,
+        start_at_login=form.start_at_login,
+        settings=settings,
+    )
 
 
 def _field_of(message: str) -> str:

@@ -19,6 +19,7 @@ from trayapp.config import Settings, load_settings, update_config
 from trayapp.credentials import API_KEY_ENV, ApiKey, find_api_key, store_api_key
 from trayapp.errors import (
     AuthError,
+    ConfigError,
     DeepgramTrayError,
     KeyringUnavailableError,
     PermissionDeniedError,
@@ -162,6 +163,14 @@ class SettingsWindow:
             frame, text="Notify me when a threshold is crossed", variable=self.notify
         ).grid(row=row, column=1, columnspan=2, sticky="w", pady=(8, 0))
         row += 1
+        self.start_at_login: tk.BooleanVar | None = None
+        self.started_at_login = _start_at_login_now()
+        if self.started_at_login is not None:
+            self.start_at_login = tk.BooleanVar(value=self.started_at_login)
+            ttk.Checkbutton(frame, text="Start at login", variable=self.start_at_login).grid(
+                row=row, column=1, columnspan=2, sticky="w", pady=(4, 0)
+            )
+            row += 1
 
         buttons = ttk.Frame(frame)
         buttons.grid(row=row, column=0, columnspan=3, sticky="e", pady=(16, 0))
@@ -294,6 +303,7 @@ class SettingsWindow:
             notify=self.notify.get(),
             watch_all=self.watch_all.get(),
             watched=tuple(pid for pid, var in self.project_vars.items() if var.get()),
+            start_at_login=self.start_at_login.get() if self.start_at_login else None,
         )
 
     def save(self) -> None:
@@ -328,6 +338,18 @@ class SettingsWindow:
         if plan.new_key is not None:
             store_api_key(plan.new_key)
         update_config(config_path(), plan.config_updates)
+        if plan.start_at_login is not None and plan.start_at_login != self.started_at_login:
+            from trayapp import autostart
+
+            try:
+                if plan.start_at_login:
+                    autostart.enable()
+                else:
+                    autostart.disable()
+            except OSError as exc:
+                raise ConfigError(
+                    f"Could not change start at login ({exc.strerror or type(exc).__name__})."
+                ) from exc
         log.info("Settings saved%s", " with a new key" if plan.new_key else "")
 
     def cancel(self) -> None:
@@ -341,6 +363,15 @@ class SettingsWindow:
                 break
             action()
         self.root.after(50, self._poll_results)
+
+
+def _start_at_login_now() -> bool | None:
+    from trayapp import autostart
+
+    try:
+        return autostart.is_enabled()
+    except OSError:
+        return None
 
 
 def _use_platform_theme(root: tk.Tk) -> None:

@@ -197,6 +197,8 @@ class TrayApp:
         on_refresh: Callable[[], None],
         on_quit: Callable[[], None],
         on_settings: Callable[[], object] = lambda: None,
+        start_at_login: Callable[[], bool | None] = lambda: None,
+        set_start_at_login: Callable[[bool], object] = lambda enabled: None,
         open_url: Callable[[str], object] | None = None,
     ) -> None:
         self._pystray = import_pystray()
@@ -204,6 +206,8 @@ class TrayApp:
         self._on_refresh = on_refresh
         self._on_quit = on_quit
         self._on_settings = on_settings
+        self._start_at_login = start_at_login
+        self._set_start_at_login = set_start_at_login
         self._open_url = open_url or _open_in_browser
         self._quitting = threading.Event()
         self._state = initial_state
@@ -276,24 +280,36 @@ class TrayApp:
     def _menu_for(self, state: TrayState) -> Any:
         pystray = self._pystray
         items = []
-        for line in menu_lines(state):
+        for line in menu_lines(state, start_at_login=self._start_at_login()):
             if line.is_separator:
                 items.append(pystray.Menu.SEPARATOR)
             elif line.action is None:
                 items.append(pystray.MenuItem(line.text, None, enabled=False))
             else:
-                items.append(pystray.MenuItem(line.text, self._action(line), default=line.default))
+                checked = None if line.checked is None else (lambda _item, v=line.checked: v)
+                items.append(
+                    pystray.MenuItem(
+                        line.text, self._action(line), default=line.default, checked=checked
+                    )
+                )
         return pystray.Menu(*items)
 
     def _action(self, line: MenuLine) -> Callable[[], None]:
         actions: dict[str, Callable[[], object]] = {
             "refresh": self._on_refresh,
             "settings": self._on_settings,
+            "autostart": self._toggle_start_at_login,
             "console": lambda: self._open_url(CONSOLE_URL),
             "quit": self.quit,
         }
         action = actions[line.action or ""]
         return lambda: _guarded(action)
+
+    def _toggle_start_at_login(self) -> None:
+        enabled = self._start_at_login()
+        if enabled is not None:
+            self._set_start_at_login(not enabled)
+        self.icon.menu = self._menu_for(self._state)  # show the new check mark
 
     def _set_native_tooltip(self, text: str) -> None:
         # pystray's gtk backend sets only the StatusIcon's title, which most trays do not show.

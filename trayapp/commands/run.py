@@ -62,6 +62,8 @@ def _run() -> int:
         on_refresh=poller.refresh,
         on_quit=poller.stop,
         on_settings=settings_window.open,
+        start_at_login=_start_at_login,
+        set_start_at_login=_set_start_at_login,
     )
     worker = threading.Thread(target=poller.run, name="poller", daemon=True)
     app.run(on_ready=worker.start)
@@ -70,3 +72,24 @@ def _run() -> int:
     worker.join(timeout=5)
     log.info("Stopped")
     return 0
+
+
+def _start_at_login() -> bool | None:
+    from trayapp import autostart
+
+    try:
+        return autostart.is_enabled()
+    except OSError:
+        return None  # cannot tell: leave the item out rather than show a wrong tick
+
+
+def _set_start_at_login(enabled: bool) -> None:
+    from trayapp import autostart
+
+    try:
+        if enabled:
+            autostart.enable()
+        else:
+            autostart.disable()
+    except OSError:
+        log.exception("Could not change start at login")
