@@ -120,6 +120,21 @@ def is_enabled() -> bool:
     return path.exists()
 
 
+def state() -> bool | None:
+    """Whether the tray starts at login; None when that cannot be read (then offer no tick)."""
+    try:
+        return is_enabled()
+    except OSError:
+        return None
+
+
+def set_enabled(enabled: bool) -> None:
+    if enabled:
+        enable()
+    else:
+        disable()
+
+
 def enable() -> str:
     """Start the tray at login from now on; returns where that was recorded."""
     from trayapp.atomic import write_atomically

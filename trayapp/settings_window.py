@@ -15,6 +15,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from trayapp import autostart
 from trayapp.config import Settings, load_settings, update_config
 from trayapp.credentials import API_KEY_ENV, ApiKey, find_api_key, store_api_key
 from trayapp.errors import (
@@ -164,7 +165,7 @@ class SettingsWindow:
         ).grid(row=row, column=1, columnspan=2, sticky="w", pady=(8, 0))
         row += 1
         self.start_at_login: tk.BooleanVar | None = None
-        self.started_at_login = _start_at_login_now()
+        self.started_at_login = autostart.state()
         if self.started_at_login is not None:
             self.start_at_login = tk.BooleanVar(value=self.started_at_login)
             ttk.Checkbutton(frame, text="Start at login", variable=self.start_at_login).grid(
@@ -339,13 +340,8 @@ class SettingsWindow:
             store_api_key(plan.new_key)
         update_config(config_path(), plan.config_updates)
         if plan.start_at_login is not None and plan.start_at_login != self.started_at_login:
-            from trayapp import autostart
-
             try:
-                if plan.start_at_login:
-                    autostart.enable()
-                else:
-                    autostart.disable()
+                autostart.set_enabled(plan.start_at_login)
             except OSError as exc:
                 raise ConfigError(
                     f"Could not change start at login ({exc.strerror or type(exc).__name__})."
@@ -363,15 +359,6 @@ class SettingsWindow:
                 break
             action()
         self.root.after(50, self._poll_results)
-
-
-def _start_at_login_now() -> bool | None:
-    from trayapp import autostart
-
-    try:
-        return autostart.is_enabled()
-    except OSError:
-        return None
 
 
 def _use_platform_theme(root: tk.Tk) -> None:

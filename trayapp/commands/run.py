@@ -35,6 +35,7 @@ def run_tray(args: argparse.Namespace) -> int:
 
 
 def _run() -> int:
+    from trayapp import autostart
     from trayapp.fetch_process import fetch_in_child_process
     from trayapp.settings_launcher import SettingsLauncher
     from trayapp.state import TrayState
@@ -62,7 +63,7 @@ def _run() -> int:
         on_refresh=poller.refresh,
         on_quit=poller.stop,
         on_settings=settings_window.open,
-        start_at_login=_start_at_login,
+        start_at_login=autostart.state,
         set_start_at_login=_set_start_at_login,
     )
     worker = threading.Thread(target=poller.run, name="poller", daemon=True)
@@ -74,22 +75,10 @@ def _run() -> int:
     return 0
 
 
-def _start_at_login() -> bool | None:
-    from trayapp import autostart
-
-    try:
-        return autostart.is_enabled()
-    except OSError:
-        return None  # cannot tell: leave the item out rather than show a wrong tick
-
-
 def _set_start_at_login(enabled: bool) -> None:
     from trayapp import autostart
 
     try:
-        if enabled:
-            autostart.enable()
-        else:
-            autostart.disable()
+        autostart.set_enabled(enabled)
     except OSError:
         log.exception("Could not change start at login")
