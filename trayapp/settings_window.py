@@ -273,8 +273,7 @@ class SettingsWindow:
             try:
                 with DeepgramClient(self.settings.api_url, clean_key_text(key)) as client:
                     check = check_key(client)
-                    if check.project_count:
-                        projects = client.list_projects()
+                projects = check.projects
                 summary = check.summary()
                 error = check.refusal
             except DeepgramTrayError as exc:

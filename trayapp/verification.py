@@ -6,13 +6,19 @@ from typing import NamedTuple
 
 from trayapp.api import DeepgramClient
 from trayapp.errors import PermissionDeniedError
+from trayapp.models import Project
 
 
 class KeyCheck(NamedTuple):
-    project_count: int
+    projects: list[Project]
+    """What the key sees (listed once, for callers that show them too)."""
     balances_readable: bool | None
     """None when the key sees no project to try."""
     refusal: PermissionDeniedError | None = None
+
+    @property
+    def project_count(self) -> int:
+        return len(self.projects)
 
     def summary(self) -> str:
         projects = f"{self.project_count} project{'s' if self.project_count != 1 else ''}"
@@ -30,9 +36,9 @@ def check_key(client: DeepgramClient) -> KeyCheck:
     """Raises the client's errors when the key is refused outright or the API is unreachable."""
     projects = client.list_projects()
     if not projects:
-        return KeyCheck(project_count=0, balances_readable=None)
+        return KeyCheck(projects=projects, balances_readable=None)
     try:
         client.list_balances(projects[0].project_id)
     except PermissionDeniedError as exc:
-        return KeyCheck(project_count=len(projects), balances_readable=False, refusal=exc)
-    return KeyCheck(project_count=len(projects), balances_readable=True)
+        return KeyCheck(projects=projects, balances_readable=False, refusal=exc)
+    return KeyCheck(projects=projects, balances_readable=True)
