@@ -112,7 +112,8 @@ def plan_save(
         try:
             settings = settings_from_table(table, origin="the settings window")
         except DeepgramTrayError as exc:
-            errors[_field_of(exc.message)] = exc.message
+            # Each field passed on its own above: what is left is their order (critical <= warn).
+            errors["critical_below"] = exc.message
     if errors:
         return FieldErrors(errors)
     return SavePlan(
@@ -121,13 +122,6 @@ def plan_save(
         start_at_login=form.start_at_login,
         settings=settings,
     )
-
-
-def _field_of(message: str) -> str:
-    for name in ("critical_below", "warn_below", "poll_interval"):
-        if message.startswith(name) or f" {name} " in message:
-            return name
-    return "critical_below"
 
 
 def _plain(number: object) -> str:
