@@ -192,3 +192,23 @@ def test_without_a_keyring_the_window_says_so_and_stores_nothing(
     desktop.xdotool("key", "Escape")
     assert window.wait(timeout=20) == 0
     assert not Path(session_env["DEEPGRAM_TRAY_CONFIG"]).exists()
+
+
+def test_a_config_that_cannot_be_written_is_reported_not_raised(
+    desktop: VirtualDesktop,
+    session_env: dict[str, str],
+    tmp_path: Path,
+    processes: list[TrayProcess],
+) -> None:
+    # Under /proc the file reads as absent, but no one (root included) can create it.
+    session_env["DEEPGRAM_TRAY_CONFIG"] = "/proc/deepgram-balance-tray-test/config.toml"
+    session_env["DEEPGRAM_API_KEY"] = OWNER_KEY  # no key to store: only the config is written
+    window = open_window(desktop, session_env, tmp_path, processes)
+    rect = wait_until(desktop.window_rect, what="the settings window")
+    desktop.xdotool("mousemove", str(rect.centre[0]), str(rect.centre[1]))
+    desktop.xdotool("key", "Return")
+    wait_until(lambda: "Cannot write" in window_text(desktop), what="the save error")
+    assert window.process.poll() is None, "the window stays open to fix it"
+    assert "Traceback" not in window.stderr()
+    desktop.xdotool("key", "Escape")
+    assert window.wait(timeout=20) == 0

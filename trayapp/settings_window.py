@@ -39,6 +39,7 @@ from trayapp.settings_form import (
 log = logging.getLogger(__name__)
 
 TITLE = "Deepgram Balance settings"
+SAVE_PROBLEM = "save"
 ERROR_COLOUR = "#b00020"
 OK_COLOUR = "#1b7f3b"
 
@@ -178,6 +179,9 @@ class SettingsWindow:
         ttk.Button(buttons, text="Cancel", command=self.cancel).grid(row=0, column=0, padx=(0, 8))
         self.save_button = ttk.Button(buttons, text="Save", command=self.save, default="active")
         self.save_button.grid(row=0, column=1)
+        row += 1
+        # Problems with saving itself (the config file, start at login) belong to no field.
+        self._error_label(frame, SAVE_PROBLEM, row)
 
         root.bind("<Return>", lambda _event: self.save())
         root.bind("<KP_Enter>", lambda _event: self.save())
@@ -327,7 +331,7 @@ class SettingsWindow:
         try:
             self._write(plan)
         except DeepgramTrayError as exc:
-            field = KEY_FIELD if isinstance(exc, KeyringUnavailableError) else "poll_interval"
+            field = KEY_FIELD if isinstance(exc, KeyringUnavailableError) else SAVE_PROBLEM
             self.error_labels[field].configure(text=exc.message)
             return
         self.saved = True
@@ -337,7 +341,14 @@ class SettingsWindow:
         # The key first: the keyring is what most often refuses, and then nothing is written.
         if plan.new_key is not None:
             store_api_key(plan.new_key)
-        update_config(config_path(), plan.config_updates)
+        path = config_path()
+        try:
+            update_config(path, plan.config_updates)
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot write {path} ({exc.strerror or type(exc).__name__}): check that its "
+                "folder exists and you may write to it."
+            ) from exc
         if plan.start_at_login is not None and plan.start_at_login != self.started_at_login:
             try:
                 autostart.set_enabled(plan.start_at_login)
