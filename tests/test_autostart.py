@@ -12,14 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from trayapp.autostart import (
-    LAUNCH_AGENT_LABEL,
-    desktop_entry,
-    desktop_exec_line,
-    launch_agent_plist,
-    launch_command,
-    windows_run_value,
-)
+from trayapp.autostart import LAUNCH_AGENT_LABEL, launch_agent_plist, windows_run_value
+from trayapp.desktop_entry import desktop_entry, exec_line
+from trayapp.self_command import launch_command, own_command
 
 
 class TestLaunchCommand:
@@ -48,6 +43,14 @@ class TestLaunchCommand:
             str(tmp_path / "deepgram-tray-gui.exe")
         ]
 
+    def test_a_windows_bundle_starts_its_windowed_program(self, tmp_path: Path) -> None:
+        # Even when the console program (the CLI) was the one that ran `autostart enable`.
+        (tmp_path / "deepgram-tray-gui.exe").write_text("")
+        console = str(tmp_path / "deepgram-tray.exe")
+        assert launch_command(console, frozen=True, platform="win32") == [
+            str(tmp_path / "deepgram-tray-gui.exe")
+        ]
+
     def test_windows_without_launchers_uses_pythonw(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -57,6 +60,34 @@ class TestLaunchCommand:
             str(tmp_path / "pythonw.exe"),
             "-m",
             "trayapp",
+        ]
+
+
+class TestOwnCommand:
+    """How the tray starts its own children (the fetch worker, the settings window)."""
+
+    def test_an_installed_app_runs_the_package_with_its_python(self) -> None:
+        assert own_command("_fetch", executable="/v/bin/python", frozen=False) == [
+            "/v/bin/python",
+            "-m",
+            "trayapp",
+            "_fetch",
+        ]
+
+    def test_a_bundle_runs_itself(self) -> None:
+        assert own_command("_fetch", executable="/opt/dg/deepgram-tray", frozen=True) == [
+            "/opt/dg/deepgram-tray",
+            "_fetch",
+        ]
+
+    def test_a_windows_bundle_runs_its_console_program(self, tmp_path: Path) -> None:
+        # The windowed program may have no stdout to answer on; the console one does, and
+        # CREATE_NO_WINDOW keeps its console from showing.
+        (tmp_path / "deepgram-tray.exe").write_text("")
+        windowed = str(tmp_path / "deepgram-tray-gui.exe")
+        assert own_command("_fetch", executable=windowed, frozen=True, platform="win32") == [
+            str(tmp_path / "deepgram-tray.exe"),
+            "_fetch",
         ]
 
 
@@ -74,7 +105,7 @@ class TestLinux:
         ],
     )
     def test_exec_quoting(self, command: list[str], line: str) -> None:
-        assert desktop_exec_line(command) == line.replace("\\\\", "\\")
+        assert exec_line(command) == line.replace("\\\\", "\\")
 
     def test_entry_passes_desktop_file_validate(self, tmp_path: Path) -> None:
         validator = shutil.which("desktop-file-validate")
@@ -83,7 +114,9 @@ class TestLinux:
                 pytest.fail("needs desktop-file-validate (scripts/test installs it)")
             pytest.skip("needs desktop-file-validate (desktop-file-utils)")
         entry = tmp_path / "deepgram-balance-tray.desktop"
-        entry.write_text(desktop_entry(["/home/a b/venv/bin/python", "-m", "trayapp"]))
+        entry.write_text(
+            desktop_entry(["/home/a b/venv/bin/python", "-m", "trayapp"], autostart=True)
+        )
         completed = subprocess.run([validator, str(entry)], capture_output=True, text=True)
         assert completed.returncode == 0, completed.stdout + completed.stderr
         assert completed.stdout.strip() == ""  # not even a hint
@@ -98,10 +131,12 @@ class TestLinux:
         enabled = run_cli(["autostart", "enable"], cli_env)
         assert enabled.returncode == 0, enabled.stderr
         assert str(entry) in enabled.stdout
-        exec_line = next(x for x in entry.read_text().splitlines() if x.startswith("Exec="))
+        written = entry.read_text()
         launcher = Path(sys.executable).parent / "deepgram-tray"
         expected = str(launcher) if launcher.exists() else f"{sys.executable} -m trayapp"
-        assert exec_line == f"Exec={expected}"
+        assert f"\nExec={expected}\n" in written
+        assert "X-GNOME-Autostart-enabled=true" in written
+        assert "[Desktop Action" not in written  # the menu's Settings action is not for login
         assert run_cli(["autostart", "status"], cli_env).stdout == "Start at login is enabled.\n"
 
         disabled = run_cli(["autostart", "disable"], cli_env)

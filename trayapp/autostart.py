@@ -13,38 +13,12 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from trayapp import APP_NAME
+from trayapp.desktop_entry import DESKTOP_FILE_NAME, desktop_entry
+from trayapp.self_command import launch_command
 
-DESKTOP_FILE_NAME = f"{APP_NAME}.desktop"
 LAUNCH_AGENT_LABEL = "com.github.deepgram-balance-tray"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 RUN_VALUE_NAME = "Deepgram Balance Tray"
-
-
-# --- what to start ----------------------------------------------------------------------------
-
-
-def launch_command(
-    executable: str = sys.executable, *, frozen: bool = bool(getattr(sys, "frozen", False))
-) -> list[str]:
-    """The command that starts the tray, as this copy of the app is installed.
-
-    A bundle starts itself; a pip/pipx/venv install has its own launcher next to its Python
-    (the windowed one on Windows); otherwise the same Python runs the package.
-    """
-    if frozen:
-        return [executable]
-    scripts = Path(executable).parent
-    windows = sys.platform == "win32"
-    for name in ("deepgram-tray-gui.exe", "deepgram-tray.exe") if windows else ("deepgram-tray",):
-        launcher = scripts / name
-        if launcher.exists():
-            return [str(launcher)]
-    if windows and Path(executable).name.lower() == "python.exe":
-        pythonw = Path(executable).with_name("pythonw.exe")  # no console window at login
-        if pythonw.exists():
-            executable = str(pythonw)
-    return [executable, "-m", "trayapp"]
 
 
 # --- Linux: XDG autostart ---------------------------------------------------------------------
@@ -53,33 +27,6 @@ def launch_command(
 def xdg_autostart_path(env: Mapping[str, str] = os.environ) -> Path:
     config_home = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(config_home) / "autostart" / DESKTOP_FILE_NAME
-
-
-def desktop_exec_line(command: list[str]) -> str:
-    """Quote per the Desktop Entry spec: reserved characters in double quotes, \\ " ` $ escaped."""
-    quoted = []
-    for argument in command:
-        if argument and not any(c in argument for c in " \t\n\"'\\><~|&;$*?#()`"):
-            quoted.append(argument)
-            continue
-        escaped = "".join("\\" + c if c in '"`$\\' else c for c in argument)
-        quoted.append(f'"{escaped}"')
-    # A literal % must be doubled: it introduces field codes.
-    return " ".join(quoted).replace("%", "%%")
-
-
-def desktop_entry(command: list[str]) -> str:
-    return (
-        "[Desktop Entry]\n"
-        "Type=Application\n"
-        "Name=Deepgram Balance\n"
-        "Comment=Your Deepgram prepaid balance in the system tray\n"
-        f"Exec={desktop_exec_line(command)}\n"
-        f"Icon={APP_NAME}\n"
-        "Terminal=false\n"
-        "Categories=Utility;\n"
-        "X-GNOME-Autostart-enabled=true\n"
-    )
 
 
 # --- macOS: a LaunchAgent ---------------------------------------------------------------------
@@ -148,7 +95,7 @@ def enable() -> str:
         write_atomically(path, launch_agent_plist(command))
         return str(path)
     path = xdg_autostart_path()
-    write_atomically(path, desktop_entry(command).encode("utf-8"))
+    write_atomically(path, desktop_entry(command, autostart=True).encode("utf-8"))
     return str(path)
 
 

@@ -73,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     autostart.add_argument("action", choices=("enable", "disable", "status"))
     autostart.set_defaults(handler=_lazy("trayapp.commands.autostart", "run_autostart"))
 
+    install_desktop = commands.add_parser(
+        "install-desktop", help="add the app to the applications menu (Linux, pip/pipx installs)"
+    )
+    install_desktop.set_defaults(handler=_lazy("trayapp.commands.desktop", "run_install_desktop"))
+    uninstall_desktop = commands.add_parser(
+        "uninstall-desktop", help="remove the app's applications-menu entry and icons (Linux)"
+    )
+    uninstall_desktop.set_defaults(
+        handler=_lazy("trayapp.commands.desktop", "run_uninstall_desktop")
+    )
+
     settings = commands.add_parser("settings", help="open the settings window")
     settings.set_defaults(handler=_lazy("trayapp.commands.settings", "run_settings"))
 

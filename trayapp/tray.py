@@ -156,7 +156,7 @@ def _win32_dispatcher(icon: Any) -> Callable[[Callable[[], None]], None]:
     """Post a private window message; pystray's window procedure runs our handler for it."""
     import ctypes
 
-    user32 = ctypes.windll.user32  # type: ignore[attr-defined]
+    user32 = ctypes.windll.user32  # type: ignore[attr-defined,unused-ignore]  # Windows only
     message = user32.RegisterWindowMessageW(f"{APP_NAME}-apply")
     pending: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
 
