@@ -128,11 +128,19 @@ def plant_at_startup(env: dict[str, str], folder: Path, code: str) -> None:
 
 
 def run_cli(
-    args: list[str], env: dict[str, str], *, stdin: str | None = None, timeout: float = 60
+    args: list[str],
+    env: dict[str, str],
+    *,
+    stdin: str | None = None,
+    timeout: float = 60,
+    program: list[str] | None = None,
 ) -> CliResult:
-    """Run `deepgram-tray ARGS` the way a user's shell would (a fresh interpreter)."""
+    """Run `deepgram-tray ARGS` the way a user's shell would (a fresh interpreter).
+
+    `program` runs another build of the app instead, e.g. the PyInstaller bundle.
+    """
     completed = subprocess.run(
-        [sys.executable, "-m", "trayapp", *args],
+        [*(program or [sys.executable, "-m", "trayapp"]), *args],
         env=env,
         input=stdin if stdin is not None else "",
         capture_output=True,
@@ -194,3 +202,20 @@ def stored_secret() -> str | None:
             collection.search_items({"service": KEYRING_SERVICE, "username": KEYRING_USERNAME})
         )
         return items[0].get_secret().decode() if items else None
+
+
+@pytest.fixture(scope="session")
+def bundle() -> list[str]:
+    """The PyInstaller bundle's program (scripts/test builds it with packaging/build-linux.sh)."""
+    folder = os.environ.get("DEEPGRAM_TRAY_TEST_BUNDLE")
+    if not folder:
+        message = (
+            "needs the Linux bundle: run packaging/build-linux.sh and set "
+            "DEEPGRAM_TRAY_TEST_BUNDLE=dist/deepgram-tray (scripts/test does both)"
+        )
+        if os.environ.get("DEEPGRAM_TRAY_TEST_REQUIRE_DISPLAY") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    program = Path(folder).resolve() / "deepgram-tray"
+    assert program.is_file(), f"no program in the bundle at {program}"
+    return [str(program)]

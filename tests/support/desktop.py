@@ -265,6 +265,8 @@ def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 10.0) 
 class TrayProcess:
     """`deepgram-tray ARGS` started as a user's session would, by default on its own D-Bus bus.
 
+    `program` starts another build of the app instead, e.g. the PyInstaller bundle.
+
     `private_bus=False` keeps the caller's session bus, where the test keyring daemon lives.
     """
 
@@ -276,11 +278,12 @@ class TrayProcess:
         *,
         args: tuple[str, ...] = ("run",),
         private_bus: bool = True,
+        program: list[str] | None = None,
     ) -> None:
         name = args[0]
         self.stdout_path = log_dir / f"{name}.stdout"
         self.stderr_path = log_dir / f"{name}.stderr"
-        command = [sys.executable, "-m", "trayapp", *args]
+        command = [*(program or [sys.executable, "-m", "trayapp"]), *args]
         if private_bus:
             command = ["dbus-run-session", "--", *command]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:

@@ -1,0 +1,134 @@
+"""The Linux PyInstaller bundle, run as a user would run it: no Python, no source tree.
+
+scripts/test builds it (packaging/build-linux.sh) before the tests. What can go wrong only in a
+bundle is what these check: a backend, hook or data file left out (pystray's backends, keyring's
+entry points, Tk, the icons), and the tray's children started as the bundle rather than Python.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BAD_KEY, OWNER_KEY, run_cli, stored_secret
+from tests.support.deepgram_server import FakeDeepgram
+from tests.support.desktop import TrayProcess, VirtualDesktop
+from tests.support.waiting import wait_until
+from tests.test_settings_desktop import type_into_key_field, window_text
+from trayapp import __version__
+
+pytestmark = pytest.mark.bundle
+
+
+def test_version(bundle: list[str], cli_env: dict[str, str]) -> None:
+    result = run_cli(["--version"], cli_env, program=bundle)
+    assert (result.returncode, result.stdout) == (0, f"deepgram-tray {__version__}\n")
+
+
+def test_balance_json_is_what_the_installed_app_prints(
+    bundle: list[str], cli_env: dict[str, str], deepgram: FakeDeepgram
+) -> None:
+    frozen = run_cli(["balance", "--json"], cli_env, program=bundle)
+    assert frozen.returncode == 0, frozen.stderr
+    installed = run_cli(["balance", "--json"], cli_env)
+    answer, expected = json.loads(frozen.stdout), json.loads(installed.stdout)
+    del answer["fetched_at"], expected["fetched_at"]
+    assert answer == expected
+    assert '"usd": 128.31822227' in frozen.stdout  # exact decimals survive freezing too
+    assert any(r.path == "/v1/projects" for r in deepgram.requests)
+
+
+def test_a_refused_key_is_one_sentence_and_exit_code_3(
+    bundle: list[str], cli_env: dict[str, str]
+) -> None:
+    cli_env["DEEPGRAM_API_KEY"] = BAD_KEY
+    result = run_cli(["balance"], cli_env, program=bundle)
+    assert result.returncode == 3
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr and BAD_KEY not in result.stderr
+
+
+@pytest.mark.keyring_daemon
+def test_the_key_goes_to_the_secret_service_it_finds(
+    bundle: list[str], secret_service: None, cli_env: dict[str, str]
+) -> None:
+    # No backend named: keyring must discover its backends inside the bundle (entry points).
+    del cli_env["DEEPGRAM_API_KEY"], cli_env["PYTHON_KEYRING_BACKEND"]
+    stored = run_cli(["key", "set"], cli_env, stdin=OWNER_KEY + "\n", program=bundle)
+    assert stored.returncode == 0, stored.stderr
+    assert stored_secret() == OWNER_KEY
+    status = run_cli(["key", "status"], cli_env, program=bundle)
+    assert "stored in the OS keyring (SecretService" in status.stdout, status.stdout
+    assert run_cli(["balance"], cli_env, program=bundle).returncode == 0
+    assert run_cli(["key", "delete"], cli_env, program=bundle).returncode == 0
+    assert stored_secret() is None
+
+
+def test_install_desktop_points_the_menu_at_the_bundle(
+    bundle: list[str], cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    cli_env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    result = run_cli(["install-desktop"], cli_env, program=bundle)
+    assert result.returncode == 0, result.stderr
+    entry = (tmp_path / "data" / "applications" / "deepgram-balance-tray.desktop").read_text()
+    assert f"\nExec={bundle[0]}\n" in entry
+    icon = tmp_path / "data" / "icons" / "hicolor" / "48x48" / "apps" / "deepgram-balance-tray.png"
+    assert icon.is_file()
+
+    cli_env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    assert run_cli(["autostart", "enable"], cli_env, program=bundle).returncode == 0
+    autostart = (tmp_path / "config" / "autostart" / "deepgram-balance-tray.desktop").read_text()
+    assert f"\nExec={bundle[0]}\n" in autostart
+
+
+@pytest.fixture
+def processes() -> Iterator[list[TrayProcess]]:
+    started: list[TrayProcess] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            process.stop()
+
+
+@pytest.mark.display
+@pytest.mark.keyring_daemon
+def test_bundled_tray_first_run_to_a_green_icon(
+    bundle: list[str],
+    desktop: VirtualDesktop,
+    secret_service: None,
+    deepgram: FakeDeepgram,
+    tmp_path: Path,
+    processes: list[TrayProcess],
+) -> None:
+    """From no key to a green icon, all inside the bundle: pystray picks its backend itself,
+    the settings window is the bundled Tk, the key goes to the Secret Service keyring finds, and
+    each poll runs the bundle's own fetch worker."""
+    home = tmp_path / "home"
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {
+        "HOME": str(home),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "DEEPGRAM_TRAY_CONFIG": str(tmp_path / "config.toml"),
+        "DEEPGRAM_TRAY_API_URL": deepgram.base_url,
+        "DEEPGRAM_API_KEY": "",
+    }
+    tray = TrayProcess(desktop, env, tmp_path, private_bus=False, program=bundle)
+    processes.append(tray)
+    wait_until(lambda: desktop.tray_icon_colour() == "grey", what="a grey icon", timeout=30)
+    wait_until(lambda: "Test" in window_text(desktop), what="the settings window", timeout=30)
+    type_into_key_field(desktop, OWNER_KEY)
+    desktop.xdotool("key", "Return")
+    wait_until(lambda: desktop.window_rect() is None, what="the window to close")
+    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon", timeout=30)
+    desktop.screenshot().save(tmp_path / "bundle-green.png")
+    assert stored_secret() == OWNER_KEY
+    assert len(deepgram.requests_to("/balances")) >= 2
+    assert tray.process.poll() is None
+    assert "Traceback" not in tray.stderr()
