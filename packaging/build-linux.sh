@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 ensure_venv build/venv . "pyinstaller>=6.3"
 python=build/venv/bin/python
-"$python" -m PyInstaller --noconfirm --log-level WARN \
+"$python" -m PyInstaller --noconfirm --log-level ERROR \
   --distpath dist --workpath build/pyinstaller packaging/deepgram-tray.spec
 
 version=$("$python" -c 'import trayapp; print(trayapp.__version__)')

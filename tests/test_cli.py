@@ -276,3 +276,49 @@ class TestOtherCommands:
         assert result.returncode == 0
         for command in ("run", "balance", "key", "config"):
             assert command in result.stdout
+
+
+class TestWindowedLauncher:
+    """Windows' gui-script launcher, pythonw and a windowed bundle give the program no console:
+    sys.stdin, stdout and stderr are None. Nothing may crash on that (an uncaught exception
+    there is invisible: the process just exits with 1)."""
+
+    @staticmethod
+    def run_windowed(args: list[str], env: dict[str, str]) -> int:
+        import subprocess
+        import sys
+
+        from tests.conftest import REPO_ROOT
+
+        code = (
+            "import sys\n"
+            "sys.stdin = sys.stdout = sys.stderr = None\n"
+            "from trayapp.cli import main\n"
+            f"raise SystemExit(main({args!r}))\n"
+        )
+        completed = subprocess.run(
+            [sys.executable, "-c", code], env=env, cwd=REPO_ROOT, capture_output=True, timeout=60
+        )
+        return completed.returncode
+
+    @pytest.mark.parametrize(
+        ("args", "expected"),
+        [
+            (["--version"], 0),  # argparse prints to sys.stdout
+            (["no-such-command"], 2),  # argparse prints usage to sys.stderr
+            (["-v", "balance"], 0),  # log records go to sys.stderr
+            (["key", "set", "--no-verify"], 2),  # reads sys.stdin: nothing there
+        ],
+    )
+    def test_no_console_is_no_crash(
+        self, args: list[str], expected: int, cli_env: dict[str, str]
+    ) -> None:
+        assert self.run_windowed(args, cli_env) == expected
+
+    def test_output_to_a_file_still_works(self, cli_env: dict[str, str], tmp_path: Path) -> None:
+        out = tmp_path / "balance.prom"
+        assert (
+            self.run_windowed(["balance", "--format", "prometheus", "--output", str(out)], cli_env)
+            == 0
+        )
+        assert 'deepgram_balance_total{units="usd"} 128.31822227' in out.read_text()

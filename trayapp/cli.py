@@ -117,6 +117,7 @@ def _lazy(module: str, function: str) -> Handler:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _ensure_standard_streams()
     args = build_parser().parse_args(argv)
     from trayapp.logs import configure_cli_logging
 
@@ -145,6 +146,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.debug("Unexpected error", exc_info=True)
         print_error(f"Something unexpected went wrong ({type(exc).__name__}): {BUG_REPORT_HINT}.")
         return 1
+
+
+def _ensure_standard_streams() -> None:
+    """Give a windowed program somewhere to write.
+
+    pythonw, the gui-script launcher and a windowed bundle on Windows run with sys.stdin, stdout
+    and stderr set to None; then argparse (--version, usage errors), warnings or any library that
+    prints would raise. The null device swallows it instead; the tray keeps its log file.
+    """
+    import os
+
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, mode, encoding="utf-8"))  # noqa: SIM115
 
 
 def print_error(message: str) -> None:

@@ -1,0 +1,73 @@
+; Inno Setup 6 script: the Windows installer for the one-folder bundle in dist\deepgram-tray\.
+; Built by packaging\build-windows.ps1, which passes the version:
+;   ISCC.exe /DAppVersion=0.1.0 packaging\windows\deepgram-balance-tray.iss
+;
+; A per-user install (no administrator rights): the app reads the user's keyring and starts at
+; the user's login, so there is nothing machine-wide about it.
+
+#ifndef AppVersion
+  #error Pass the version: ISCC.exe /DAppVersion=X.Y.Z deepgram-balance-tray.iss
+#endif
+
+#define AppName "Deepgram Balance"
+#define WindowedProgram "deepgram-tray-gui.exe"
+#define ConsoleProgram "deepgram-tray.exe"
+
+[Setup]
+; Never change AppId: it is how an update finds the installed copy.
+AppId={{E6B4865E-FCF9-4C2D-AA96-612429CE4730}
+AppName={#AppName}
+AppVersion={#AppVersion}
+AppVerName={#AppName} {#AppVersion}
+AppPublisher=deepgram-balance-tray contributors
+DefaultDirName={autopf}\{#AppName}
+DefaultGroupName={#AppName}
+DisableProgramGroupPage=yes
+PrivilegesRequired=lowest
+PrivilegesRequiredOverridesAllowed=dialog
+ArchitecturesAllowed=x64compatible
+ArchitecturesInstallIn64BitMode=x64compatible
+SetupIconFile=..\..\assets\windows\deepgram-balance-tray.ico
+UninstallDisplayIcon={app}\{#WindowedProgram}
+UninstallDisplayName={#AppName}
+OutputDir=..\..\dist
+OutputBaseFilename=deepgram-balance-tray-{#AppVersion}-windows-setup
+Compression=lzma2
+SolidCompression=yes
+WizardStyle=modern
+
+[Tasks]
+Name: "startatlogin"; Description: "Start {#AppName} when I sign in"; GroupDescription: "Start:"
+
+[Files]
+Source: "..\..\dist\deepgram-tray\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+
+[InstallDelete]
+; An update replaces the bundle whole: files a newer version no longer ships must not linger.
+Type: filesandordirs; Name: "{app}\_internal"
+
+[Icons]
+Name: "{autoprograms}\{#AppName}"; Filename: "{app}\{#WindowedProgram}"; Comment: "Your Deepgram prepaid balance in the notification area"
+Name: "{autoprograms}\{#AppName} settings"; Filename: "{app}\{#WindowedProgram}"; Parameters: "settings"; Comment: "API key, thresholds and projects"
+
+[Run]
+; Start at login is the app's own HKCU Run entry, the same one its menu check box turns on and off.
+Filename: "{app}\{#ConsoleProgram}"; Parameters: "autostart enable"; Flags: runhidden; Tasks: startatlogin
+Filename: "{app}\{#WindowedProgram}"; Description: "Start {#AppName} now"; Flags: nowait postinstall skipifsilent
+
+[UninstallRun]
+Filename: "{sys}\taskkill.exe"; Parameters: "/F /IM {#WindowedProgram}"; Flags: runhidden; RunOnceId: "StopTray"
+Filename: "{app}\{#ConsoleProgram}"; Parameters: "autostart disable"; Flags: runhidden; RunOnceId: "StopStartAtLogin"
+
+[Code]
+// A running tray keeps its files open, and a tray icon has no window for the Restart Manager
+// to close politely; stop it before files are replaced. Its settings are written atomically, so
+// stopping it never loses any.
+function PrepareToInstall(var NeedsRestart: Boolean): String;
+var
+  ResultCode: Integer;
+begin
+  Exec(ExpandConstant('{sys}\taskkill.exe'), '/F /IM {#WindowedProgram}', '', SW_HIDE,
+    ewWaitUntilTerminated, ResultCode);
+  Result := '';
+end;
