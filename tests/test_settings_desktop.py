@@ -14,6 +14,7 @@ from tests.conftest import MEMBER_KEY, OWNER_KEY, PROJECT_B, stored_secret
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import Rect, TrayProcess, VirtualDesktop, Word
 from tests.support.waiting import wait_until
+from trayapp.settings_window import TITLE
 
 pytestmark = [pytest.mark.display, pytest.mark.keyring_daemon]
 
@@ -141,6 +142,8 @@ def test_member_key_is_explained_and_escape_changes_nothing(
     processes: list[TrayProcess],
 ) -> None:
     window = open_window(desktop, session_env, tmp_path, processes)
+    # The app's own icon, for title bars and task switchers (Tk shows none of its own).
+    assert {(32, 32), (64, 64), (128, 128)} <= set(desktop.window_icon_sizes(TITLE))
     type_into_key_field(desktop, MEMBER_KEY)
     _, words = read_window(desktop)
     desktop.click(find(words, "Test").rect.centre)

@@ -87,6 +87,7 @@ class SettingsWindow:
     def _build(self) -> None:
         root = self.root
         root.title(TITLE)
+        self._icons = _set_window_icon(root)  # kept: Tk forgets images nobody references
         _use_platform_theme(root)
         frame = ttk.Frame(root, padding=16)
         frame.grid(sticky="nsew")
@@ -369,6 +370,21 @@ class SettingsWindow:
                 break
             action()
         self.root.after(50, self._poll_results)
+
+
+def _set_window_icon(root: tk.Tk) -> list[tk.PhotoImage]:
+    """The app's icon in the title bar, task switcher and taskbar, where the desktop shows one."""
+    from trayapp.resources import app_icon_png
+
+    icons = [path for size in (32, 64, 128) if (path := app_icon_png(size)) is not None]
+    try:
+        images = [tk.PhotoImage(master=root, file=str(path)) for path in icons]
+        if images:
+            root.iconphoto(True, *images)
+    except tk.TclError:
+        log.debug("The window icon could not be loaded", exc_info=True)
+        return []
+    return images
 
 
 def _use_platform_theme(root: tk.Tk) -> None:

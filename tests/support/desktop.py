@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import shutil
 import signal
@@ -207,6 +208,28 @@ class VirtualDesktop:
             left, top, width, height = (int(v) // scale for v in fields[6:10])
             words.append(Word(fields[11].strip(), Rect(rect.x + left, rect.y + top, width, height)))
         return words
+
+    def window_icon_sizes(self, title: str) -> list[tuple[int, int]]:
+        """The sizes in a window's _NET_WM_ICON, the icon desktops show for it."""
+        found = subprocess.run(
+            ["xdotool", "search", "--name", f"^{title}$"],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        sizes: list[tuple[int, int]] = []
+        for window in found.stdout.split():
+            icon = subprocess.run(
+                ["xprop", "-id", window, "_NET_WM_ICON"],
+                env=self.env(),
+                capture_output=True,
+                text=True,
+                timeout=20,
+            )
+            found_sizes = re.findall(r"Icon \((\d+) x (\d+)\)", icon.stdout)
+            sizes += [(int(w), int(h)) for w, h in found_sizes]
+        return sizes
 
     # --- doing ----------------------------------------------------------------------------------
 
