@@ -39,8 +39,10 @@ icon.run()
 
 
 def start(desktop: VirtualDesktop, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Python with `args`, or any program when `args` starts with an absolute path."""
+    command = args if args and Path(args[0]).is_absolute() else [sys.executable, *args]
     return subprocess.Popen(
-        ["dbus-run-session", "--", sys.executable, *args],
+        ["dbus-run-session", "--", *command],
         env=desktop.env(PYSTRAY_BACKEND="gtk", **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -48,8 +50,10 @@ def start(desktop: VirtualDesktop, args: list[str], env: dict[str, str]) -> subp
     )
 
 
-def python_pid(session: subprocess.Popen[bytes], timeout: float = 20) -> int:
-    """The Python process under dbus-run-session."""
+def python_pid(
+    session: subprocess.Popen[bytes], timeout: float = 20, program: str = sys.executable
+) -> int:
+    """The Python process (or `program`) under dbus-run-session."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         children = Path(f"/proc/{session.pid}/task/{session.pid}/children").read_text().split()
@@ -57,7 +61,7 @@ def python_pid(session: subprocess.Popen[bytes], timeout: float = 20) -> int:
             # Match argv[0] exactly: until dbus-run-session's other child execs dbus-daemon, its
             # command line still mentions Python.
             argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
-            if argv0 == sys.executable.encode():
+            if argv0 == program.encode():
                 return int(pid)
         time.sleep(0.05)
     raise RuntimeError("the Python process did not start")
