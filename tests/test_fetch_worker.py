@@ -25,8 +25,9 @@ from trayapp.errors import (
     ServerError,
 )
 from trayapp.fetch_process import fetch_in_child_process, worker_command
-from trayapp.models import Project
+from trayapp.models import Project, Timeouts
 from trayapp.worker_protocol import (
+    FetchRequest,
     WorkerProtocolError,
     decode_answer,
     decode_request,
@@ -39,9 +40,10 @@ from trayapp.worker_protocol import (
 class TestProtocol:
     def test_request_round_trip(self) -> None:
         known = [Project("p1", "One"), Project("p2", 'Two "quoted"')]
-        data = encode_request("https://api.deepgram.com", ("p1",), known)
-        assert decode_request(data) == ("https://api.deepgram.com", ("p1",), known)
-        assert decode_request(encode_request("http://127.0.0.1:1", (), None))[2] is None
+        request = FetchRequest("https://api.deepgram.com", ("p1",), known, Timeouts(1, 2, 3))
+        assert decode_request(encode_request(request)) == request
+        bare = decode_request(encode_request(FetchRequest("http://127.0.0.1:1", (), None)))
+        assert bare.known is None and bare.timeouts == Timeouts()
 
     def test_success_keeps_every_digit_and_each_projects_error(self) -> None:
         original = snapshot(

@@ -9,14 +9,21 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
 
 from trayapp import __version__
 from trayapp.errors import ApiError, MalformedResponseError, NetworkError, NotFoundError
-from trayapp.models import Balance, BalanceSnapshot, Project, ProjectBalances
+from trayapp.models import (
+    DEFAULT_TIMEOUTS,
+    Balance,
+    BalanceSnapshot,
+    Project,
+    ProjectBalances,
+    Timeouts,
+)
 from trayapp.parsing import decode_json, error_for_status, parse_balances, parse_projects
 from trayapp.redaction import redact, remember_secret
 from trayapp.urls import validate_api_url
@@ -25,16 +32,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-
-class Timeouts(NamedTuple):
-    connect: float = 5.0
-    read: float = 15.0
-    """Longest wait for the next bytes of an answer."""
-    total: float = 30.0
-    """Longest a whole call may take: a server trickling bytes never trips `read` on its own."""
-
-
-DEFAULT_TIMEOUTS = Timeouts()
 
 MAX_BODY_BYTES = 1_000_000
 """Balance answers are a few hundred bytes; anything near this is not the API."""

@@ -10,24 +10,34 @@ import subprocess
 
 from trayapp.config import Settings
 from trayapp.errors import NetworkError
-from trayapp.models import Project
+from trayapp.models import DEFAULT_TIMEOUTS, Project, Timeouts
 from trayapp.poller import FetchResult
 from trayapp.redaction import redact
 from trayapp.self_command import own_command
-from trayapp.worker_protocol import WorkerProtocolError, decode_answer, encode_request
+from trayapp.worker_protocol import (
+    FetchRequest,
+    WorkerProtocolError,
+    decode_answer,
+    encode_request,
+)
 
 log = logging.getLogger(__name__)
 
-WORKER_TIMEOUT = 120.0
-"""Listing plus every watched project at the client's own 30 s per call, four at a time."""
+
+def worker_deadline(timeouts: Timeouts) -> float:
+    """The listing plus rounds of balance calls, each call bounded by the client's own total."""
+    return 4 * timeouts.total
 
 
 def worker_command() -> list[str]:
     return own_command("_fetch")
 
 
-def fetch_in_child_process(settings: Settings, known: list[Project] | None) -> FetchResult:
-    request = encode_request(settings.api_url, settings.projects, known)
+def fetch_in_child_process(
+    settings: Settings, known: list[Project] | None, *, timeouts: Timeouts = DEFAULT_TIMEOUTS
+) -> FetchResult:
+    request = encode_request(FetchRequest(settings.api_url, settings.projects, known, timeouts))
+    deadline = worker_deadline(timeouts)
     # A windowed app on Windows would flash a console for the child without this flag.
     flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
     try:
@@ -35,13 +45,13 @@ def fetch_in_child_process(settings: Settings, known: list[Project] | None) -> F
             worker_command(),
             input=request,
             capture_output=True,
-            timeout=WORKER_TIMEOUT,
+            timeout=deadline,
             creationflags=flags,
             check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise NetworkError(
-            f"The balance check took longer than {WORKER_TIMEOUT:.0f} s: check your connection; "
+            f"The balance check took longer than {deadline:.0f} s: check your connection; "
             "it will be retried."
         ) from exc
     except OSError as exc:

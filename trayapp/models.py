@@ -70,3 +70,14 @@ class BalanceSnapshot(NamedTuple):
     @property
     def errors(self) -> tuple[ApiError, ...]:
         return tuple(p.error for p in self.projects if p.error is not None)
+
+
+class Timeouts(NamedTuple):
+    connect: float = 5.0
+    read: float = 15.0
+    """Longest wait for the next bytes of an answer."""
+    total: float = 30.0
+    """Longest a whole call may take: a server trickling bytes never trips `read` on its own."""
+
+
+DEFAULT_TIMEOUTS = Timeouts()

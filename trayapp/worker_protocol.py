@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from trayapp.errors import (
     ApiError,
@@ -28,7 +28,14 @@ from trayapp.errors import (
     ServerError,
 )
 from trayapp.formats import render_json
-from trayapp.models import Balance, BalanceSnapshot, Project, ProjectBalances
+from trayapp.models import (
+    DEFAULT_TIMEOUTS,
+    Balance,
+    BalanceSnapshot,
+    Project,
+    ProjectBalances,
+    Timeouts,
+)
 
 ERROR_CLASSES: dict[str, type[DeepgramTrayError]] = {
     cls.kind: cls
@@ -55,20 +62,37 @@ class WorkerProtocolError(DeepgramTrayError):
 # --- requests -----------------------------------------------------------------------------------
 
 
-def encode_request(api_url: str, watched: tuple[str, ...], known: list[Project] | None) -> bytes:
+class FetchRequest(NamedTuple):
+    api_url: str
+    watched: tuple[str, ...]
+    known: list[Project] | None
+    """None: list the projects first."""
+    timeouts: Timeouts = DEFAULT_TIMEOUTS
+
+
+def encode_request(request: FetchRequest) -> bytes:
     document = {
-        "api_url": api_url,
-        "watched": list(watched),
-        "known_projects": None if known is None else [[p.project_id, p.name] for p in known],
+        "api_url": request.api_url,
+        "watched": list(request.watched),
+        "known_projects": (
+            None if request.known is None else [[p.project_id, p.name] for p in request.known]
+        ),
+        "timeouts": list(request.timeouts),
     }
     return json.dumps(document).encode()
 
 
-def decode_request(data: bytes) -> tuple[str, tuple[str, ...], list[Project] | None]:
+def decode_request(data: bytes) -> FetchRequest:
     document = _load(data)
     known = document.get("known_projects")
     projects = None if known is None else [Project(str(i), str(n)) for i, n in known]
-    return str(document["api_url"]), tuple(str(p) for p in document["watched"]), projects
+    timeouts = document.get("timeouts")
+    return FetchRequest(
+        str(document["api_url"]),
+        tuple(str(p) for p in document["watched"]),
+        projects,
+        Timeouts(*(float(t) for t in timeouts)) if timeouts else DEFAULT_TIMEOUTS,
+    )
 
 
 # --- answers ------------------------------------------------------------------------------------

@@ -19,11 +19,11 @@ from trayapp.worker_protocol import decode_request, encode_failure, encode_succe
 def run_fetch_worker(args: argparse.Namespace) -> int:
     request = sys.stdin.buffer.read()
     try:
-        api_url, watched, known = decode_request(request)
+        fetch = decode_request(request)
         key = require_api_key()
-        with DeepgramClient(api_url, key.value) as client:
-            projects = client.list_projects() if known is None else known
-            snapshot = client.fetch_snapshot(watched, projects=projects)
+        with DeepgramClient(fetch.api_url, key.value, timeouts=fetch.timeouts) as client:
+            projects = client.list_projects() if fetch.known is None else fetch.known
+            snapshot = client.fetch_snapshot(fetch.watched, projects=projects)
         answer = encode_success(snapshot, projects)
     except DeepgramTrayError as exc:
         answer = encode_failure(exc)
