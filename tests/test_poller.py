@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.support.clock import FakeClock
 from tests.support.tray_states import snapshot
 from trayapp.config import Settings
 from trayapp.errors import (
@@ -25,28 +26,10 @@ from trayapp.errors import (
 from trayapp.models import Project
 from trayapp.notifications import Alert
 from trayapp.poller import FetchResult, Poller
-from trayapp.scheduler import Clock, PollScheduler
+from trayapp.scheduler import PollScheduler
 from trayapp.state import Level, TrayState
 
 PROJECTS = [Project("p0", "Project 0")]
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.mono = 1000.0
-        self.wall = 1_800_000_000.0
-
-    def advance(self, seconds: float) -> None:
-        self.mono += seconds
-        self.wall += seconds
-
-    def suspend(self, seconds: float) -> None:
-        """The machine sleeps: wall time moves on, monotonic time does not."""
-        self.wall += seconds
-
-    @property
-    def clock(self) -> Clock:
-        return Clock(monotonic=lambda: self.mono, wall=lambda: self.wall)
 
 
 @dataclass

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
+from trayapp.carry_forward import carry_forward, headline_error, read_nothing
 from trayapp.config import Settings
 from trayapp.errors import (
     DeepgramTrayError,
@@ -158,6 +159,10 @@ class Poller:
 
     def _succeeded(self, result: FetchResult, listed: bool) -> None:
         self._projects = result.projects
+        if read_nothing(result.snapshot):
+            self._failed(headline_error(result.snapshot.errors))
+            return
+        snapshot = carry_forward(result.snapshot, self.state.snapshot)
         self._last_success_at = self._clock.monotonic()
         retry_after = _retry_after(result.snapshot)
         with self._lock:
@@ -168,7 +173,7 @@ class Poller:
         self._publish(
             replace(
                 self.state,
-                snapshot=result.snapshot,
+                snapshot=snapshot,
                 error=None,
                 stale=False,
                 refreshing=False,

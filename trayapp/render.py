@@ -146,7 +146,10 @@ def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[
     else:
         lines.append(MenuLine(f"Total: {display_totals(snapshot.totals)}"))
         for project in snapshot.projects:
-            if project.error is not None:
+            if project.error is not None and project.balances:  # carried from the last read
+                words = problem_words(project.error)
+                value = f"{display_totals(project.totals)}, not updated ({words})"
+            elif project.error is not None:
                 value = f"unavailable ({problem_words(project.error)})"
             else:
                 value = display_totals(project.totals)

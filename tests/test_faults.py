@@ -1,0 +1,298 @@
+"""Fault injection: the real tray and the CLI against a test server that misbehaves every way the
+issue lists, checked for what the user sees, how often the server is asked, and where the key goes.
+
+The tray is the real TrayApp, Poller and fetch worker (tests/support/tray_harness.py) on a clock
+the test moves, so an hour of backoff takes seconds; every poll is a real HTTP exchange.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.conftest import OWNER_KEY, PROJECT_A, populate, run_cli
+from tests.support.deepgram_server import FakeDeepgram, Fault, new_error, old_error
+from tests.support.tray_harness import TrayHarness
+from trayapp.config import Settings
+from trayapp.scheduler import FIRST_RETRY, MAX_BACKOFF, REFRESH_DEBOUNCE
+
+pytestmark = pytest.mark.faults
+
+INTERVAL = 300.0
+FAULT_WINDOW = 3600.0
+PROJECTS = 2
+ALL_CALLS = r"^/v1/projects"  # the listing and every balance call
+BALANCE_CALLS = r"/balances"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    fault: Fault = field(default_factory=Fault)
+    path: str = ALL_CALLS
+    words: str = ""
+    """The plain words the tooltip gives for it."""
+    exit_code: int = 4
+    """What `deepgram-tray balance` exits with."""
+    blocking: bool = False
+    """The user must act (key or permission): the icon turns grey at once."""
+    retry_after: float | None = None
+
+
+CASES = [
+    Case(
+        "401-invalid-key",
+        Fault(status=401, body=old_error("INVALID_AUTH", "Invalid credentials.")),
+        words="API key refused",
+        exit_code=3,
+        blocking=True,
+    ),
+    Case(
+        "403-member-key",
+        Fault(status=403, body=new_error("INSUFFICIENT_PERMISSIONS", "No billing:read.")),
+        path=BALANCE_CALLS,
+        words="key may not read balances",
+        exit_code=3,
+        blocking=True,
+    ),
+    Case(
+        "429-retry-after",
+        Fault(
+            status=429,
+            body=new_error("TOO_MANY_REQUESTS", "Slow down."),
+            headers={"Retry-After": "600"},
+        ),
+        words="rate-limited by Deepgram",
+        retry_after=600.0,
+    ),
+    Case(
+        "429-no-retry-after",
+        Fault(status=429, body=new_error("TOO_MANY_REQUESTS", "Slow down.")),
+        words="rate-limited by Deepgram",
+    ),
+    Case("500", Fault(status=500, body=old_error("INTERNAL", "Oops.")), words="server error"),
+    Case("502", Fault(status=502, body="Bad Gateway"), words="server error"),
+    Case("503", Fault(status=503, body={"message": "Unavailable"}), words="server error"),
+    Case("hang", Fault(action="hang"), words="offline"),
+    Case("connection-closed", Fault(action="close"), words="offline"),
+    Case(
+        "html-page",
+        Fault(
+            status=200,
+            body="<html><body>Sign in to the Wi-Fi</body></html>",
+            headers={"Content-Type": "text/html"},
+        ),
+        words="unexpected answer",
+    ),
+    Case("truncated-json", Fault(status=200, action="truncate"), words="unexpected answer"),
+    Case(
+        "wrong-types",
+        Fault(status=200, body={"balances": [{"balance_id": 7, "amount": "lots", "units": 1}]}),
+        path=BALANCE_CALLS,
+        words="unexpected answer",
+    ),
+    Case("50-mb-body", Fault(action="huge"), words="unexpected answer"),
+    Case(
+        "slow-trickle",  # a byte every 0.3 s: never a read timeout, so the total deadline must act
+        Fault(
+            status=200, action="trickle", trickle_delay=0.3, body={"projects": [], "x": "y" * 99}
+        ),
+        words="offline",
+    ),
+    # Most often a captive portal: not really online.
+    Case("redirect-elsewhere", Fault(status=302, action="redirect"), words="offline"),
+]
+
+
+def most_fetches_allowed(window: float, retry_after: float | None) -> int:
+    """Fetches the schedule permits in `window` seconds of failure, every jittered delay at its
+    shortest: the first failure, then exponential backoff from FIRST_RETRY to its ceiling."""
+    elapsed, fetches = 0.0, 1
+    while True:
+        delay = min(max(MAX_BACKOFF, INTERVAL), FIRST_RETRY * 2 ** (fetches - 1)) / 2
+        if retry_after is not None:
+            delay = max(delay, retry_after)
+        elapsed += delay
+        if elapsed >= window:
+            return fetches
+        fetches += 1
+
+
+@pytest.fixture
+def server() -> Iterator[FakeDeepgram]:
+    fake = populate(FakeDeepgram()).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[FakeDeepgram]:
+    """Another host, where redirects point: it must never see a request."""
+    other = populate(FakeDeepgram()).start()
+    try:
+        yield other
+    finally:
+        other.stop()
+
+
+@pytest.fixture
+def key_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The fetch worker (a child process) finds the key in its environment, as with a CI key.
+    monkeypatch.setenv("DEEPGRAM_API_KEY", OWNER_KEY)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+
+def healthy_tray(server: FakeDeepgram) -> TrayHarness:
+    tray = TrayHarness(Settings(api_url=server.base_url, poll_interval=int(INTERVAL)))
+    tray.run_for(1)
+    assert tray.colour() == "green"
+    assert "Total: $128.32" in tray.menu()
+    return tray
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_the_tray_rides_out_the_fault_and_recovers(
+    case: Case,
+    server: FakeDeepgram,
+    elsewhere: FakeDeepgram,
+    key_in_env: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    if case.fault.action == "redirect":
+        case.fault.redirect_to = f"{elsewhere.base_url}/v1/projects"
+    tray = healthy_tray(server)
+    try:
+        server.fail(case.path, case.fault)
+        started, requests_before = tray.clock.mono, len(server.requests)
+
+        # The next poll fails: the last good amount stays, the problem is said in plain words.
+        tray.run_for(INTERVAL)
+        assert len(tray.fetch_times) == 2
+        menu, tooltip = tray.menu(), tray.tooltip()
+        assert "Total: $128.32" in menu, menu
+        assert tooltip.startswith("Deepgram $128.32 · "), tooltip
+        assert case.words in tooltip, tooltip
+        status = tray.poller.state.error
+        assert status is not None
+        # The menu's status line is the message, shortened to fit a menu where it is long.
+        assert any(len(line) > 20 and status.message.startswith(line.rstrip("…")) for line in menu)
+        assert status.message.endswith(".") and "Traceback" not in status.message
+        assert tray.colour() == ("grey" if case.blocking else "green")
+
+        # An hour of failure: marked stale, and no more requests than the backoff allows.
+        tray.run_for(FAULT_WINDOW)
+        assert tray.poller.state.stale and tray.colour() == "grey"
+        assert "Total: $128.32" in tray.menu()
+        assert "stale since" in tray.tooltip()
+        failing = tray.fetches_between(started, tray.clock.mono)
+        assert len(failing) <= most_fetches_allowed(INTERVAL + FAULT_WINDOW, case.retry_after)
+        assert len(server.requests) - requests_before <= len(failing) * (1 + PROJECTS)
+        if case.retry_after is not None:
+            gaps = [later - earlier for earlier, later in itertools.pairwise(failing)]
+            assert min(gaps) >= case.retry_after
+
+        # A burst of Refresh clicks gives one fetch, and Retry-After holds even against clicks.
+        before = len(tray.fetch_times)
+        for _ in range(20):
+            tray.click("Refresh now")
+        tray.run_for(REFRESH_DEBOUNCE * 5)
+        clicked = tray.fetch_times[before:]
+        if case.retry_after is None:
+            assert len(clicked) == 1
+        else:
+            assert len(clicked) <= 1
+            assert all(t - tray.fetch_times[before - 1] >= case.retry_after for t in clicked)
+
+        # Healthy again: it recovers by itself on its schedule, without a click.
+        server.clear_faults()
+        tray.run_for(max(MAX_BACKOFF, case.retry_after or 0) + 1)
+        assert tray.poller.state.error is None and not tray.poller.state.stale
+        assert tray.colour() == "green"
+        assert tray.menu()[0] == "Total: $128.32"
+        assert tray.tooltip().startswith("Deepgram $128.32 · updated")
+    finally:
+        tray.close()
+
+    # The key went nowhere else and was never shown or logged.
+    assert elsewhere.requests == []
+    assert OWNER_KEY not in tray.ui_texts()
+    assert OWNER_KEY not in caplog.text and OWNER_KEY[:12] not in caplog.text
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_the_cli_says_one_sentence_and_exits_with_the_right_code(
+    case: Case,
+    server: FakeDeepgram,
+    elsewhere: FakeDeepgram,
+    cli_env: dict[str, str],
+) -> None:
+    if case.fault.action == "redirect":
+        case.fault.redirect_to = f"{elsewhere.base_url}/v1/projects"
+    server.fail(case.path, case.fault)
+    cli_env["DEEPGRAM_TRAY_API_URL"] = server.base_url
+    result = run_cli(["balance", "--format", "json"], cli_env, timeout=120)
+    assert result.returncode == case.exit_code, result.stderr
+    assert "Traceback" not in result.stderr
+    for line in result.stderr.strip().splitlines():
+        assert line.startswith("deepgram-tray: ") and line.rstrip().endswith("."), line
+    assert OWNER_KEY not in result.stdout + result.stderr
+    assert elsewhere.requests == []
+
+
+def test_a_project_that_is_not_found_is_dropped_not_guessed(
+    server: FakeDeepgram, key_in_env: None
+) -> None:
+    tray = healthy_tray(server)
+    try:
+        server.fail(f"{PROJECT_A}/balances", Fault(status=404, body="Not Found"))
+        tray.run_for(INTERVAL)
+        menu = tray.menu()
+        assert "Voice Bot Prod: unavailable (project not found)" in menu, menu
+        assert "Staging: $3.25" in menu and "Total: $3.25" in menu
+        server.clear_faults()
+        tray.run_for(INTERVAL + 1)
+        assert tray.menu()[0] == "Total: $128.32"
+    finally:
+        tray.close()
+
+
+def test_a_project_that_cannot_be_read_keeps_its_last_amount(
+    server: FakeDeepgram, key_in_env: None
+) -> None:
+    tray = healthy_tray(server)
+    try:
+        server.fail(f"{PROJECT_A}/balances", Fault(status=503, body="busy"))
+        tray.run_for(INTERVAL)
+        menu = tray.menu()
+        # Not a drop to $3.25 (a false alarm): the unread project's last amount counts, marked.
+        assert "Total: $128.32" in menu, menu
+        assert "Voice Bot Prod: $125.07, not updated (Deepgram server error)" in menu
+        assert tray.colour() == "green"
+    finally:
+        tray.close()
+
+
+def test_refused_connections(server: FakeDeepgram, key_in_env: None) -> None:
+    tray = healthy_tray(server)
+    try:
+        with socket.socket() as probe:  # a port nobody listens on
+            probe.bind(("127.0.0.1", 0))
+            dead_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        tray.settings = tray.settings._replace(api_url=dead_url)
+        tray.run_for(INTERVAL)
+        assert "offline" in tray.tooltip() and "Total: $128.32" in tray.menu()
+        tray.run_for(FAULT_WINDOW)
+        assert len(tray.fetch_times) - 1 <= most_fetches_allowed(INTERVAL + FAULT_WINDOW, None)
+        tray.settings = tray.settings._replace(api_url=server.base_url)
+        tray.run_for(MAX_BACKOFF + 1)
+        assert tray.colour() == "green" and tray.poller.state.error is None
+    finally:
+        tray.close()
