@@ -12,13 +12,15 @@ import logging
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import OWNER_KEY, PROJECT_A, populate, run_cli
+from tests.conftest import OWNER_KEY, PROJECT_A, REPO_ROOT, populate, run_cli
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error, old_error
 from tests.support.tray_harness import TrayHarness
-from trayapp.config import Settings
+from trayapp.config import Settings, load_settings
+from trayapp.paths import CONFIG_ENV
 from trayapp.scheduler import FIRST_RETRY, MAX_BACKOFF, REFRESH_DEBOUNCE
 
 pytestmark = pytest.mark.faults
@@ -294,5 +296,125 @@ def test_refused_connections(server: FakeDeepgram, key_in_env: None) -> None:
         tray.settings = tray.settings._replace(api_url=server.base_url)
         tray.run_for(MAX_BACKOFF + 1)
         assert tray.colour() == "green" and tray.poller.state.error is None
+    finally:
+        tray.close()
+
+
+# --- the user's side: settings, keyring, clock ------------------------------------------------
+
+
+def config_tray(path: Path) -> TrayHarness:
+    """A tray reading its settings from the real config file at `path`, as the app does."""
+    return TrayHarness(Settings(), load_settings=lambda: load_settings({CONFIG_ENV: str(path)}))
+
+
+def test_a_corrupt_config_is_reported_and_never_overwritten(
+    server: FakeDeepgram, key_in_env: None, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'api_url = "{server.base_url}"\n')
+    tray = config_tray(config)
+    try:
+        tray.run_for(1)
+        assert tray.menu()[0] == "Total: $128.32"
+        garbage = b'api_url = "unterminated\n\xff\xfe poll_interval = [\n'
+        config.write_bytes(garbage)
+        tray.click("Refresh now")
+        tray.run_for(INTERVAL * 3)
+        assert "settings need fixing" in tray.tooltip()
+        assert "Total: $128.32" in tray.menu()  # the last good settings keep polling
+        assert tray.poller.state.error is not None
+        assert str(config) in tray.poller.state.error.message
+        # Neither the tray nor a `config set` writes over what the user may want to repair.
+        cli_env["DEEPGRAM_TRAY_CONFIG"] = str(config)
+        refused = run_cli(["config", "set", "warn_below", "50"], cli_env)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr
+        assert config.read_bytes() == garbage
+    finally:
+        tray.close()
+
+
+def test_an_unreadable_config_is_reported(key_in_env: None, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.mkdir()  # unreadable as a file, even for root
+    tray = config_tray(config)
+    try:
+        tray.run_for(1)
+        assert "settings need fixing" in tray.tooltip(), tray.tooltip()
+        assert config.is_dir()
+    finally:
+        tray.close()
+
+
+@pytest.mark.parametrize(
+    "url", ["http://api.deepgram.com", "http://192.0.2.7:8080", "ftp://127.0.0.1/"]
+)
+def test_a_remote_plain_http_url_is_refused_before_any_request(
+    url: str, server: FakeDeepgram, key_in_env: None, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'api_url = "{url}"\n')
+    tray = config_tray(config)
+    try:
+        tray.run_for(INTERVAL)
+        assert tray.fetch_times == []  # nothing was sent, so the key went nowhere
+        assert "settings need fixing" in tray.tooltip()
+    finally:
+        tray.close()
+    cli_env["DEEPGRAM_TRAY_API_URL"] = url
+    result = run_cli(["balance"], cli_env)
+    assert result.returncode == 2 and "https" in result.stderr
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("backend", "words", "message"),
+    [
+        ("keyring.backends.fail.Keyring", "keyring unavailable", "No OS keyring is available"),
+        ("tests.support.memory_keyring.LockedKeyring", "keyring unavailable", "locked"),
+    ],
+    ids=["missing", "locked"],
+)
+def test_a_missing_or_locked_keyring_is_shown_not_raised(
+    backend: str,
+    words: str,
+    message: str,
+    server: FakeDeepgram,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DEEPGRAM_API_KEY", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", backend)
+    monkeypatch.setenv("PYTHONPATH", str(REPO_ROOT))  # the worker loads the test backend by name
+    tray = TrayHarness(Settings(api_url=server.base_url))
+    try:
+        tray.run_for(1)
+        assert words in tray.tooltip(), tray.tooltip()
+        error = tray.poller.state.error
+        assert error is not None and message in error.message
+        assert server.requests == []
+        tray.run_for(3600)  # it keeps trying on its schedule, quietly
+        assert tray.icon.ui_thread is not None and tray.colour() == "grey"
+    finally:
+        tray.close()
+
+
+def test_sleep_and_resume_refresh_at_once_and_a_clock_set_back_changes_nothing(
+    server: FakeDeepgram, key_in_env: None
+) -> None:
+    tray = healthy_tray(server)
+    try:
+        tray.run_for(60)
+        fetched = len(tray.fetch_times)
+        server.set_balances(PROJECT_A, [{"balance_id": "b", "amount": 10, "units": "usd"}])
+        tray.clock.suspend(8 * 3600)  # the laptop sleeps overnight: wall time jumps ahead
+        tray.run_for(1)
+        assert len(tray.fetch_times) == fetched + 1, "a refresh right after waking"
+        assert tray.menu()[0] == "Total: $13.25" and tray.colour() == "amber"
+
+        tray.clock.wall -= 3600  # the clock is set back an hour (DST, NTP): no extra fetch
+        tray.run_for(60)
+        assert len(tray.fetch_times) == fetched + 1
+        tray.run_for(INTERVAL)
+        assert len(tray.fetch_times) == fetched + 2, "the schedule runs on as before"
     finally:
         tray.close()

@@ -63,17 +63,21 @@ class Poller:
         self._on_alert = on_alert
         self._clock = clock
         self._wall_now = wall_now
-        startup_error: DeepgramTrayError | None = None
+        self._settings_error: DeepgramTrayError | None = None
+        """Why the settings could not be read last time; shown until they can be."""
+        self._settings_loaded = False
         try:
             self._settings = load_settings()
+            self._settings_loaded = True
         except DeepgramTrayError as exc:
-            # Run on defaults and show why, rather than refuse to start.
-            self._settings, startup_error = Settings(), exc
+            # Start, show why, and fetch nothing until the settings can be read: the defaults are
+            # not what the user chose (their api_url, their projects).
+            self._settings, self._settings_error = Settings(), exc
         self.scheduler = scheduler or PollScheduler(self._settings.poll_interval, clock)
         self.state = TrayState(
             warn_below=self._settings.warn_below,
             critical_below=self._settings.critical_below,
-            error=startup_error,
+            error=self._settings_error,
         )
         self._alerts = AlertMemory()
         self._projects: list[Project] | None = None
@@ -128,10 +132,18 @@ class Poller:
         try:
             settings = self._load_settings()
         except DeepgramTrayError as exc:
-            # A broken config keeps the last good settings running; the error is shown.
+            # A config broken while running keeps the last good settings polling, and says so
+            # until it is fixed; one broken from the start fetches nothing (see __init__).
             log.warning("Settings could not be loaded: %s", exc.message)
-            settings = self._settings
-            self._publish(replace(self.state, error=exc))
+            settings, self._settings_error = self._settings, exc
+            if not self._settings_loaded:
+                with self._lock:
+                    self.scheduler.fetch_started(False)
+                    self.scheduler.fetch_succeeded(listed_projects=False)  # look again later
+                self._publish(replace(self.state, error=exc, refreshing=False))
+                return
+        else:
+            self._settings_error, self._settings_loaded = None, True
         self._apply_settings(settings)
 
         listed = self._projects is None
@@ -154,7 +166,13 @@ class Poller:
         with self._lock:
             self.scheduler.fetch_succeeded(listed_projects=False)
         self._publish(
-            replace(self.state, has_key=False, error=None, refreshing=False, checked_at=None)
+            replace(
+                self.state,
+                has_key=False,
+                error=self._settings_error,
+                refreshing=False,
+                checked_at=None,
+            )
         )
 
     def _succeeded(self, result: FetchResult, listed: bool) -> None:
@@ -174,7 +192,7 @@ class Poller:
             replace(
                 self.state,
                 snapshot=snapshot,
-                error=None,
+                error=self._settings_error,
                 stale=False,
                 refreshing=False,
                 has_key=True,
@@ -190,7 +208,8 @@ class Poller:
         self._publish(
             replace(
                 self.state,
-                error=error,
+                # The settings problem first: the user can fix it, and it may be the cause.
+                error=self._settings_error or error,
                 refreshing=False,
                 has_key=True,
                 checked_at=self._wall_now(),

@@ -38,3 +38,13 @@ class FailingKeyring(MemoryKeyring):
 
     def set_password(self, service: str, username: str, password: str) -> None:
         raise self.error
+
+
+class LockedKeyring(FailingKeyring):
+    """A locked keyring, loadable by name in a child process:
+    PYTHON_KEYRING_BACKEND=tests.support.memory_keyring.LockedKeyring."""
+
+    def __init__(self) -> None:
+        from keyring.errors import KeyringLocked
+
+        super().__init__(KeyringLocked("the collection is locked"))

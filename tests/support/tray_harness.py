@@ -114,19 +114,17 @@ class TrayHarness:
         return [t.strip() for t in self.icon.menu_texts()]
 
     def tooltip(self) -> str:
-        titles = self.icon.recorded("title")
-        return str(titles[-1]) if titles else ""
+        return str(self.icon.title or "")
 
     def colour(self) -> str | None:
-        images = self.icon.recorded("icon")
-        return dominant_family(images[-1]) if images else None
+        return dominant_family(self.icon.icon) if self.icon.icon is not None else None
 
     def shows_poller_state(self) -> bool:
         return self.tooltip() == tooltip_text(replace(self.poller.state))
 
     def ui_texts(self) -> str:
         """Everything the user could read: tooltips, menus and notifications, ever."""
-        parts = [str(t) for t in self.icon.recorded("title")]
+        parts = [self.tooltip(), *(str(t) for t in self.icon.recorded("title"))]
         parts += [" ".join(m) for m in self.icon.recorded("menu")]
         parts += [f"{title} {message}" for title, message in self.icon.recorded("notify")]
         return "\n".join(parts)
