@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +31,11 @@ class RecordingIcon(_base.Icon):  # type: ignore[misc]
     HAS_MENU = True
     HAS_NOTIFICATION = True
 
+    max_calls: int | None = None
+    """Keep only this many recent calls (a long soak would otherwise grow without end)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.calls: list[Call] = []
+        self.calls: deque[Call] = deque(maxlen=self.max_calls)
         self._ui_queue: queue.Queue[object] = queue.Queue()
         self.ui_thread: str | None = None
         super().__init__(*args, **kwargs)

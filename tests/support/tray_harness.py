@@ -37,6 +37,7 @@ class TrayHarness:
         fetch: Fetch | None = None,
         load_settings: Callable[[], Settings] | None = None,
         timeouts: Timeouts = QUICK_TIMEOUTS,
+        icon_class: type[RecordingIcon] = RecordingIcon,
     ) -> None:
         self.settings = settings
         self.clock = FakeClock()
@@ -56,7 +57,7 @@ class TrayHarness:
         )
         self.app = TrayApp(
             backend="test",
-            icon_class=RecordingIcon,
+            icon_class=icon_class,
             initial_state=self.poller.state,
             on_refresh=self.poller.refresh,
             on_quit=self.poller.stop,
