@@ -38,12 +38,18 @@ icon.run()
 """
 
 
+BENCH_ENV = {"GDK_GL": "disable"}
+"""Xvfb has no GPU: on some machines GTK then maps Mesa's software GL (llvmpipe, ~50 MiB of
+libLLVM) into one process and not another, depending on when it first draws. Every GTK process
+measured here runs without GL, so the comparisons are like for like."""
+
+
 def start(desktop: VirtualDesktop, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     """Python with `args`, or any program when `args` starts with an absolute path."""
     command = args if args and Path(args[0]).is_absolute() else [sys.executable, *args]
     return subprocess.Popen(
         ["dbus-run-session", "--", *command],
-        env=desktop.env(PYSTRAY_BACKEND="gtk", **env),
+        env=desktop.env(PYSTRAY_BACKEND="gtk", **BENCH_ENV, **env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
