@@ -1,0 +1,99 @@
+"""When will the credit run out? Spend rate and days left, from Deepgram's billing figures or from
+the app's own balance history. Pure: no I/O, no clock of its own.
+
+From history, spend is what the balance went down by: an upward jump is a top-up (or a refund),
+never negative spend, so it is left out rather than netted against the spending around it. With
+too little history the answer is "don't know" rather than a guess.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+
+WINDOW_DAYS = 7
+"""days_left divides by the average daily spend over this many days (the contract says 7)."""
+MIN_HISTORY = timedelta(hours=24)
+"""Less history than this says too little about a daily rate."""
+MORE_THAN_A_YEAR = 365
+
+
+class Sample(NamedTuple):
+    at: datetime
+    total: Decimal
+
+
+class SpendRate(NamedTuple):
+    basis: str
+    """billing (Deepgram's billing breakdown), history (the app's samples) or none."""
+    per_day: Decimal | None
+    """Average spend per day over the window; None when there is too little data."""
+    today: Decimal | None = None
+
+
+NO_DATA = SpendRate("none", None)
+
+
+def spend_from_billing(daily: Sequence[tuple[date, Decimal]], today: date) -> SpendRate:
+    """Deepgram's own dollars per day: the average over the last WINDOW_DAYS full days.
+
+    Days the breakdown leaves out had no spend. Today is excluded from the average (it is not
+    over yet) but reported as spend today.
+    """
+    by_day: dict[date, Decimal] = {}
+    for day, dollars in daily:
+        by_day[day] = by_day.get(day, Decimal(0)) + dollars
+    if not by_day:
+        return NO_DATA
+    window = [today - timedelta(days=n) for n in range(1, WINDOW_DAYS + 1)]
+    total = sum((by_day.get(day, Decimal(0)) for day in window), Decimal(0))
+    return SpendRate("billing", total / WINDOW_DAYS, by_day.get(today, Decimal(0)))
+
+
+def spend_from_history(samples: Sequence[Sample], now: datetime) -> SpendRate:
+    """The balance's own fall over up to WINDOW_DAYS, top-ups left out."""
+    start = now - timedelta(days=WINDOW_DAYS)
+    recent = sorted(s for s in samples if start <= s.at <= now)
+    if len(recent) < 2 or recent[-1].at - recent[0].at < MIN_HISTORY:
+        return NO_DATA
+    spent = spent_today = Decimal(0)
+    observed = 0.0  # seconds in which the spend could be seen
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    for earlier, later in itertools.pairwise(recent):
+        fall = earlier.total - later.total
+        if fall < 0:
+            # A top-up (or refund) hides whatever was spent in the same interval: leave the
+            # whole interval out, rather than count its time as spending nothing.
+            continue
+        spent += fall
+        observed += (later.at - earlier.at).total_seconds()
+        if earlier.at >= midnight:
+            spent_today += fall
+    if observed < MIN_HISTORY.total_seconds():
+        return NO_DATA
+    return SpendRate("history", spent / (Decimal(observed) / 86400), spent_today)
+
+
+def days_left(total: Decimal, rate: SpendRate) -> Decimal | None:
+    """Days until `total` runs out at `rate`; None when unknown or when nothing is being spent."""
+    if rate.per_day is None or rate.per_day <= 0:
+        return None
+    return total / rate.per_day
+
+
+def describe_days_left(total: Decimal, rate: SpendRate) -> str:
+    """The words for the tooltip and menu."""
+    if rate.per_day is None:
+        return "too little data to say when it runs out"
+    left = days_left(total, rate)
+    if left is None:
+        return "no spending lately"
+    if left > MORE_THAN_A_YEAR:
+        return "more than a year left"
+    whole = int(left)
+    if whole < 1:
+        return "less than a day left"
+    return f"about {whole} day{'s' if whole != 1 else ''} left"
