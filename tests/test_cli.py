@@ -200,7 +200,7 @@ class TestExitCodes:
             cli_env,
             tmp_path / "plant",
             "import trayapp.formats\n"
-            "def broken(snapshot):\n"
+            "def broken(snapshot, forecast=None):\n"
             "    raise ZeroDivisionError('planted')\n"
             "trayapp.formats.render_json = broken\n",
         )

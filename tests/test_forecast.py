@@ -111,3 +111,21 @@ class TestBilling:
 def test_days_left_in_words(total: str, per_day: str, words: str) -> None:
     rate = SpendRate("billing", Decimal(per_day))
     assert describe_days_left(Decimal(total), rate) == words
+
+
+def test_the_nearest_expiry_skips_expired_spent_and_undated_credit() -> None:
+    from trayapp.forecast import Expiry, nearest_expiry
+    from trayapp.models import Order
+
+    today = date(2026, 11, 25)
+    orders = {
+        "a": [
+            Order("o1", Decimal(10), "usd", date(2026, 11, 24)),  # expired yesterday
+            Order("o2", Decimal(0), "usd", date(2026, 11, 26)),  # nothing left to expire
+            Order("o3", Decimal(100), "usd", None),  # never expires
+            Order("o4", Decimal(50), "usd", date(2027, 1, 9)),
+        ],
+        "b": [Order("o5", Decimal(5), "usd", date(2026, 11, 25))],  # today still counts
+    }
+    assert nearest_expiry(orders, today) == Expiry(date(2026, 11, 25), Decimal(5), "usd", "b")
+    assert nearest_expiry({"a": orders["a"][:3]}, today) is None

@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from decimal import Decimal
 from typing import TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -20,11 +21,19 @@ from trayapp.models import (
     DEFAULT_TIMEOUTS,
     Balance,
     BalanceSnapshot,
+    Order,
     Project,
     ProjectBalances,
     Timeouts,
 )
-from trayapp.parsing import decode_json, error_for_status, parse_balances, parse_projects
+from trayapp.parsing import (
+    decode_json,
+    error_for_status,
+    parse_balances,
+    parse_billing_breakdown,
+    parse_projects,
+    parse_purchases,
+)
 from trayapp.redaction import redact, remember_secret
 from trayapp.urls import validate_api_url
 
@@ -100,6 +109,20 @@ class DeepgramClient:
     def list_balances(self, project_id: str) -> list[Balance]:
         path = f"/v1/projects/{quote(project_id, safe='')}/balances"
         return parse_balances(self._get_json(path, project_id=project_id))
+
+    def billing_breakdown(
+        self, project_id: str, start: date, end: date
+    ) -> list[tuple[date, Decimal]]:
+        """Dollars spent per day between `start` and `end` (inclusive)."""
+        path = (
+            f"/v1/projects/{quote(project_id, safe='')}/billing/breakdown"
+            f"?start={start.isoformat()}&end={end.isoformat()}"
+        )
+        return parse_billing_breakdown(self._get_json(path, project_id=project_id))
+
+    def purchases(self, project_id: str) -> list[Order]:
+        path = f"/v1/projects/{quote(project_id, safe='')}/purchases"
+        return parse_purchases(self._get_json(path, project_id=project_id))
 
     def fetch_snapshot(
         self, project_ids: Sequence[str] = (), *, projects: Sequence[Project] | None = None

@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     balance.add_argument(
         "--output", metavar="FILE", help="write to FILE atomically instead of stdout"
     )
+    balance.add_argument(
+        "--forecast",
+        action="store_true",
+        help="also read spend and credit expiry (two more calls per project): days left",
+    )
     balance.set_defaults(handler=_lazy("trayapp.commands.balance", "run_balance"))
 
     key = commands.add_parser("key", help="manage the API key in the OS keyring")

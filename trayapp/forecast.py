@@ -9,10 +9,12 @@ too little history the answer is "don't know" rather than a guess.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
+
+from trayapp.models import Order
 
 WINDOW_DAYS = 7
 """days_left divides by the average daily spend over this many days (the contract says 7)."""
@@ -97,3 +99,35 @@ def describe_days_left(total: Decimal, rate: SpendRate) -> str:
     if whole < 1:
         return "less than a day left"
     return f"about {whole} day{'s' if whole != 1 else ''} left"
+
+
+# --- the whole forecast --------------------------------------------------------------------------
+
+
+class Expiry(NamedTuple):
+    day: date
+    amount: Decimal
+    units: str
+    project_id: str
+
+
+class Forecast(NamedTuple):
+    rate: SpendRate
+    days_left: Decimal | None
+    nearest_expiry: Expiry | None
+
+
+def nearest_expiry(orders: Mapping[str, Sequence[Order]], today: date) -> Expiry | None:
+    """The soonest credit still to expire, today included, across the projects' orders."""
+    coming = [
+        Expiry(order.expiration, order.amount, order.units, project_id)
+        for project_id, project_orders in orders.items()
+        for order in project_orders
+        if order.expiration is not None and order.expiration >= today and order.amount > 0
+    ]
+    return min(coming, default=None)
+
+
+def build_forecast(total: Decimal | None, rate: SpendRate, expiry: Expiry | None) -> Forecast:
+    left = days_left(total, rate) if total is not None else None
+    return Forecast(rate, left, expiry)

@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
+from trayapp.forecast import Forecast
 from trayapp.models import MAIN_UNIT, BalanceSnapshot, ProjectBalances
 
 # --- shared number formatting --------------------------------------------------------------------
@@ -38,9 +39,30 @@ def display_totals(totals: Mapping[str, Decimal]) -> str:
 # --- text ----------------------------------------------------------------------------------------
 
 
-def render_text(snapshot: BalanceSnapshot) -> str:
+def render_text(snapshot: BalanceSnapshot, forecast: Forecast | None = None) -> str:
     if not snapshot.projects:
         return "This API key sees no projects.\n"
+    table = _balance_table(snapshot)
+    return table if forecast is None else table + "\n" + forecast_text(forecast, snapshot)
+
+
+def forecast_text(forecast: Forecast, snapshot: BalanceSnapshot) -> str:
+    """Spend, days left and the next expiry, in sentences (the CLI, the tooltip, the menu)."""
+    from trayapp.forecast import describe_days_left
+
+    rate, lines = forecast.rate, []
+    if rate.per_day is not None:
+        lines.append(f"Spending {display_amount(rate.per_day, MAIN_UNIT)} a day (last 7 days)")
+    total = snapshot.main_total
+    lines.append(describe_days_left(total if total is not None else Decimal(0), rate).capitalize())
+    expiry = forecast.nearest_expiry
+    if expiry is not None:
+        amount = display_amount(expiry.amount, expiry.units)
+        lines.append(f"{amount} of credit expires on {expiry.day.isoformat()}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _balance_table(snapshot: BalanceSnapshot) -> str:
     rows = [(p.project.name, _project_cell(p)) for p in snapshot.projects]
     rows.append(("Total", display_totals(snapshot.totals)))
     name_width = max(len(name) for name, _ in rows)
@@ -60,13 +82,36 @@ def _project_cell(project: ProjectBalances) -> str:
 # --- JSON ----------------------------------------------------------------------------------------
 
 
-def render_json(snapshot: BalanceSnapshot) -> str:
+def render_json(snapshot: BalanceSnapshot, forecast: Forecast | None = None) -> str:
     document: dict[str, object] = {
         "fetched_at": snapshot.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "totals": dict(snapshot.totals),
         "projects": [_project_json(p) for p in snapshot.projects],
     }
+    if forecast is not None:
+        document["forecast"] = _forecast_json(forecast)
     return _encode(document) + "\n"
+
+
+CENTS = Decimal("0.01")
+TENTHS = Decimal("0.1")
+
+
+def _forecast_json(forecast: Forecast) -> dict[str, object]:
+    rate, expiry = forecast.rate, forecast.nearest_expiry
+    return {
+        "basis": rate.basis,
+        "spend_per_day": {} if rate.per_day is None else {MAIN_UNIT: rate.per_day.quantize(CENTS)},
+        "days_left": None if forecast.days_left is None else forecast.days_left.quantize(TENTHS),
+        "nearest_expiry": None
+        if expiry is None
+        else {
+            "date": expiry.day.isoformat(),
+            "amount": expiry.amount,
+            "units": expiry.units,
+            "project_id": expiry.project_id,
+        },
+    }
 
 
 def _project_json(project: ProjectBalances) -> dict[str, object]:
@@ -119,7 +164,7 @@ def _encode(value: object, depth: int = 0) -> str:
 # --- Prometheus text exposition ------------------------------------------------------------------
 
 
-def render_prometheus(snapshot: BalanceSnapshot) -> str:
+def render_prometheus(snapshot: BalanceSnapshot, forecast: Forecast | None = None) -> str:
     amount_lines = [
         _sample(
             "deepgram_balance_amount",
@@ -155,6 +200,28 @@ def render_prometheus(snapshot: BalanceSnapshot) -> str:
             "deepgram_balance_up", "1 if the project's balances were read, 0 if not.", up_lines
         ),
     ]
+    if forecast is not None and forecast.rate.per_day is not None:
+        per_day = exact_number(forecast.rate.per_day.quantize(CENTS))
+        blocks.append(
+            _metric(
+                "deepgram_spend_dollars_per_day",
+                "Average spend per day over the last 7 days.",
+                [
+                    _sample(
+                        "deepgram_spend_dollars_per_day", {"basis": forecast.rate.basis}, per_day
+                    )
+                ],
+            )
+        )
+    if forecast is not None and forecast.days_left is not None:
+        left = exact_number(forecast.days_left.quantize(TENTHS))
+        blocks.append(
+            _metric(
+                "deepgram_balance_days_left",
+                "Days until the total runs out at the recent spend rate.",
+                [_sample("deepgram_balance_days_left", {"units": MAIN_UNIT}, left)],
+            )
+        )
     return "".join(blocks)
 
 

@@ -8,7 +8,7 @@ costs ~0.7 ms at import, and `deepgram-tray balance` is measured against a bare 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple
@@ -81,3 +81,12 @@ class Timeouts(NamedTuple):
 
 
 DEFAULT_TIMEOUTS = Timeouts()
+
+
+class Order(NamedTuple):
+    """A credit purchase (`/purchases`); promotional credit has an expiry date."""
+
+    order_id: str
+    amount: Decimal
+    units: str
+    expiration: date | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -22,7 +23,7 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.models import MAIN_UNIT, Balance, Project
+from trayapp.models import MAIN_UNIT, Balance, Order, Project
 
 # Amounts beyond this are not credit balances; refusing them also keeps Decimal formatting cheap.
 _MAX_ABS_AMOUNT = Decimal(10) ** 15
@@ -108,6 +109,47 @@ def parse_amount(value: object) -> Decimal:
     if abs(amount) >= _MAX_ABS_AMOUNT or exponent < _MIN_EXPONENT:
         raise _malformed("a balance amount is out of range")
     return amount
+
+
+def parse_billing_breakdown(payload: object) -> list[tuple[date, Decimal]]:
+    """`billing/breakdown` at day resolution: (day, dollars spent) per result."""
+    days = []
+    for entry in _list_field(payload, "results"):
+        if not isinstance(entry, dict):
+            raise _malformed("a billing result that is not an object")
+        grouping = entry.get("grouping")
+        start = grouping.get("start") if isinstance(grouping, dict) else None
+        day = _parse_day(start)
+        if day is None:
+            raise _malformed("a billing result without a start date")
+        days.append((day, parse_amount(entry.get("dollars", 0))))
+    return days
+
+
+def parse_purchases(payload: object) -> list[Order]:
+    orders = []
+    for entry in _list_field(payload, "orders"):
+        if not isinstance(entry, dict):
+            raise _malformed("an order that is not an object")
+        orders.append(
+            Order(
+                order_id=str(entry.get("order_id", "")),
+                amount=parse_amount(entry.get("amount", 0)),
+                units=str(entry.get("units") or "usd").lower(),
+                expiration=_parse_day(entry.get("expiration")),
+            )
+        )
+    return orders
+
+
+def _parse_day(value: object) -> date | None:
+    """A date or a date-time string (its date part); None when absent or unreadable."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
 
 
 def _list_field(payload: object, name: str) -> list[object]:

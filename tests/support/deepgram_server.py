@@ -67,6 +67,10 @@ class FakeDeepgram:
         self.projects: list[dict[str, Any]] = []
         self.balances: dict[str, list[Any]] = {}
         self.requests: list[RecordedRequest] = []
+        self.daily_spend: dict[str, dict[str, Any]] = {}
+        """project id -> {"YYYY-MM-DD": dollars} for billing/breakdown."""
+        self.orders: dict[str, list[dict[str, Any]]] = {}
+        """project id -> orders for purchases."""
         self.latency = latency
         self.max_in_flight = 0
         self._in_flight = 0
@@ -244,6 +248,10 @@ class _Handler(BaseHTTPRequestHandler):
                 projects = list(fake.projects)
             self._send_json(200, {"projects": projects})
             return
+        billing = re.fullmatch(r"/v1/projects/([^/]+)/(billing/breakdown|purchases)", path)
+        if billing is not None:
+            self._billing(role, *billing.groups())
+            return
         match = re.fullmatch(r"/v1/projects/([^/]+)/balances(?:/([^/]+))?", path)
         if match is None:
             self._send(404, b"Not Found", "text/plain")
@@ -275,6 +283,37 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(200, balance)
                 return
         self._send(404, b"Balance not found", "text/plain")
+
+    def _billing(self, role: str, project_id: str, what: str) -> None:
+        """Spend per day (`billing/breakdown?start&end`) and orders (`purchases`), as documented."""
+        fake = self.server.fake
+        if project_id not in fake.balances:
+            self._send_json(404, new_error("PROJECT_NOT_FOUND", "Project not found."))
+            return
+        if role == MEMBER:
+            self._send_json(
+                403, new_error("INSUFFICIENT_PERMISSIONS", "Requires the billing:read scope.")
+            )
+            return
+        if what == "purchases":
+            self._send_json(200, {"orders": fake.orders.get(project_id, [])})
+            return
+        query = dict(p.split("=", 1) for p in self.path.partition("?")[2].split("&") if "=" in p)
+        start, end = query.get("start", ""), query.get("end", "")
+        results = [
+            {"dollars": dollars, "grouping": {"start": day, "end": day}}
+            for day, dollars in sorted(fake.daily_spend.get(project_id, {}).items())
+            if start <= day <= end
+        ]
+        self._send_json(
+            200,
+            {
+                "start": start,
+                "end": end,
+                "resolution": {"units": "day", "amount": 1},
+                "results": results,
+            },
+        )
 
     # --- misbehaviour -----------------------------------------------------------------------------
 

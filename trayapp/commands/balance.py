@@ -21,8 +21,17 @@ def run_balance(args: argparse.Namespace) -> int:
     project_ids = tuple(dict.fromkeys(args.project)) or settings.projects
     with DeepgramClient(settings.api_url, key.value) as client:
         snapshot = client.fetch_snapshot(project_ids)
+        forecast = None
+        if args.forecast:
+            from datetime import datetime, timezone
 
-    output = RENDERERS[args.format](snapshot)
+            from trayapp.forecast_fetch import read_forecast
+
+            readable = [p.project.project_id for p in snapshot.projects if p.error is None]
+            today = datetime.now(timezone.utc).date()
+            forecast = read_forecast(client, readable, snapshot.main_total, today)
+
+    output = RENDERERS[args.format](snapshot, forecast)
     if args.output:
         _write_output(Path(args.output), output)
     else:
