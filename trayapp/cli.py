@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     balance.set_defaults(handler=_lazy("trayapp.commands.balance", "run_balance"))
 
+    history = commands.add_parser("history", help="export the balance history the tray recorded")
+    history.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
+    history.add_argument("--days", type=int, metavar="N", help="only the last N days")
+    history.set_defaults(handler=_lazy("trayapp.commands.history", "run_history"))
+
     key = commands.add_parser("key", help="manage the API key in the OS keyring")
     key_commands = key.add_subparsers(title="key commands", metavar="ACTION", required=True)
     key_set = key_commands.add_parser(

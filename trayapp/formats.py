@@ -140,6 +140,11 @@ def _project_json(project: ProjectBalances) -> dict[str, object]:
     }
 
 
+def encode_json(value: object) -> str:
+    """Indented JSON with exact decimals, for any command's output."""
+    return _encode(value) + "\n"
+
+
 def _encode(value: object, depth: int = 0) -> str:
     """json.dumps with indent=2, except that Decimals are written as exact JSON numbers.
 

@@ -24,3 +24,10 @@ def log_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def history_path() -> Path:
+    """The tray's balance history (SQLite), in the user data folder."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "history.sqlite3"

@@ -56,7 +56,10 @@ class Poller:
         clock: Clock,
         wall_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         scheduler: PollScheduler | None = None,
+        on_complete_read: Callable[[BalanceSnapshot], None] = lambda snapshot: None,
     ) -> None:
+        self._on_complete_read = on_complete_read
+        """Told of every read in which each watched project answered (the balance history)."""
         self._load_settings = load_settings
         self._fetch = fetch
         self._on_state = on_state
@@ -180,6 +183,11 @@ class Poller:
         if read_nothing(result.snapshot):
             self._failed(headline_error(result.snapshot.errors))
             return
+        if not result.snapshot.errors:
+            try:
+                self._on_complete_read(result.snapshot)
+            except Exception:  # the history is a nice-to-have: never let it stop the polls
+                log.exception("Could not record the balance history")
         snapshot = carry_forward(result.snapshot, self.state.snapshot)
         self._last_success_at = self._clock.monotonic()
         retry_after = _retry_after(result.snapshot)

@@ -9,6 +9,7 @@ import time
 
 from trayapp.cli import print_error
 from trayapp.config import load_settings
+from trayapp.models import BalanceSnapshot
 from trayapp.paths import log_dir
 from trayapp.poller import Poller
 from trayapp.scheduler import Clock
@@ -54,6 +55,7 @@ def _run() -> int:
         on_state=show,
         on_alert=lambda alert: app.notify(alert),
         clock=Clock(monotonic=time.monotonic, wall=time.time),
+        on_complete_read=_record_history,
     )
     settings_window = SettingsLauncher(on_closed=poller.refresh)
     app = TrayApp(
@@ -82,3 +84,10 @@ def _set_start_at_login(enabled: bool) -> None:
         autostart.set_enabled(enabled)
     except OSError:
         log.exception("Could not change start at login")
+
+
+def _record_history(snapshot: BalanceSnapshot) -> None:
+    from trayapp.history import record
+    from trayapp.paths import history_path
+
+    record(history_path(), snapshot.fetched_at, snapshot.totals)
