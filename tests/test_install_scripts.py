@@ -46,13 +46,16 @@ def test_install_then_uninstall_leaves_nothing_behind(
     subprocess.run([tray, "config", "set", "warn_below", "30"], env=cli_env, check=True)
     config = home / ".config" / "deepgram-balance-tray" / "config.toml"
     assert config.is_file()
+    history = data / "deepgram-balance-tray" / "history.sqlite3"
+    history.write_bytes(b"")  # as the tray would have recorded
 
     kept = run("uninstall", env=cli_env)
     assert kept.returncode == 0, kept.stderr
     assert not link.exists() and not entry.exists()
-    assert not (data / "deepgram-balance-tray").exists()
+    assert not (data / "deepgram-balance-tray" / "venv").exists()
     assert not (home / ".config" / "autostart" / "deepgram-balance-tray.desktop").exists()
     assert config.is_file(), "plain uninstall keeps the settings"
+    assert history.exists(), "and the balance history"
     assert "Kept the API key" in kept.stdout
 
     # --purge also removes the settings and logs (reinstall first: it needs the app).
@@ -60,6 +63,7 @@ def test_install_then_uninstall_leaves_nothing_behind(
     purged = run("uninstall", "--purge", env=cli_env)
     assert purged.returncode == 0, purged.stderr
     assert not config.exists() and not config.parent.exists()
+    assert not (data / "deepgram-balance-tray").exists()
     assert not (home / ".local" / "state" / "deepgram-balance-tray").exists()
     pip_cache = home / ".cache" / "pip"  # pip's own business (it may keep the wheel it built)
     leftovers = [
