@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import PROJECT_A, PROJECT_B, run_cli
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
 from trayapp.errors import MalformedResponseError
+from trayapp.history import record
 from trayapp.parsing import parse_billing_breakdown, parse_purchases
 
 TODAY = datetime.now(timezone.utc).date()
@@ -134,3 +136,25 @@ class TestParsing:
             ("a", Decimal(5), "usd", None),
             ("", Decimal(1), "usd", None),
         ]
+
+
+def test_without_billing_the_tray_s_own_history_gives_the_rate(
+    billed: FakeDeepgram, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    billed.fail(
+        "/billing/breakdown", Fault(status=403, body=new_error("INSUFFICIENT_PERMISSIONS", "No."))
+    )
+    cli_env["XDG_DATA_HOME"] = str(tmp_path / "data")
+    db = tmp_path / "data" / "deepgram-balance-tray" / "history.sqlite3"
+    now = datetime.now(timezone.utc)
+    for hours in range(48, -1, -6):  # $2 a day for two days, with a top-up in between
+        topped_up = Decimal(100) if hours < 24 else Decimal(0)
+        spent = (48 - hours) / Decimal(12)
+        record(db, now - timedelta(hours=hours), {"usd": Decimal(300) - spent + topped_up})
+    exported = run_cli(["history"], cli_env)
+    assert len(exported.stdout.splitlines()) == 10, exported.stdout + exported.stderr
+    result = run_cli(["-v", "balance", "--json", "--forecast"], cli_env)
+    forecast = json.loads(result.stdout)["forecast"]
+    assert forecast["basis"] == "history", result.stderr
+    assert forecast["spend_per_day"] == {"usd": 2.0}
+    assert forecast["days_left"] == pytest.approx(128.31822227 / 2, abs=0.05)

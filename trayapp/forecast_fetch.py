@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from trayapp.api import DeepgramClient
@@ -14,9 +14,11 @@ from trayapp.forecast import (
     NO_DATA,
     WINDOW_DAYS,
     Forecast,
+    Sample,
     build_forecast,
     nearest_expiry,
     spend_from_billing,
+    spend_from_history,
 )
 from trayapp.models import Order
 
@@ -24,8 +26,14 @@ log = logging.getLogger(__name__)
 
 
 def read_forecast(
-    client: DeepgramClient, project_ids: Sequence[str], total: Decimal | None, today: date
+    client: DeepgramClient,
+    project_ids: Sequence[str],
+    total: Decimal | None,
+    now: datetime,
+    history: Sequence[Sample] = (),
 ) -> Forecast:
+    """Deepgram's billing figures where the key may read them, else the app's own history."""
+    today = now.date()
     daily: list[tuple[date, Decimal]] = []
     billing_readable = bool(project_ids)
     orders: dict[str, list[Order]] = {}
@@ -42,5 +50,9 @@ def read_forecast(
             orders[project_id] = client.purchases(project_id)
         except ApiError as exc:
             log.info("Purchases of %s unavailable: %s", project_id, exc.message)
-    rate = spend_from_billing(daily, today) if billing_readable else NO_DATA
+    if billing_readable:
+        rate = spend_from_billing(daily, today)
+    else:
+        rate = spend_from_history(history, now) if history else NO_DATA
+    log.debug("Spend rate from %s (%d history samples): %s", rate.basis, len(history), rate)
     return build_forecast(total, rate, nearest_expiry(orders, today))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import datetime
 from pathlib import Path
 
 from trayapp.api import DeepgramClient
@@ -10,6 +11,7 @@ from trayapp.cli import print_error, print_out
 from trayapp.config import load_settings
 from trayapp.credentials import require_api_key
 from trayapp.errors import ConfigError, most_severe_exit_code
+from trayapp.forecast import Sample
 from trayapp.formats import render_json, render_prometheus, render_text
 
 RENDERERS = {"text": render_text, "json": render_json, "prometheus": render_prometheus}
@@ -23,13 +25,15 @@ def run_balance(args: argparse.Namespace) -> int:
         snapshot = client.fetch_snapshot(project_ids)
         forecast = None
         if args.forecast:
-            from datetime import datetime, timezone
+            from datetime import timezone
 
             from trayapp.forecast_fetch import read_forecast
 
             readable = [p.project.project_id for p in snapshot.projects if p.error is None]
-            today = datetime.now(timezone.utc).date()
-            forecast = read_forecast(client, readable, snapshot.main_total, today)
+            now = datetime.now(timezone.utc)
+            forecast = read_forecast(
+                client, readable, snapshot.main_total, now, _history_samples(now)
+            )
 
     output = RENDERERS[args.format](snapshot, forecast)
     if args.output:
@@ -53,3 +57,16 @@ def _write_output(path: Path, text: str) -> None:
         raise ConfigError(
             f"Cannot write {path} ({reason}): choose a file in a folder you may write to."
         ) from exc
+
+
+def _history_samples(now: datetime) -> list[Sample]:
+    """The tray's recorded totals in the main unit, for when billing cannot be read."""
+    from datetime import timedelta
+
+    from trayapp.forecast import WINDOW_DAYS
+    from trayapp.history import read
+    from trayapp.models import MAIN_UNIT
+    from trayapp.paths import history_path
+
+    rows = read(history_path(), now - timedelta(days=WINDOW_DAYS))
+    return [Sample(r.at, r.total) for r in rows if r.units == MAIN_UNIT]
