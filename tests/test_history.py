@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
 from tests.support.clock import FakeClock
 from tests.support.tray_states import snapshot
@@ -121,3 +123,36 @@ def test_a_failing_history_never_stops_the_polls() -> None:
     )
     poller.step()
     assert poller.state.snapshot is not None and poller.state.error is None
+
+
+def test_the_poller_puts_the_outlook_on_show_after_complete_reads() -> None:
+    clock = FakeClock()
+    answers = iter([snapshot("100", "28"), snapshot("90", "0", errors={1: ServerError("busy.")})])
+    outlooks = iter(["about 30 days left", "never asked: the read was partial"])
+    poller = Poller(
+        load_settings=Settings,
+        fetch=lambda settings, known: FetchResult(next(answers), []),
+        on_state=lambda state: None,
+        on_alert=lambda alert: None,
+        clock=clock.clock,
+        outlook=lambda snap: next(outlooks),
+    )
+    poller.step()
+    assert poller.state.outlook == "about 30 days left"
+    clock.advance(300)
+    poller.step()
+    assert poller.state.outlook == "about 30 days left"  # kept through a partial read
+
+
+def test_the_tray_reads_its_outlook_from_the_history(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from trayapp.commands.run import _outlook_from_history
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    db = tmp_path / "deepgram-balance-tray" / "history.sqlite3"
+    latest = snapshot("60")
+    assert _outlook_from_history(latest) == "too little data to say when it runs out"
+    for hours in range(72, -1, -6):  # $3 a day for three days
+        record(db, latest.fetched_at - timedelta(hours=hours), {"usd": Decimal(60 + hours / 8)})
+    assert _outlook_from_history(latest) == "about 20 days left"

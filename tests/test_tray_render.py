@@ -182,3 +182,20 @@ class TestMenu:
         texts = [line.text for line in menu_lines(state_with(has_key=False))]
         assert texts[0] == "No API key set"
         assert "Set API key…" in texts[1]
+
+
+class TestOutlook:
+    def test_days_left_in_the_menu_and_tooltip(self) -> None:
+        state = state_with("128.32", outlook="about 30 days left")
+        texts = [line.text.strip() for line in menu_lines(state)]
+        assert "About 30 days left" in texts
+        assert "about 30 days left" in tooltip_text(state)
+
+    def test_a_problem_or_stale_data_comes_before_the_outlook_in_the_tooltip(self) -> None:
+        from trayapp.errors import NetworkError
+
+        failing = state_with("128.32", outlook="about 30 days left", error=NetworkError("x."))
+        assert "about 30 days left" not in tooltip_text(failing)
+        assert "offline" in tooltip_text(failing)
+        stale = state_with("128.32", outlook="about 30 days left", stale=True)
+        assert "about 30 days left" not in tooltip_text(stale)

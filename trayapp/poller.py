@@ -57,7 +57,10 @@ class Poller:
         wall_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         scheduler: PollScheduler | None = None,
         on_complete_read: Callable[[BalanceSnapshot], None] = lambda snapshot: None,
+        outlook: Callable[[BalanceSnapshot], str | None] = lambda snapshot: None,
     ) -> None:
+        self._outlook = outlook
+        """Words on when the credit runs out, worked out after each complete read."""
         self._on_complete_read = on_complete_read
         """Told of every read in which each watched project answered (the balance history)."""
         self._load_settings = load_settings
@@ -183,11 +186,13 @@ class Poller:
         if read_nothing(result.snapshot):
             self._failed(headline_error(result.snapshot.errors))
             return
+        outlook = self.state.outlook
         if not result.snapshot.errors:
             try:
                 self._on_complete_read(result.snapshot)
+                outlook = self._outlook(result.snapshot)
             except Exception:  # the history is a nice-to-have: never let it stop the polls
-                log.exception("Could not record the balance history")
+                log.exception("Could not record or read the balance history")
         snapshot = carry_forward(result.snapshot, self.state.snapshot)
         self._last_success_at = self._clock.monotonic()
         retry_after = _retry_after(result.snapshot)
@@ -200,6 +205,7 @@ class Poller:
             replace(
                 self.state,
                 snapshot=snapshot,
+                outlook=outlook,
                 error=self._settings_error,
                 stale=False,
                 refreshing=False,

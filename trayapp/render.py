@@ -107,6 +107,8 @@ def tooltip_text(state: TrayState) -> str:
     problem = state.blocking_error or state.error
     if problem is not None:
         parts.append(problem_words(problem))
+    elif state.outlook is not None and not state.stale:
+        parts.append(state.outlook)
     if state.snapshot is not None:
         label = "stale since" if state.stale else "updated"
         parts.append(f"{label} {clock_time(state.snapshot.fetched_at)}")
@@ -154,6 +156,8 @@ def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[
             else:
                 value = display_totals(project.totals)
             lines.append(MenuLine(_fit(f"    {project.project.name}: {value}", MENU_TEXT_LIMIT)))
+    if state.outlook is not None and state.snapshot is not None:
+        lines.append(MenuLine(_fit(state.outlook[:1].upper() + state.outlook[1:], MENU_TEXT_LIMIT)))
     lines.append(MenuLine(_fit(status_line(state), MENU_TEXT_LIMIT)))
     lines += [
         SEPARATOR,

@@ -40,6 +40,8 @@ class TrayState:
     refreshing: bool = False
     checked_at: datetime | None = None
     """Wall-clock time of the latest attempt, successful or not."""
+    outlook: str | None = None
+    """When the credit runs out, in words ("about 30 days left"), from the spend so far."""
 
     @property
     def total(self) -> Decimal | None:
