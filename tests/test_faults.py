@@ -126,12 +126,9 @@ def most_fetches_allowed(window: float, retry_after: float | None) -> int:
 
 
 @pytest.fixture
-def server() -> Iterator[FakeDeepgram]:
-    fake = populate(FakeDeepgram()).start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
+def server(deepgram: FakeDeepgram) -> FakeDeepgram:
+    """conftest's test server (the one cli_env points at), under the name these tests use."""
+    return deepgram
 
 
 @pytest.fixture
@@ -239,7 +236,6 @@ def test_the_cli_says_one_sentence_and_exits_with_the_right_code(
     if case.fault.action == "redirect":
         case.fault.redirect_to = f"{elsewhere.base_url}/v1/projects"
     server.fail(case.path, case.fault)
-    cli_env["DEEPGRAM_TRAY_API_URL"] = server.base_url
     result = run_cli(["balance", "--format", "json"], cli_env, timeout=120)
     assert result.returncode == case.exit_code, result.stderr
     assert "Traceback" not in result.stderr

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import OWNER_KEY, populate
+from tests.conftest import OWNER_KEY
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error, old_error
 from tests.support.recording_backend import RecordingIcon
 from tests.support.tray_harness import QUICK_TIMEOUTS, TrayHarness
@@ -60,12 +60,9 @@ def fetch_in_this_process(settings: Settings, known: list[Project] | None) -> Fe
 
 
 @pytest.fixture
-def server() -> Iterator[FakeDeepgram]:
-    fake = populate(FakeDeepgram()).start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
+def server(deepgram: FakeDeepgram) -> FakeDeepgram:
+    """conftest's test server (the one cli_env points at), under the name these tests use."""
+    return deepgram
 
 
 @contextlib.contextmanager

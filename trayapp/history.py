@@ -13,7 +13,10 @@ from contextlib import closing, contextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from trayapp.forecast import Sample
 
 THIN_AFTER = timedelta(days=90)
 
@@ -78,3 +81,12 @@ def read(path: Path, since: datetime | None = None) -> list[HistoryRow]:
         HistoryRow(datetime.fromtimestamp(at, timezone.utc), units, Decimal(total))
         for at, units, total in rows
     ]
+
+
+def recent_samples(path: Path, now: datetime) -> list[Sample]:
+    """The main-unit totals of the forecast window (WINDOW_DAYS up to `now`), for the spend rate."""
+    from trayapp.forecast import WINDOW_DAYS, Sample
+    from trayapp.models import MAIN_UNIT
+
+    rows = read(path, now - timedelta(days=WINDOW_DAYS))
+    return [Sample(r.at, r.total) for r in rows if r.units == MAIN_UNIT]

@@ -11,7 +11,6 @@ from trayapp.cli import print_error, print_out
 from trayapp.config import load_settings
 from trayapp.credentials import require_api_key
 from trayapp.errors import ConfigError, most_severe_exit_code
-from trayapp.forecast import Sample
 from trayapp.formats import render_json, render_prometheus, render_text
 
 RENDERERS = {"text": render_text, "json": render_json, "prometheus": render_prometheus}
@@ -31,9 +30,11 @@ def run_balance(args: argparse.Namespace) -> int:
 
             readable = [p.project.project_id for p in snapshot.projects if p.error is None]
             now = datetime.now(timezone.utc)
-            forecast = read_forecast(
-                client, readable, snapshot.main_total, now, _history_samples(now)
-            )
+            from trayapp.history import recent_samples
+            from trayapp.paths import history_path
+
+            history = recent_samples(history_path(), now)
+            forecast = read_forecast(client, readable, snapshot.main_total, now, history)
 
     output = RENDERERS[args.format](snapshot, forecast)
     if args.output:
@@ -57,16 +58,3 @@ def _write_output(path: Path, text: str) -> None:
         raise ConfigError(
             f"Cannot write {path} ({reason}): choose a file in a folder you may write to."
         ) from exc
-
-
-def _history_samples(now: datetime) -> list[Sample]:
-    """The tray's recorded totals in the main unit, for when billing cannot be read."""
-    from datetime import timedelta
-
-    from trayapp.forecast import WINDOW_DAYS
-    from trayapp.history import read
-    from trayapp.models import MAIN_UNIT
-    from trayapp.paths import history_path
-
-    rows = read(history_path(), now - timedelta(days=WINDOW_DAYS))
-    return [Sample(r.at, r.total) for r in rows if r.units == MAIN_UNIT]

@@ -96,17 +96,12 @@ def _record_history(snapshot: BalanceSnapshot) -> None:
 
 def _outlook_from_history(snapshot: BalanceSnapshot) -> str | None:
     """Days left at the spend the tray itself has seen (top-ups left out), in words."""
-    from datetime import timedelta
-
-    from trayapp.forecast import WINDOW_DAYS, Sample, describe_days_left, spend_from_history
-    from trayapp.history import read
-    from trayapp.models import MAIN_UNIT
+    from trayapp.forecast import describe_days_left, spend_from_history
+    from trayapp.history import recent_samples
     from trayapp.paths import history_path
 
     total = snapshot.main_total
     if total is None:
         return None
     now = snapshot.fetched_at
-    rows = read(history_path(), now - timedelta(days=WINDOW_DAYS))
-    samples = [Sample(r.at, r.total) for r in rows if r.units == MAIN_UNIT]
-    return describe_days_left(total, spend_from_history(samples, now))
+    return describe_days_left(total, spend_from_history(recent_samples(history_path(), now), now))
