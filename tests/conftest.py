@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,34 @@ def deepgram() -> Iterator[FakeDeepgram]:
         yield server
     finally:
         server.stop()
+
+
+TODAY = datetime.now(timezone.utc).date()
+
+
+def day(offset: int) -> str:
+    """The ISO date `offset` days before today (negative: in the future), as the API writes it."""
+    return (TODAY - timedelta(days=offset)).isoformat()
+
+
+@pytest.fixture
+def billed(deepgram: FakeDeepgram) -> FakeDeepgram:
+    """Spend and orders on the test server (the seed balances total $128.31822227).
+
+    Project A spends $3 a day, B $1.25 (as a string: the API's types drift), so $4.25 a day and
+    about 30 days left; today is partial. The nearest credit to expire is B's $25 in 20 days.
+    """
+    deepgram.daily_spend[PROJECT_A] = {day(n): 3 for n in range(1, 12)} | {day(0): 1}
+    deepgram.daily_spend[PROJECT_B] = {day(n): "1.25" for n in range(1, 12)}
+    deepgram.orders[PROJECT_A] = [
+        {"order_id": "o1", "amount": 100, "units": "usd", "expiration": None},
+        {"order_id": "o2", "amount": 150, "units": "usd", "expiration": day(-45)},
+        {"order_id": "o3", "amount": 20, "units": "usd", "expiration": day(3)},  # expired
+    ]
+    deepgram.orders[PROJECT_B] = [
+        {"order_id": "o4", "amount": 25, "units": "USD", "expiration": day(-20) + "T00:00:00Z"}
+    ]
+    return deepgram
 
 
 @pytest.fixture

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY, PROJECT_B, plant_at_startup
-from tests.support.deepgram_server import FakeDeepgram, Fault
+from tests.conftest import (
+    BAD_KEY,
+    MEMBER_KEY,
+    OWNER_KEY,
+    PROJECT_A,
+    PROJECT_B,
+    TODAY,
+    plant_at_startup,
+)
+from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
 from tests.support.tray_states import snapshot
 from trayapp.config import Settings
 from trayapp.errors import (
@@ -24,14 +33,23 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.fetch_process import fetch_in_child_process, worker_command
+from trayapp.fetch_process import (
+    fetch_in_child_process,
+    fetch_outlook_in_child_process,
+    worker_command,
+)
+from trayapp.forecast import Expiry, OutlookReading, SpendRate
 from trayapp.models import Project, Timeouts
 from trayapp.worker_protocol import (
     FetchRequest,
+    OutlookRequest,
     WorkerProtocolError,
     decode_answer,
+    decode_outlook,
     decode_request,
     encode_failure,
+    encode_outlook,
+    encode_outlook_request,
     encode_request,
     encode_success,
 )
@@ -43,6 +61,7 @@ class TestProtocol:
         request = FetchRequest("https://api.deepgram.com", ("p1",), known, Timeouts(1, 2, 3))
         assert decode_request(encode_request(request)) == request
         bare = decode_request(encode_request(FetchRequest("http://127.0.0.1:1", (), None)))
+        assert isinstance(bare, FetchRequest)
         assert bare.known is None and bare.timeouts == Timeouts()
 
     def test_success_keeps_every_digit_and_each_projects_error(self) -> None:
@@ -184,3 +203,48 @@ class TestChildProcess:
 
         monkeypatch.setattr(sys, "frozen", True, raising=False)
         assert worker_command() == [sys.executable, "_fetch"]
+
+
+class TestOutlook:
+    """The hourly read of spend and expiry: its JSON, and the real child process."""
+
+    def test_round_trip_keeps_every_digit(self) -> None:
+        request = OutlookRequest("https://api.deepgram.com", ("p1", "p2"), Timeouts(1, 2, 3))
+        assert decode_request(encode_outlook_request(request)) == request
+        reading = OutlookReading(
+            SpendRate("billing", Decimal("4.2500000001"), Decimal("0.1")),
+            Expiry(date(2027, 1, 9), Decimal("150.123456789"), "usd", "p1"),
+        )
+        assert decode_outlook(encode_outlook(reading)) == reading
+        unreadable = OutlookReading(None, None, expiry_read=False)
+        assert decode_outlook(encode_outlook(unreadable)) == unreadable
+
+    def test_errors_and_garbage_arrive_as_errors(self) -> None:
+        with pytest.raises(ServerError):
+            decode_outlook(encode_failure(ServerError("busy.")))
+        with pytest.raises(WorkerProtocolError):
+            decode_outlook(b'{"ok": true, "billing": {"per_day": "x"}}')
+
+    def test_deepgrams_rate_and_nearest_expiry(
+        self, worker_env: Settings, billed: FakeDeepgram
+    ) -> None:
+        reading = fetch_outlook_in_child_process(worker_env, [PROJECT_A, PROJECT_B])
+        assert reading.billing is not None
+        assert reading.billing.per_day == Decimal("4.25") and reading.billing.today == 1
+        assert reading.expiry == Expiry(TODAY + timedelta(days=20), Decimal(25), "usd", PROJECT_B)
+        assert len(billed.requests_to("/billing/breakdown")) == 2
+        assert len(billed.requests_to("/purchases$")) == 2
+
+    def test_a_member_key_reads_neither(
+        self, worker_env: Settings, billed: FakeDeepgram, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("DEEPGRAM_API_KEY", MEMBER_KEY)
+        reading = fetch_outlook_in_child_process(worker_env, [PROJECT_A, PROJECT_B])
+        assert reading == OutlookReading(None, None, expiry_read=False)
+
+    def test_a_server_failure_is_raised_so_the_tray_keeps_what_it_knew(
+        self, worker_env: Settings, billed: FakeDeepgram
+    ) -> None:
+        billed.fail("/billing/breakdown", Fault(status=503, body=new_error("BUSY", "Try later.")))
+        with pytest.raises(ServerError):
+            fetch_outlook_in_child_process(worker_env, [PROJECT_A])

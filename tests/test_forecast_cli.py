@@ -9,33 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_A, PROJECT_B, run_cli
+from tests.conftest import PROJECT_B, day, run_cli
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
 from trayapp.errors import MalformedResponseError
 from trayapp.history import record
 from trayapp.parsing import parse_billing_breakdown, parse_purchases
-
-TODAY = datetime.now(timezone.utc).date()
-
-
-def day(offset: int) -> str:
-    return (TODAY - timedelta(days=offset)).isoformat()
-
-
-@pytest.fixture
-def billed(deepgram: FakeDeepgram) -> FakeDeepgram:
-    # Project A spends $3 a day, B $1.25 (as a string: the API's types drift); today is partial.
-    deepgram.daily_spend[PROJECT_A] = {day(n): 3 for n in range(1, 12)} | {day(0): 1}
-    deepgram.daily_spend[PROJECT_B] = {day(n): "1.25" for n in range(1, 12)}
-    deepgram.orders[PROJECT_A] = [
-        {"order_id": "o1", "amount": 100, "units": "usd", "expiration": None},
-        {"order_id": "o2", "amount": 150, "units": "usd", "expiration": day(-45)},
-        {"order_id": "o3", "amount": 20, "units": "usd", "expiration": day(3)},  # expired
-    ]
-    deepgram.orders[PROJECT_B] = [
-        {"order_id": "o4", "amount": 25, "units": "USD", "expiration": day(-20) + "T00:00:00Z"}
-    ]
-    return deepgram
 
 
 def test_json_gains_a_forecast_from_deepgrams_billing(

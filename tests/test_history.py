@@ -14,6 +14,7 @@ from tests.support.clock import FakeClock
 from tests.support.tray_states import snapshot
 from trayapp.config import Settings
 from trayapp.errors import ServerError
+from trayapp.forecast import NO_DATA, SpendRate, describe_days_left
 from trayapp.history import THIN_AFTER, read, record
 from trayapp.models import BalanceSnapshot, Project
 from trayapp.poller import FetchResult, Poller
@@ -125,34 +126,37 @@ def test_a_failing_history_never_stops_the_polls() -> None:
     assert poller.state.snapshot is not None and poller.state.error is None
 
 
-def test_the_poller_puts_the_outlook_on_show_after_complete_reads() -> None:
+def test_the_poller_forecasts_from_complete_reads_only() -> None:
     clock = FakeClock()
     answers = iter([snapshot("100", "28"), snapshot("90", "0", errors={1: ServerError("busy.")})])
-    outlooks = iter(["about 30 days left", "never asked: the read was partial"])
+    rates = iter([SpendRate("history", Decimal("4.25")), SpendRate("history", Decimal(1))])
     poller = Poller(
         load_settings=Settings,
         fetch=lambda settings, known: FetchResult(next(answers), []),
         on_state=lambda state: None,
         on_alert=lambda alert: None,
         clock=clock.clock,
-        outlook=lambda snap: next(outlooks),
+        history_rate=lambda snap: next(rates),
     )
     poller.step()
-    assert poller.state.outlook == "about 30 days left"
+    assert poller.state.outlook is not None
+    assert describe_days_left(Decimal(128), poller.state.outlook.rate) == "about 30 days left"
     clock.advance(300)
     poller.step()
-    assert poller.state.outlook == "about 30 days left"  # kept through a partial read
+    assert poller.state.outlook.rate.per_day == Decimal("4.25")  # kept through a partial read
 
 
-def test_the_tray_reads_its_outlook_from_the_history(
+def test_the_tray_reads_its_spend_rate_from_the_history(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from trayapp.commands.run import _outlook_from_history
+    from trayapp.commands.run import _spend_from_history
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     db = tmp_path / "deepgram-balance-tray" / "history.sqlite3"
     latest = snapshot("60")
-    assert _outlook_from_history(latest) == "too little data to say when it runs out"
+    assert _spend_from_history(latest) == NO_DATA
     for hours in range(72, -1, -6):  # $3 a day for three days
         record(db, latest.fetched_at - timedelta(hours=hours), {"usd": Decimal(60 + hours / 8)})
-    assert _outlook_from_history(latest) == "about 20 days left"
+    rate = _spend_from_history(latest)
+    assert rate.basis == "history" and rate.per_day == 3
+    assert describe_days_left(Decimal(60), rate) == "about 20 days left"

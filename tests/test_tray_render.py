@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from tests.support.colours import colour_family, dominant_family
 from tests.support.tray_states import CRITICAL, WARN, snapshot, state_with
 from trayapp.errors import AuthError, NetworkError, PermissionDeniedError, RateLimitedError
+from trayapp.forecast import NO_DATA, Expiry, Forecast, SpendRate, build_forecast
 from trayapp.render import (
     COLOURS,
     TOOLTIP_LIMIT,
@@ -185,17 +187,56 @@ class TestMenu:
 
 
 class TestOutlook:
-    def test_days_left_in_the_menu_and_tooltip(self) -> None:
-        state = state_with("128.32", outlook="about 30 days left")
+    RATE = SpendRate("billing", Decimal("4.25"), Decimal("1.20"))
+    EXPIRY = Expiry(date(2026, 12, 4), Decimal(150), "usd", "p0")  # 10 days after FETCHED_AT
+
+    def outlook(self, rate: SpendRate = RATE, expiry: Expiry | None = None) -> Forecast:
+        return build_forecast(Decimal("128.32"), rate, expiry)
+
+    def test_spend_and_days_left_in_the_menu_and_tooltip(self) -> None:
+        state = state_with("128.32", outlook=self.outlook())
         texts = [line.text.strip() for line in menu_lines(state)]
+        assert "Spent today: $1.20, $4.25 a day on average" in texts
         assert "About 30 days left" in texts
-        assert "about 30 days left" in tooltip_text(state)
+        tooltip = tooltip_text(state)
+        assert "about 30 days left at $4.25/day ($1.20 today)" in tooltip
+        assert tooltip.startswith("Deepgram $128.32 · ") and tooltip.endswith("updated 18:03")
+
+    def test_history_rates_have_no_spend_today_line_of_their_own(self) -> None:
+        state = state_with("128.32", outlook=self.outlook(SpendRate("history", Decimal(2))))
+        texts = [line.text.strip() for line in menu_lines(state)]
+        assert "Spending $2.00 a day on average" in texts
+        assert "More than a year left" not in texts and "About 64 days left" in texts
+
+    def test_too_little_data_is_said_in_the_menu_only(self) -> None:
+        state = state_with("128.32", outlook=self.outlook(NO_DATA))
+        texts = [line.text.strip() for line in menu_lines(state)]
+        assert "Too little data to say when it runs out" in texts
+        assert not any(t.startswith("Spen") for t in texts)
+        assert tooltip_text(state) == "Deepgram $128.32 · updated 18:03"
+
+    def test_the_nearest_expiry_is_in_the_menu_and_in_the_tooltip_once_it_is_near(self) -> None:
+        state = state_with("128.32", outlook=self.outlook(expiry=self.EXPIRY))
+        texts = [line.text.strip() for line in menu_lines(state)]
+        assert "Credit expiring: $150.00 on 4 Dec 2026 (in 10 days)" in texts
+        assert "$150.00 expires in 10 days" in tooltip_text(state)
+        far = state_with("128.32", outlook=self.outlook(expiry=self.EXPIRY), warn_expiry_days=5)
+        assert "expires" not in tooltip_text(far)
+        assert "Credit expiring: $150.00 on 4 Dec 2026 (in 10 days)" in [
+            line.text.strip() for line in menu_lines(far)
+        ]
+
+    def test_the_longest_tooltip_fits_windows(self) -> None:
+        rate = SpendRate("billing", Decimal("123456.78"), Decimal("99999.99"))
+        expiry = Expiry(date(2026, 11, 25), Decimal("1234567.89"), "usd", "p0")
+        state = state_with("9999999.99", "8888888.88", outlook=self.outlook(rate, expiry))
+        assert len(tooltip_text(state)) <= TOOLTIP_LIMIT
 
     def test_a_problem_or_stale_data_comes_before_the_outlook_in_the_tooltip(self) -> None:
         from trayapp.errors import NetworkError
 
-        failing = state_with("128.32", outlook="about 30 days left", error=NetworkError("x."))
-        assert "about 30 days left" not in tooltip_text(failing)
+        failing = state_with("128.32", outlook=self.outlook(), error=NetworkError("x."))
+        assert "days left" not in tooltip_text(failing)
         assert "offline" in tooltip_text(failing)
-        stale = state_with("128.32", outlook="about 30 days left", stale=True)
-        assert "about 30 days left" not in tooltip_text(stale)
+        stale = state_with("128.32", outlook=self.outlook(), stale=True)
+        assert "days left" not in tooltip_text(stale)

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 API_URL_ENV = "DEEPGRAM_TRAY_API_URL"
 MIN_POLL_INTERVAL = 10
 MAX_POLL_INTERVAL = 86_400
+MAX_EXPIRY_DAYS = 365
 
 
 class Settings(NamedTuple):
@@ -37,6 +38,10 @@ class Settings(NamedTuple):
     """Watched project ids; empty means every project the key sees."""
     notify: bool = True
     """Desktop notification when a threshold is crossed downward."""
+    warn_days_left: Decimal = Decimal(7)
+    """Notify when the spend rate says the credit lasts fewer days than this (0: never)."""
+    warn_expiry_days: int = 14
+    """Notify this many days before credit expires (0: never)."""
 
 
 SETTING_NAMES = Settings._fields
@@ -157,6 +162,26 @@ def _notify(value: object, where: str) -> bool:
     return value
 
 
+def _days_left(value: object, where: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where} must be a number of days, e.g. 7 (0 turns the warning off).")
+    days = Decimal(str(value))
+    if not days.is_finite() or days < 0:
+        raise ConfigError(f"{where} must be zero or a positive number of days, e.g. 7.")
+    return days
+
+
+def _expiry_days(value: object, where: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_EXPIRY_DAYS:
+        raise ConfigError(
+            f"{where} must be a whole number of days from 0 to {MAX_EXPIRY_DAYS}, e.g. 14 "
+            "(0 turns the warning off)."
+        )
+    return value
+
+
 _TOML_PARSERS: dict[str, Callable[[object, str], object]] = {
     "api_url": _api_url,
     "poll_interval": _poll_interval,
@@ -164,6 +189,8 @@ _TOML_PARSERS: dict[str, Callable[[object, str], object]] = {
     "critical_below": _threshold,
     "projects": _projects,
     "notify": _notify,
+    "warn_days_left": _days_left,
+    "warn_expiry_days": _expiry_days,
 }
 
 
@@ -196,6 +223,19 @@ def parse_cli_value(name: str, text: str) -> object:
         if not amount.is_finite():
             raise ConfigError(f"{name} takes a number, e.g. 20 or 7.5.")
         return float(amount)
+    if name == "warn_days_left":
+        try:
+            days = Decimal(text)
+        except InvalidOperation:
+            raise ConfigError("warn_days_left takes a number of days, e.g. 7 (0: never).") from None
+        if not days.is_finite():
+            raise ConfigError("warn_days_left takes a number of days, e.g. 7 (0: never).")
+        return int(days) if days == days.to_integral_value() else float(days)
+    if name == "warn_expiry_days":
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError("warn_expiry_days takes a whole number of days, e.g. 14.") from None
     if name == "projects":
         return [part.strip() for part in text.split(",") if part.strip()]
     if name == "notify":
@@ -237,4 +277,10 @@ def settings_as_table(settings: Settings) -> dict[str, object]:
         "critical_below": float(settings.critical_below),
         "projects": list(settings.projects),
         "notify": settings.notify,
+        "warn_days_left": _toml_number(settings.warn_days_left),
+        "warn_expiry_days": settings.warn_expiry_days,
     }
+
+
+def _toml_number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)

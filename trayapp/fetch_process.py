@@ -10,14 +10,18 @@ import subprocess
 
 from trayapp.config import Settings
 from trayapp.errors import NetworkError
+from trayapp.forecast import OutlookReading
 from trayapp.models import DEFAULT_TIMEOUTS, Project, Timeouts
 from trayapp.poller import FetchResult
 from trayapp.redaction import redact
 from trayapp.self_command import own_command
 from trayapp.worker_protocol import (
     FetchRequest,
+    OutlookRequest,
     WorkerProtocolError,
     decode_answer,
+    decode_outlook,
+    encode_outlook_request,
     encode_request,
 )
 
@@ -36,7 +40,20 @@ def worker_command() -> list[str]:
 def fetch_in_child_process(
     settings: Settings, known: list[Project] | None, *, timeouts: Timeouts = DEFAULT_TIMEOUTS
 ) -> FetchResult:
-    request = encode_request(FetchRequest(settings.api_url, settings.projects, known, timeouts))
+    request = FetchRequest(settings.api_url, settings.projects, known, timeouts)
+    snapshot, projects = decode_answer(_run_worker(encode_request(request), timeouts))
+    return FetchResult(snapshot=snapshot, projects=projects)
+
+
+def fetch_outlook_in_child_process(
+    settings: Settings, project_ids: list[str], *, timeouts: Timeouts = DEFAULT_TIMEOUTS
+) -> OutlookReading:
+    request = OutlookRequest(settings.api_url, tuple(project_ids), timeouts)
+    return decode_outlook(_run_worker(encode_outlook_request(request), timeouts))
+
+
+def _run_worker(request: bytes, timeouts: Timeouts) -> bytes:
+    """The worker's answer; NetworkError when it overran, WorkerProtocolError when it broke."""
     deadline = worker_deadline(timeouts)
     # A windowed app on Windows would flash a console for the child without this flag.
     flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
@@ -67,5 +84,4 @@ def fetch_in_child_process(
         raise WorkerProtocolError(
             "The balance check failed unexpectedly: the log file has details; please report it."
         )
-    snapshot, projects = decode_answer(completed.stdout)
-    return FetchResult(snapshot=snapshot, projects=projects)
+    return completed.stdout

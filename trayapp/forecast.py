@@ -9,7 +9,7 @@ too little history the answer is "don't know" rather than a guess.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -93,12 +93,17 @@ def describe_days_left(total: Decimal, rate: SpendRate) -> str:
     left = days_left(total, rate)
     if left is None:
         return "no spending lately"
-    if left > MORE_THAN_A_YEAR:
-        return "more than a year left"
-    whole = int(left)
+    return f"{describe_days(left)} left"
+
+
+def describe_days(days: Decimal) -> str:
+    """A duration in days, as a person would round it: "about 12 days", "more than a year"."""
+    if days > MORE_THAN_A_YEAR:
+        return "more than a year"
+    whole = int(days)
     if whole < 1:
-        return "less than a day left"
-    return f"about {whole} day{'s' if whole != 1 else ''} left"
+        return "less than a day"
+    return f"about {whole} day{'s' if whole != 1 else ''}"
 
 
 # --- the whole forecast --------------------------------------------------------------------------
@@ -131,3 +136,58 @@ def nearest_expiry(orders: Mapping[str, Sequence[Order]], today: date) -> Expiry
 def build_forecast(total: Decimal | None, rate: SpendRate, expiry: Expiry | None) -> Forecast:
     left = days_left(total, rate) if total is not None else None
     return Forecast(rate, left, expiry)
+
+
+class OutlookReading(NamedTuple):
+    """What the tray reads from Deepgram at most hourly for its forecast."""
+
+    billing: SpendRate | None
+    """Deepgram's own spend rate; None when the key may not read the billing breakdown."""
+    expiry: Expiry | None
+    """The soonest credit to expire (None: nothing expires, or the purchases were unreadable)."""
+    expiry_read: bool = True
+    """False when no project's purchases could be read: keep whatever expiry was known."""
+
+
+def combine(
+    total: Decimal | None, billing: SpendRate | None, history: SpendRate, expiry: Expiry | None
+) -> Forecast:
+    """The tray's forecast: Deepgram's billing figures when readable, else its own history."""
+    return build_forecast(total, billing if billing is not None else history, expiry)
+
+
+# --- words ---------------------------------------------------------------------------------------
+
+
+def days_until(expiry: Expiry, today: date) -> int:
+    return (expiry.day - today).days
+
+
+def describe_when(days: int) -> str:
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"in {days} days"
+
+
+# --- the history chart's daily spend -------------------------------------------------------------
+
+
+def daily_spend(
+    samples: Sequence[Sample], to_day: Callable[[datetime], date]
+) -> list[tuple[date, Decimal]]:
+    """Spend per calendar day from the balance's falls (top-ups left out), oldest first.
+
+    A fall between two samples counts on the day of the later one; `to_day` maps a moment to the
+    user's calendar day (local time in the window, a fixed zone in tests).
+    """
+    by_day: dict[date, Decimal] = {}
+    ordered = sorted(samples)
+    if ordered:
+        by_day[to_day(ordered[0].at)] = Decimal(0)
+    for earlier, later in itertools.pairwise(ordered):
+        day = to_day(later.at)
+        fall = earlier.total - later.total
+        by_day[day] = by_day.get(day, Decimal(0)) + max(fall, Decimal(0))
+    return sorted(by_day.items())

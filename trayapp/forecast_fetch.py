@@ -1,5 +1,6 @@
 """Read what a forecast needs from Deepgram: each watched project's billing breakdown for the last
-week and its purchases. Opt-in on the CLI (`balance --forecast`): two more calls per project."""
+week and its purchases. Two more calls per project: opt-in on the CLI (`balance --forecast`), at
+most hourly in the tray."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from trayapp.api import DeepgramClient
-from trayapp.errors import ApiError
+from trayapp.errors import ApiError, AuthError, NotFoundError, PermissionDeniedError
 from trayapp.forecast import (
     NO_DATA,
     WINDOW_DAYS,
     Forecast,
+    OutlookReading,
     Sample,
-    build_forecast,
+    combine,
     nearest_expiry,
     spend_from_billing,
     spend_from_history,
@@ -23,6 +25,9 @@ from trayapp.forecast import (
 from trayapp.models import Order
 
 log = logging.getLogger(__name__)
+
+REFUSALS = (AuthError, PermissionDeniedError, NotFoundError)
+"""What a key that may not read billing gets; anything else is a failure worth retrying."""
 
 
 def read_forecast(
@@ -33,7 +38,23 @@ def read_forecast(
     history: Sequence[Sample] = (),
 ) -> Forecast:
     """Deepgram's billing figures where the key may read them, else the app's own history."""
-    today = now.date()
+    try:
+        reading = read_outlook(client, project_ids, now.date())
+    except ApiError as exc:
+        # The balance was read: a failed extra call leaves the forecast to the history.
+        log.info("Spend and expiry unavailable: %s", exc.message)
+        reading = OutlookReading(billing=None, expiry=None, expiry_read=False)
+    history_rate = spend_from_history(history, now) if history else NO_DATA
+    log.debug("Spend rate: billing %s, history %s", reading.billing, history_rate)
+    return combine(total, reading.billing, history_rate, reading.expiry)
+
+
+def read_outlook(client: DeepgramClient, project_ids: Sequence[str], today: date) -> OutlookReading:
+    """Each project's spend over the last WINDOW_DAYS and its orders.
+
+    A key that may not read them (a Member key: 403) gives billing None, so the history is used;
+    network and server failures are raised, so the caller keeps what it knew and tries later.
+    """
     daily: list[tuple[date, Decimal]] = []
     billing_readable = bool(project_ids)
     orders: dict[str, list[Order]] = {}
@@ -42,17 +63,13 @@ def read_forecast(
             daily += client.billing_breakdown(
                 project_id, today - timedelta(days=WINDOW_DAYS), today
             )
-        except ApiError as exc:
-            # One project's spend missing would understate the rate: say "too little data".
+        except REFUSALS as exc:
+            # One project's spend missing would understate the rate: use the history instead.
             log.info("Billing breakdown of %s unavailable: %s", project_id, exc.message)
             billing_readable = False
         try:
             orders[project_id] = client.purchases(project_id)
-        except ApiError as exc:
+        except REFUSALS as exc:
             log.info("Purchases of %s unavailable: %s", project_id, exc.message)
-    if billing_readable:
-        rate = spend_from_billing(daily, today)
-    else:
-        rate = spend_from_history(history, now) if history else NO_DATA
-    log.debug("Spend rate from %s (%d history samples): %s", rate.basis, len(history), rate)
-    return build_forecast(total, rate, nearest_expiry(orders, today))
+    billing = spend_from_billing(daily, today) if billing_readable else None
+    return OutlookReading(billing, nearest_expiry(orders, today), expiry_read=bool(orders))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from trayapp.forecast import Forecast
@@ -27,6 +28,15 @@ def display_amount(amount: Decimal, units: str) -> str:
         sign = "-" if rounded < 0 else ""
         return f"{sign}${abs(rounded):,.2f}"
     return f"{rounded:,.2f} {units}"
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def display_date(day: date) -> str:
+    """ "9 Jan 2027": unambiguous everywhere, unlike 01/09/2027. English month names, like the rest
+    of the interface (strftime's %b follows the locale GTK and Tk switch the process to)."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def display_totals(totals: Mapping[str, Decimal]) -> str:

@@ -6,8 +6,11 @@ Pure: the tray keeps an AlertMemory between states and shows what `alerts_for` r
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
 
-from trayapp.formats import display_amount
+from trayapp.forecast import days_until, describe_days, describe_when
+from trayapp.formats import display_amount, display_date
 from trayapp.models import MAIN_UNIT
 from trayapp.state import TrayState
 
@@ -28,6 +31,9 @@ class AlertMemory:
     warned: bool = False
     critical: bool = False
     key_failed: bool = False
+    few_days_left: bool = False
+    expiry_warned: date | None = None
+    """The expiry date already announced: a later, different expiry is announced again."""
 
 
 def alerts_for(memory: AlertMemory, state: TrayState) -> tuple[AlertMemory, list[Alert]]:
@@ -44,6 +50,14 @@ def alerts_for(memory: AlertMemory, state: TrayState) -> tuple[AlertMemory, list
     total = state.total
     if total is None or state.stale or state.error is not None:
         return memory, alerts  # nothing new is known about the amount
+    memory = _threshold_alerts(memory, state, total, alerts)
+    memory = _days_left_alert(memory, state, total, alerts)
+    return _expiry_alert(memory, state, alerts), alerts
+
+
+def _threshold_alerts(
+    memory: AlertMemory, state: TrayState, total: Decimal, alerts: list[Alert]
+) -> AlertMemory:
     amount = display_amount(total, MAIN_UNIT)
     if total < state.critical_below:
         if not memory.critical:
@@ -55,7 +69,7 @@ def alerts_for(memory: AlertMemory, state: TrayState) -> tuple[AlertMemory, list
                     "Console before requests start failing.",
                 )
             )
-        return replace(memory, warned=True, critical=True), alerts
+        return replace(memory, warned=True, critical=True)
     memory = replace(memory, critical=False)
     if total < state.warn_below:
         if not memory.warned:
@@ -66,8 +80,51 @@ def alerts_for(memory: AlertMemory, state: TrayState) -> tuple[AlertMemory, list
                     f"Your Deepgram credit is {amount}, below {limit}: consider topping up soon.",
                 )
             )
-        return replace(memory, warned=True), alerts
-    return replace(memory, warned=False), alerts
+        return replace(memory, warned=True)
+    return replace(memory, warned=False)
+
+
+def _days_left_alert(
+    memory: AlertMemory, state: TrayState, total: Decimal, alerts: list[Alert]
+) -> AlertMemory:
+    """Once as the projection drops below warn_days_left; re-armed when it is back above."""
+    outlook, limit = state.outlook, state.warn_days_left
+    if outlook is None or outlook.days_left is None or limit <= 0:
+        return memory  # unknown is not "plenty": keep what was said until there is a figure
+    if outlook.days_left >= limit:
+        return replace(memory, few_days_left=False)
+    if not memory.few_days_left and outlook.rate.per_day is not None:
+        rate = display_amount(outlook.rate.per_day, MAIN_UNIT)
+        lasts = describe_days(outlook.days_left)
+        alerts.append(
+            _alert(
+                f"Deepgram credit: {lasts} left",
+                f"At {rate} a day (the average of the last 7 days), your "
+                f"{display_amount(total, MAIN_UNIT)} of Deepgram credit lasts {lasts}: top up in "
+                "the Deepgram Console.",
+            )
+        )
+    return replace(memory, few_days_left=True)
+
+
+def _expiry_alert(memory: AlertMemory, state: TrayState, alerts: list[Alert]) -> AlertMemory:
+    """Once per expiry date, warn_expiry_days before it."""
+    outlook, limit = state.outlook, state.warn_expiry_days
+    if outlook is None or outlook.nearest_expiry is None or limit <= 0 or state.snapshot is None:
+        return memory
+    expiry = outlook.nearest_expiry
+    days = days_until(expiry, state.snapshot.fetched_at.date())
+    if days > limit or memory.expiry_warned == expiry.day:
+        return memory
+    amount = display_amount(expiry.amount, expiry.units)
+    alerts.append(
+        _alert(
+            f"Deepgram credit expires {describe_when(days)}",
+            f"{amount} of Deepgram credit expires on {display_date(expiry.day)}: whatever is "
+            "left of it then is lost, so plan your usage or top-ups around it.",
+        )
+    )
+    return replace(memory, expiry_warned=expiry.day)
 
 
 def _alert(title: str, message: str) -> Alert:

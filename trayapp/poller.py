@@ -21,6 +21,7 @@ from trayapp.errors import (
     NotFoundError,
     RateLimitedError,
 )
+from trayapp.forecast import NO_DATA, Forecast, OutlookReading, SpendRate, combine
 from trayapp.models import BalanceSnapshot, Project
 from trayapp.notifications import Alert, AlertMemory, alerts_for
 from trayapp.scheduler import Clock, PollScheduler
@@ -36,6 +37,45 @@ MAX_IDLE_WAIT = 60.0
 class FetchResult:
     snapshot: BalanceSnapshot
     projects: list[Project]
+
+
+FetchOutlook = Callable[[Settings, "list[str]"], OutlookReading]
+"""fetch_outlook(settings, project_ids): Deepgram's spend rate and the nearest credit expiry."""
+
+OUTLOOK_INTERVAL = 3600.0
+"""Billing and purchases change slowly: read them at most hourly, not at every poll."""
+OUTLOOK_RETRY = 900.0
+"""After a failed read (network, server), try again sooner than an hour, but not every poll."""
+
+
+class OutlookSchedule:
+    """The last OutlookReading, read again from Deepgram when an hour has passed."""
+
+    def __init__(self, fetch: FetchOutlook | None, clock: Clock) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._last = OutlookReading(billing=None, expiry=None)
+        self._due_at: float | None = None
+        """Monotonic time of the next read; None: at the next complete balance read."""
+
+    def forget(self) -> None:
+        """Other projects or another account: what was read says nothing about them."""
+        self._last, self._due_at = OutlookReading(billing=None, expiry=None), None
+
+    def reading(self, settings: Settings, project_ids: list[str]) -> OutlookReading:
+        now = self._clock.monotonic()
+        if self._fetch is None or (self._due_at is not None and now < self._due_at):
+            return self._last
+        try:
+            fresh = self._fetch(settings, project_ids)
+        except DeepgramTrayError as exc:
+            log.info("Spend and expiry not read (%s); keeping what was known", exc.message)
+            self._due_at = now + OUTLOOK_RETRY
+            return self._last
+        if not fresh.expiry_read:
+            fresh = fresh._replace(expiry=self._last.expiry)
+        self._last, self._due_at = fresh, now + OUTLOOK_INTERVAL
+        return fresh
 
 
 LoadSettings = Callable[[], Settings]
@@ -57,10 +97,12 @@ class Poller:
         wall_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         scheduler: PollScheduler | None = None,
         on_complete_read: Callable[[BalanceSnapshot], None] = lambda snapshot: None,
-        outlook: Callable[[BalanceSnapshot], str | None] = lambda snapshot: None,
+        history_rate: Callable[[BalanceSnapshot], SpendRate] = lambda snapshot: NO_DATA,
+        fetch_outlook: FetchOutlook | None = None,
     ) -> None:
-        self._outlook = outlook
-        """Words on when the credit runs out, worked out after each complete read."""
+        self._history_rate = history_rate
+        """The spend rate seen in the app's own history, up to this (complete) read."""
+        self._outlook = OutlookSchedule(fetch_outlook, clock)
         self._on_complete_read = on_complete_read
         """Told of every read in which each watched project answered (the balance history)."""
         self._load_settings = load_settings
@@ -83,6 +125,8 @@ class Poller:
         self.state = TrayState(
             warn_below=self._settings.warn_below,
             critical_below=self._settings.critical_below,
+            warn_days_left=self._settings.warn_days_left,
+            warn_expiry_days=self._settings.warn_expiry_days,
             error=self._settings_error,
         )
         self._alerts = AlertMemory()
@@ -188,11 +232,7 @@ class Poller:
             return
         outlook = self.state.outlook
         if not result.snapshot.errors:
-            try:
-                self._on_complete_read(result.snapshot)
-                outlook = self._outlook(result.snapshot)
-            except Exception:  # the history is a nice-to-have: never let it stop the polls
-                log.exception("Could not record or read the balance history")
+            outlook = self._forecast(result.snapshot)
         snapshot = carry_forward(result.snapshot, self.state.snapshot)
         self._last_success_at = self._clock.monotonic()
         retry_after = _retry_after(result.snapshot)
@@ -213,6 +253,19 @@ class Poller:
                 checked_at=self._wall_now(),
             )
         )
+
+    def _forecast(self, snapshot: BalanceSnapshot) -> Forecast | None:
+        """Record the complete read, then forecast from Deepgram's figures or the history."""
+        try:
+            self._on_complete_read(snapshot)
+            history = self._history_rate(snapshot)
+        except Exception:  # the history is a nice-to-have: never let it stop the polls
+            log.exception("Could not record or read the balance history")
+            history = NO_DATA
+        reading = self._outlook.reading(
+            self._settings, [p.project.project_id for p in snapshot.projects]
+        )
+        return combine(snapshot.main_total, reading.billing, history, reading.expiry)
 
     def _failed(self, error: DeepgramTrayError) -> None:
         log.warning("Refresh failed: %s", error.user_message())
@@ -241,11 +294,14 @@ class Poller:
             self.scheduler.interval = settings.poll_interval
         if settings.projects != previous.projects or settings.api_url != previous.api_url:
             self._projects = None  # another account or other projects: list them again
+            self._outlook.forget()
         self._publish(
             replace(
                 self.state,
                 warn_below=settings.warn_below,
                 critical_below=settings.critical_below,
+                warn_days_left=settings.warn_days_left,
+                warn_expiry_days=settings.warn_expiry_days,
             )
         )
 

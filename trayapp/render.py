@@ -24,7 +24,9 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.formats import display_totals
+from trayapp.forecast import days_until, describe_days_left, describe_when
+from trayapp.formats import display_amount, display_date, display_totals
+from trayapp.models import MAIN_UNIT
 from trayapp.state import Level, TrayState
 
 if TYPE_CHECKING:
@@ -108,7 +110,7 @@ def tooltip_text(state: TrayState) -> str:
     if problem is not None:
         parts.append(problem_words(problem))
     elif state.outlook is not None and not state.stale:
-        parts.append(state.outlook)
+        parts += outlook_tooltip_parts(state)
     if state.snapshot is not None:
         label = "stale since" if state.stale else "updated"
         parts.append(f"{label} {clock_time(state.snapshot.fetched_at)}")
@@ -156,8 +158,7 @@ def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[
             else:
                 value = display_totals(project.totals)
             lines.append(MenuLine(_fit(f"    {project.project.name}: {value}", MENU_TEXT_LIMIT)))
-    if state.outlook is not None and state.snapshot is not None:
-        lines.append(MenuLine(_fit(state.outlook[:1].upper() + state.outlook[1:], MENU_TEXT_LIMIT)))
+    lines += [MenuLine(_fit(text, MENU_TEXT_LIMIT)) for text in outlook_menu_texts(state)]
     lines.append(MenuLine(_fit(status_line(state), MENU_TEXT_LIMIT)))
     lines += [
         SEPARATOR,
@@ -173,6 +174,49 @@ def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[
         MenuLine("Quit", action="quit"),
     ]
     return lines
+
+
+def outlook_menu_texts(state: TrayState) -> list[str]:
+    """Spend, days left and the nearest expiry: a line each."""
+    outlook, total = state.outlook, state.total
+    if outlook is None or total is None or state.snapshot is None:
+        return []
+    texts = []
+    rate = outlook.rate
+    if rate.per_day is not None:
+        average = f"{display_amount(rate.per_day, MAIN_UNIT)} a day on average"
+        if rate.today is not None:
+            texts.append(f"Spent today: {display_amount(rate.today, MAIN_UNIT)}, {average}")
+        else:
+            texts.append(f"Spending {average}")
+    days = describe_days_left(total, rate)
+    texts.append(days[:1].upper() + days[1:])
+    expiry = outlook.nearest_expiry
+    if expiry is not None:
+        when = describe_when(days_until(expiry, state.snapshot.fetched_at.date()))
+        amount = display_amount(expiry.amount, expiry.units)
+        texts.append(f"Credit expiring: {amount} on {display_date(expiry.day)} ({when})")
+    return texts
+
+
+def outlook_tooltip_parts(state: TrayState) -> list[str]:
+    """Days left with the rate behind it, and an expiry once it is within the warning period."""
+    outlook, total = state.outlook, state.total
+    if outlook is None or total is None or state.snapshot is None:
+        return []
+    rate, parts = outlook.rate, []
+    if rate.per_day is not None:  # "too little data" is for the menu: the tooltip is short
+        days = f"{describe_days_left(total, rate)} at {display_amount(rate.per_day, MAIN_UNIT)}/day"
+        if rate.today is not None:
+            days += f" ({display_amount(rate.today, MAIN_UNIT)} today)"
+        parts.append(days)
+    expiry = outlook.nearest_expiry
+    if expiry is not None:
+        left = days_until(expiry, state.snapshot.fetched_at.date())
+        if left <= max(state.warn_expiry_days, 0):
+            amount = display_amount(expiry.amount, expiry.units)
+            parts.append(f"{amount} expires {describe_when(left)}")
+    return parts
 
 
 def status_line(state: TrayState) -> str:

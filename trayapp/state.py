@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from trayapp.errors import AuthError, DeepgramTrayError, PermissionDeniedError
+from trayapp.forecast import Forecast
 from trayapp.models import BalanceSnapshot
 
 
@@ -40,8 +41,12 @@ class TrayState:
     refreshing: bool = False
     checked_at: datetime | None = None
     """Wall-clock time of the latest attempt, successful or not."""
-    outlook: str | None = None
-    """When the credit runs out, in words ("about 30 days left"), from the spend so far."""
+    outlook: Forecast | None = None
+    """Spend rate, days left and the nearest expiry, as of the last complete read."""
+    warn_days_left: Decimal = Decimal(7)
+    """Notify when the projection drops below this many days (0: never)."""
+    warn_expiry_days: int = 14
+    """Notify this many days before credit expires (0: never)."""
 
     @property
     def total(self) -> Decimal | None:

@@ -9,7 +9,7 @@ their `kind`, message and details, and are rebuilt as the same classes on the ot
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -27,6 +27,7 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
+from trayapp.forecast import Expiry, OutlookReading, SpendRate
 from trayapp.formats import render_json
 from trayapp.models import (
     DEFAULT_TIMEOUTS,
@@ -70,6 +71,24 @@ class FetchRequest(NamedTuple):
     timeouts: Timeouts = DEFAULT_TIMEOUTS
 
 
+class OutlookRequest(NamedTuple):
+    """Read the spend rate and credit expiry (billing breakdown, purchases) of these projects."""
+
+    api_url: str
+    project_ids: tuple[str, ...]
+    timeouts: Timeouts = DEFAULT_TIMEOUTS
+
+
+def encode_outlook_request(request: OutlookRequest) -> bytes:
+    document = {
+        "read": "outlook",
+        "api_url": request.api_url,
+        "project_ids": list(request.project_ids),
+        "timeouts": list(request.timeouts),
+    }
+    return json.dumps(document).encode()
+
+
 def encode_request(request: FetchRequest) -> bytes:
     document = {
         "api_url": request.api_url,
@@ -82,11 +101,17 @@ def encode_request(request: FetchRequest) -> bytes:
     return json.dumps(document).encode()
 
 
-def decode_request(data: bytes) -> FetchRequest:
+def decode_request(data: bytes) -> FetchRequest | OutlookRequest:
     document = _load(data)
+    timeouts = document.get("timeouts")
+    if document.get("read") == "outlook":
+        return OutlookRequest(
+            str(document["api_url"]),
+            tuple(str(p) for p in document["project_ids"]),
+            Timeouts(*(float(t) for t in timeouts)) if timeouts else DEFAULT_TIMEOUTS,
+        )
     known = document.get("known_projects")
     projects = None if known is None else [Project(str(i), str(n)) for i, n in known]
-    timeouts = document.get("timeouts")
     return FetchRequest(
         str(document["api_url"]),
         tuple(str(p) for p in document["watched"]),
@@ -108,6 +133,64 @@ def encode_success(snapshot: BalanceSnapshot, projects: list[Project]) -> bytes:
     )
     # The snapshot travels as the CLI's own JSON, whose amounts are exact decimal numbers.
     return (envelope[:-1] + ', "snapshot": ' + render_json(snapshot).strip() + "}").encode()
+
+
+def encode_outlook(reading: OutlookReading) -> bytes:
+    billing = reading.billing
+    expiry = reading.expiry
+    document = {
+        "ok": True,
+        "billing": None
+        if billing is None
+        else {"per_day": _decimal_text(billing.per_day), "today": _decimal_text(billing.today)},
+        "expiry": None
+        if expiry is None
+        else {
+            "date": expiry.day.isoformat(),
+            "amount": str(expiry.amount),
+            "units": expiry.units,
+            "project_id": expiry.project_id,
+        },
+        "expiry_read": reading.expiry_read,
+    }
+    return json.dumps(document).encode()
+
+
+def decode_outlook(data: bytes) -> OutlookReading:
+    """The worker's OutlookReading, or its error raised again here."""
+    document = _load(data)
+    if not document.get("ok"):
+        raise error_from_document(document.get("error") or {})
+    try:
+        billing_doc, expiry_doc = document["billing"], document["expiry"]
+        billing = None
+        if billing_doc is not None:
+            billing = SpendRate(
+                "billing",
+                _decimal_or_none(billing_doc["per_day"]),
+                _decimal_or_none(billing_doc["today"]),
+            )
+        expiry = None
+        if expiry_doc is not None:
+            expiry = Expiry(
+                date.fromisoformat(expiry_doc["date"]),
+                Decimal(str(expiry_doc["amount"])),
+                str(expiry_doc["units"]),
+                str(expiry_doc["project_id"]),
+            )
+        return OutlookReading(billing, expiry, expiry_read=bool(document["expiry_read"]))
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise WorkerProtocolError(
+            "The spend check returned something unreadable: please report this bug."
+        ) from exc
+
+
+def _decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _decimal_or_none(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 def encode_failure(error: DeepgramTrayError) -> bytes:

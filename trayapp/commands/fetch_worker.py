@@ -1,4 +1,5 @@
-"""`deepgram-tray _fetch`: one fetch for the tray, run in a child process (hidden from --help).
+"""`deepgram-tray _fetch`: one fetch for the tray, run in a child process (hidden from --help):
+the balances at each poll, or (at most hourly) the spend rate and credit expiry.
 
 Reads the request from stdin, finds the key itself (environment, then keyring) and writes the
 answer to stdout; see trayapp.worker_protocol. Failures the user should see are part of the answer,
@@ -9,11 +10,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timezone
 
 from trayapp.api import DeepgramClient
 from trayapp.credentials import require_api_key
 from trayapp.errors import DeepgramTrayError
-from trayapp.worker_protocol import decode_request, encode_failure, encode_success
+from trayapp.forecast_fetch import read_outlook
+from trayapp.worker_protocol import (
+    OutlookRequest,
+    decode_request,
+    encode_failure,
+    encode_outlook,
+    encode_success,
+)
 
 
 def run_fetch_worker(args: argparse.Namespace) -> int:
@@ -22,9 +31,13 @@ def run_fetch_worker(args: argparse.Namespace) -> int:
         fetch = decode_request(request)
         key = require_api_key()
         with DeepgramClient(fetch.api_url, key.value, timeouts=fetch.timeouts) as client:
-            projects = client.list_projects() if fetch.known is None else fetch.known
-            snapshot = client.fetch_snapshot(fetch.watched, projects=projects)
-        answer = encode_success(snapshot, projects)
+            if isinstance(fetch, OutlookRequest):
+                today = datetime.now(timezone.utc).date()
+                answer = encode_outlook(read_outlook(client, fetch.project_ids, today))
+            else:
+                projects = client.list_projects() if fetch.known is None else fetch.known
+                snapshot = client.fetch_snapshot(fetch.watched, projects=projects)
+                answer = encode_success(snapshot, projects)
     except DeepgramTrayError as exc:
         answer = encode_failure(exc)
     sys.stdout.buffer.write(answer)

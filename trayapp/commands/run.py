@@ -9,6 +9,7 @@ import time
 
 from trayapp.cli import print_error
 from trayapp.config import load_settings
+from trayapp.forecast import SpendRate
 from trayapp.models import BalanceSnapshot
 from trayapp.paths import log_dir
 from trayapp.poller import Poller
@@ -37,7 +38,7 @@ def run_tray(args: argparse.Namespace) -> int:
 
 def _run() -> int:
     from trayapp import autostart
-    from trayapp.fetch_process import fetch_in_child_process
+    from trayapp.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
     from trayapp.settings_launcher import SettingsLauncher
     from trayapp.state import TrayState
     from trayapp.tray import TrayApp, load_backend
@@ -56,7 +57,8 @@ def _run() -> int:
         on_alert=lambda alert: app.notify(alert),
         clock=Clock(monotonic=time.monotonic, wall=time.time),
         on_complete_read=_record_history,
-        outlook=_outlook_from_history,
+        history_rate=_spend_from_history,
+        fetch_outlook=fetch_outlook_in_child_process,
     )
     settings_window = SettingsLauncher(on_closed=poller.refresh)
     app = TrayApp(
@@ -94,14 +96,11 @@ def _record_history(snapshot: BalanceSnapshot) -> None:
     record(history_path(), snapshot.fetched_at, snapshot.totals)
 
 
-def _outlook_from_history(snapshot: BalanceSnapshot) -> str | None:
-    """Days left at the spend the tray itself has seen (top-ups left out), in words."""
-    from trayapp.forecast import describe_days_left, spend_from_history
+def _spend_from_history(snapshot: BalanceSnapshot) -> SpendRate:
+    """The spend the tray itself has seen over the last week (top-ups left out)."""
+    from trayapp.forecast import spend_from_history
     from trayapp.history import recent_samples
     from trayapp.paths import history_path
 
-    total = snapshot.main_total
-    if total is None:
-        return None
     now = snapshot.fetched_at
-    return describe_days_left(total, spend_from_history(recent_samples(history_path(), now), now))
+    return spend_from_history(recent_samples(history_path(), now), now)

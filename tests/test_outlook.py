@@ -1,0 +1,224 @@
+"""The tray's forecast: what the poller reads hourly, how it combines billing and history, and the
+days-left and expiry notifications (each once per crossing)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from tests.support.clock import FakeClock
+from tests.support.tray_states import snapshot, state_with
+from trayapp.config import Settings
+from trayapp.errors import NetworkError, ServerError
+from trayapp.forecast import NO_DATA, Expiry, OutlookReading, SpendRate, build_forecast
+from trayapp.models import Project
+from trayapp.notifications import Alert, AlertMemory, alerts_for
+from trayapp.poller import OUTLOOK_INTERVAL, OUTLOOK_RETRY, FetchResult, Poller
+from trayapp.state import TrayState
+
+BILLING = SpendRate("billing", Decimal("4.25"), Decimal("1.20"))
+HISTORY = SpendRate("history", Decimal(2))
+EXPIRY = Expiry(date(2026, 12, 4), Decimal(150), "usd", "p0")  # 10 days after the snapshots
+
+
+# --- notifications (pure) -----------------------------------------------------------------------
+
+
+def with_days_left(total: str, per_day: str, **changes: object) -> TrayState:
+    rate = SpendRate("billing", Decimal(per_day))
+    return state_with(total, outlook=build_forecast(Decimal(total), rate, None), **changes)
+
+
+def titles(states: list[TrayState]) -> list[str]:
+    memory, said = AlertMemory(), []
+    for state in states:
+        memory, alerts = alerts_for(memory, state)
+        said += [a.title for a in alerts]
+    return said
+
+
+class TestDaysLeftAlert:
+    def test_once_as_the_projection_crosses_the_limit(self) -> None:
+        # $100 at $10/day (10 days), then 6 days, 5 days, 4 days: one notification.
+        states = [with_days_left(t, "10") for t in ("100", "60", "50", "40")]
+        assert titles(states) == ["Deepgram credit: about 6 days left"]
+
+    def test_the_message_says_the_rate_and_what_to_do(self) -> None:
+        _, alerts = alerts_for(AlertMemory(), with_days_left("60", "10"))
+        assert alerts == [
+            Alert(
+                "Deepgram credit: about 6 days left",
+                "At $10.00 a day (the average of the last 7 days), your $60.00 of Deepgram credit "
+                "lasts about 6 days: top up in the Deepgram Console.",
+            )
+        ]
+
+    def test_a_top_up_re_arms_it(self) -> None:
+        states = [with_days_left(t, "10") for t in ("60", "500", "50")]
+        assert titles(states) == [
+            "Deepgram credit: about 6 days left",
+            "Deepgram credit: about 5 days left",
+        ]
+
+    def test_an_unknown_rate_neither_warns_nor_re_arms(self) -> None:
+        unknown = state_with("60", outlook=build_forecast(Decimal(60), NO_DATA, None))
+        states = [with_days_left("60", "10"), unknown, with_days_left("55", "10")]
+        assert titles(states) == ["Deepgram credit: about 6 days left"]
+
+    def test_the_limit_is_configurable_and_zero_turns_it_off(self) -> None:
+        assert titles([with_days_left("100", "10", warn_days_left=Decimal(14))]) == [
+            "Deepgram credit: about 10 days left"
+        ]
+        assert titles([with_days_left("60", "10", warn_days_left=Decimal(0))]) == []
+
+    def test_failing_or_stale_data_says_nothing_new(self) -> None:
+        assert titles([with_days_left("60", "10", stale=True)]) == []
+        assert titles([with_days_left("60", "10", error=ServerError("busy."))]) == []
+
+
+def with_expiry(expiry: Expiry | None, **changes: object) -> TrayState:
+    return state_with("100", outlook=build_forecast(Decimal(100), NO_DATA, expiry), **changes)
+
+
+class TestExpiryAlert:
+    def test_once_per_expiry_date_within_the_warning_period(self) -> None:
+        far = EXPIRY._replace(day=date(2026, 12, 20))  # 26 days away: not yet
+        states = [with_expiry(far), with_expiry(EXPIRY), with_expiry(EXPIRY), with_expiry(EXPIRY)]
+        assert titles(states) == ["Deepgram credit expires in 10 days"]
+
+    def test_the_message_names_amount_and_date(self) -> None:
+        _, alerts = alerts_for(AlertMemory(), with_expiry(EXPIRY))
+        assert alerts[0].message.startswith("$150.00 of Deepgram credit expires on 4 Dec 2026: ")
+
+    def test_a_different_expiry_is_announced_too(self) -> None:
+        sooner = EXPIRY._replace(day=date(2026, 11, 25), amount=Decimal(20))
+        assert titles([with_expiry(EXPIRY), with_expiry(sooner)]) == [
+            "Deepgram credit expires in 10 days",
+            "Deepgram credit expires tomorrow",
+        ]
+
+    def test_the_period_is_configurable_and_zero_turns_it_off(self) -> None:
+        assert titles([with_expiry(EXPIRY, warn_expiry_days=7)]) == []
+        assert titles([with_expiry(EXPIRY, warn_expiry_days=0)]) == []
+        assert titles([with_expiry(EXPIRY, warn_expiry_days=30)]) == [
+            "Deepgram credit expires in 10 days"
+        ]
+
+
+# --- the poller: billing at most hourly, history as the fallback --------------------------------
+
+
+class OutlookServer:
+    """Stands in for the worker's hourly read; counts the reads."""
+
+    def __init__(self, *readings: OutlookReading | Exception) -> None:
+        self.readings = list(readings)
+        self.reads: list[list[str]] = []
+
+    def __call__(self, settings: Settings, project_ids: list[str]) -> OutlookReading:
+        self.reads.append(project_ids)
+        answer = self.readings.pop(0) if len(self.readings) > 1 else self.readings[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def make_poller(
+    outlook: OutlookServer,
+    *,
+    settings: list[Settings] | None = None,
+    history: SpendRate = HISTORY,
+    alerts: list[Alert] | None = None,
+    amounts: tuple[str, ...] = ("100", "28"),
+) -> tuple[Poller, FakeClock]:
+    clock = FakeClock()
+    current = settings or [Settings(poll_interval=60)]  # a test may edit it, as a user would
+
+    def fetch(settings: Settings, known: list[Project] | None) -> FetchResult:
+        return FetchResult(snapshot(*amounts), [])
+
+    poller = Poller(
+        load_settings=lambda: current[0],
+        fetch=fetch,
+        on_state=lambda state: None,
+        on_alert=(alerts if alerts is not None else []).append,
+        clock=clock.clock,
+        history_rate=lambda snap: history,
+        fetch_outlook=outlook,
+    )
+    return poller, clock
+
+
+def poll_for(poller: Poller, clock: FakeClock, seconds: float) -> None:
+    end = clock.mono + seconds
+    while clock.mono < end:
+        clock.advance(poller.seconds_until_next_turn())
+        poller.step()
+
+
+def test_billing_and_purchases_are_read_at_most_hourly() -> None:
+    outlook = OutlookServer(OutlookReading(BILLING, EXPIRY))
+    poller, clock = make_poller(outlook)
+    poller.step()
+    assert outlook.reads == [["p0", "p1"]]
+    poll_for(poller, clock, OUTLOOK_INTERVAL - 61)  # a poll a minute for almost an hour
+    assert len(outlook.reads) == 1
+    poll_for(poller, clock, 120)
+    assert len(outlook.reads) == 2
+
+
+def test_deepgrams_rate_wins_over_the_history_and_the_expiry_is_shown() -> None:
+    poller, _ = make_poller(OutlookServer(OutlookReading(BILLING, EXPIRY)))
+    poller.step()
+    outlook = poller.state.outlook
+    assert outlook is not None
+    assert outlook.rate == BILLING and outlook.nearest_expiry == EXPIRY
+    assert outlook.days_left == Decimal(128) / Decimal("4.25")
+
+
+def test_a_key_that_may_not_read_billing_uses_the_history() -> None:
+    poller, _ = make_poller(OutlookServer(OutlookReading(None, None, expiry_read=False)))
+    poller.step()
+    assert poller.state.outlook is not None
+    assert poller.state.outlook.rate == HISTORY and poller.state.outlook.days_left == 64
+
+
+def test_a_failed_read_keeps_what_was_known_and_retries_within_the_hour() -> None:
+    outlook = OutlookServer(
+        OutlookReading(BILLING, EXPIRY),
+        NetworkError("offline."),
+        OutlookReading(BILLING, None, expiry_read=False),  # purchases unreadable this time
+    )
+    poller, clock = make_poller(outlook)
+    poller.step()
+    poll_for(poller, clock, OUTLOOK_INTERVAL + 1)
+    assert len(outlook.reads) == 2  # failed: the last figures stay
+    assert poller.state.outlook is not None and poller.state.outlook.rate == BILLING
+    poll_for(poller, clock, OUTLOOK_RETRY + 1)
+    assert len(outlook.reads) == 3
+    assert poller.state.outlook.nearest_expiry == EXPIRY  # not forgotten for an unreadable read
+
+
+def test_other_projects_forget_the_last_reading_and_read_at_once() -> None:
+    outlook = OutlookServer(OutlookReading(BILLING, EXPIRY), OutlookReading(None, None))
+    settings = [Settings(poll_interval=60)]
+    poller, clock = make_poller(outlook, settings=settings)
+    poller.step()
+    settings[0] = Settings(poll_interval=60, projects=("p0",))
+    poll_for(poller, clock, 60)
+    assert len(outlook.reads) == 2
+    assert poller.state.outlook is not None and poller.state.outlook.nearest_expiry is None
+
+
+def test_the_days_left_notification_fires_once_through_the_poller() -> None:
+    alerts: list[Alert] = []
+    fast = SpendRate("billing", Decimal(40), Decimal(3))  # $128 at $40 a day: 3 days
+    poller, clock = make_poller(OutlookServer(OutlookReading(fast, None)), alerts=alerts)
+    poll_for(poller, clock, 600)
+    assert [a.title for a in alerts] == ["Deepgram credit: about 3 days left"]
+
+
+def test_the_settings_carry_the_notification_limits_to_the_state() -> None:
+    settings = Settings(warn_days_left=Decimal(3), warn_expiry_days=30)
+    poller, _ = make_poller(OutlookServer(OutlookReading(None, None)), settings=[settings])
+    assert poller.state.warn_days_left == 3 and poller.state.warn_expiry_days == 30
