@@ -29,6 +29,8 @@ def test_contract_defaults() -> None:
     assert settings.critical_below == Decimal("5.0")
     assert settings.projects == ()
     assert settings.notify is True
+    assert settings.warn_days_left == 7
+    assert settings.warn_expiry_days == 14
 
 
 def test_missing_file_gives_defaults(isolated_config: Path) -> None:
@@ -53,6 +55,8 @@ def test_full_file(isolated_config: Path) -> None:
         "critical_below = 7.5\n"
         'projects = ["a", "b", "a"]\n'
         "notify = false\n"
+        "warn_days_left = 3.5\n"
+        "warn_expiry_days = 30\n"
     )
     assert load_settings() == Settings(
         api_url="https://proxy.example.com/deepgram",
@@ -61,6 +65,8 @@ def test_full_file(isolated_config: Path) -> None:
         critical_below=Decimal("7.5"),
         projects=("a", "b"),
         notify=False,
+        warn_days_left=Decimal("3.5"),
+        warn_expiry_days=30,
     )
 
 
@@ -95,6 +101,11 @@ def test_env_api_url_is_validated_too(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"projects": "abc"}, "list of project ids"),
         ({"projects": ["ok", ""]}, "list of project ids"),
         ({"notify": "yes"}, "true or false"),
+        ({"warn_days_left": "7"}, "number of days, e.g. 7"),
+        ({"warn_days_left": -1}, "zero or a positive number of days"),
+        ({"warn_expiry_days": 14.5}, "whole number of days from 0 to 365"),
+        ({"warn_expiry_days": 400}, "whole number of days from 0 to 365"),
+        ({"warn_expiry_days": False}, "whole number of days"),
         ({"api_url": 5}, "quoted URL"),
         ({"api_url": "http://api.deepgram.com"}, "must use https:// for api.deepgram.com"),
         ({"api_url": "https://user:pw@api.deepgram.com"}, "must not contain credentials"),
@@ -166,6 +177,9 @@ class TestSet:
             ("projects", "", []),
             ("notify", "off", False),
             ("notify", "Yes", True),
+            ("warn_days_left", "10", 10),
+            ("warn_days_left", "2.5", 2.5),
+            ("warn_expiry_days", "0", 0),
             ("api_url", "https://api.deepgram.com/", "https://api.deepgram.com"),
         ],
     )
@@ -179,6 +193,8 @@ class TestSet:
             ("warn_below", "lots", "takes a number"),
             ("warn_below", "inf", "takes a number"),
             ("notify", "maybe", "true or false"),
+            ("warn_days_left", "soon", "number of days"),
+            ("warn_expiry_days", "2w", "whole number of days"),
             ("colour", "red", "no setting called 'colour'"),
         ],
     )
