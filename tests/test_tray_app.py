@@ -31,6 +31,7 @@ class RunningTray:
     opened: list[str]
     settings_opened: list[bool]
     login: list[bool]
+    history_opened: list[bool]
 
     def latest(self, name: str) -> object:
         values = self.icon.recorded(name)
@@ -45,6 +46,7 @@ def tray(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
     settings = Settings(api_url=deepgram.base_url, poll_interval=300)
     opened: list[str] = []
     settings_opened: list[bool] = []
+    history_opened: list[bool] = []
     login = [False]
     poller = Poller(
         load_settings=lambda: settings,
@@ -60,6 +62,7 @@ def tray(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
         on_refresh=poller.refresh,
         on_quit=poller.stop,
         on_settings=lambda: settings_opened.append(True),
+        on_history=lambda: history_opened.append(True),
         start_at_login=lambda: login[-1],
         set_start_at_login=login.append,
         open_url=opened.append,
@@ -67,7 +70,9 @@ def tray(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
     worker = threading.Thread(target=poller.run, name="poller")
     ui = threading.Thread(target=app.run, kwargs={"on_ready": worker.start}, name="ui")
     ui.start()
-    running = RunningTray(app, app.icon, poller, ui, worker, opened, settings_opened, login)
+    running = RunningTray(
+        app, app.icon, poller, ui, worker, opened, settings_opened, login, history_opened
+    )
     try:
         yield running
     finally:
@@ -136,6 +141,13 @@ def test_settings_items_open_the_window(tray: RunningTray, item: str) -> None:
     tray.icon.click(item)
     wait_until(lambda: tray.settings_opened)
     assert tray.settings_opened == [True]
+
+
+def test_show_history_opens_its_window(tray: RunningTray) -> None:
+    wait_until(lambda: tray.icon.menu_texts())
+    tray.icon.click("Show history…")
+    wait_until(lambda: tray.history_opened)
+    assert tray.history_opened == [True] and tray.settings_opened == []
 
 
 def test_start_at_login_toggles_and_shows_its_tick(tray: RunningTray) -> None:

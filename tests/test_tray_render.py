@@ -154,6 +154,7 @@ class TestMenu:
         actions = [(line.text, line.action, line.default) for line in lines if line.action]
         assert actions == [
             ("Refresh now", "refresh", True),
+            ("Show history…", "history", False),
             ("Settings…", "settings", False),
             ("Set API key…", "settings", False),
             ("Open Deepgram Console", "console", False),

@@ -6,12 +6,16 @@ Pure: strings in, strings out. Amounts stay exact Decimals up to the last charac
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 from trayapp.forecast import Forecast
 from trayapp.models import MAIN_UNIT, BalanceSnapshot, ProjectBalances
+
+if TYPE_CHECKING:
+    from trayapp.history import HistoryRow
 
 # --- shared number formatting --------------------------------------------------------------------
 
@@ -253,3 +257,24 @@ def _sample(name: str, labels: Mapping[str, str], value: str) -> str:
 def escape_label_value(value: str) -> str:
     """Backslash, double quote and line feed are the three escapes the exposition format defines."""
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+# --- the balance history ------------------------------------------------------------------------
+
+HISTORY_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def render_history_csv(rows: Sequence[HistoryRow]) -> str:
+    lines = ["time,units,total"]
+    lines += [
+        f"{r.at.strftime(HISTORY_TIME_FORMAT)},{r.units},{exact_number(r.total)}" for r in rows
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_history_json(rows: Sequence[HistoryRow]) -> str:
+    samples = [
+        {"time": r.at.strftime(HISTORY_TIME_FORMAT), "units": r.units, "total": r.total}
+        for r in rows
+    ]
+    return encode_json({"samples": samples})

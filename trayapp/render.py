@@ -125,8 +125,8 @@ class MenuLine:
 
     text: str
     action: str | None = None
-    """What choosing it does: "refresh", "settings", "autostart", "console", "quit"; None for
-    information lines."""
+    """What choosing it does: "refresh", "history", "settings", "autostart", "console" or "quit";
+    None for information lines."""
     default: bool = False
     checked: bool | None = None
     """A check box's state; None for plain items."""
@@ -163,6 +163,7 @@ def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[
     lines += [
         SEPARATOR,
         MenuLine("Refresh now", action="refresh", default=True),
+        MenuLine("Show history…", action="history"),
         MenuLine("Settings…", action="settings"),
         MenuLine("Set API key…", action="settings"),
     ]

@@ -197,6 +197,7 @@ class TrayApp:
         on_refresh: Callable[[], None],
         on_quit: Callable[[], None],
         on_settings: Callable[[], object] = lambda: None,
+        on_history: Callable[[], object] = lambda: None,
         start_at_login: Callable[[], bool | None] = lambda: None,
         set_start_at_login: Callable[[bool], object] = lambda enabled: None,
         open_url: Callable[[str], object] | None = None,
@@ -206,6 +207,7 @@ class TrayApp:
         self._on_refresh = on_refresh
         self._on_quit = on_quit
         self._on_settings = on_settings
+        self._on_history = on_history
         self._start_at_login = start_at_login
         self._set_start_at_login = set_start_at_login
         self._open_url = open_url or _open_in_browser
@@ -298,6 +300,7 @@ class TrayApp:
         actions: dict[str, Callable[[], object]] = {
             "refresh": self._on_refresh,
             "settings": self._on_settings,
+            "history": self._on_history,
             "autostart": self._toggle_start_at_login,
             "console": lambda: self._open_url(CONSOLE_URL),
             "quit": self.quit,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from trayapp.cli import print_error, print_out
 from trayapp.errors import ConfigError
-from trayapp.formats import encode_json, exact_number
+from trayapp.formats import render_history_csv, render_history_json
 from trayapp.history import read
 from trayapp.paths import history_path
 
@@ -23,12 +23,5 @@ def run_history(args: argparse.Namespace) -> int:
         print_error(
             "No history yet: the tray records the balance at each successful refresh while it runs."
         )
-    stamp = "%Y-%m-%dT%H:%M:%SZ"
-    if args.format == "json":
-        samples = [{"time": r.at.strftime(stamp), "units": r.units, "total": r.total} for r in rows]
-        print_out(encode_json({"samples": samples}))
-    else:
-        lines = ["time,units,total"]
-        lines += [f"{r.at.strftime(stamp)},{r.units},{exact_number(r.total)}" for r in rows]
-        print_out("\n".join(lines) + "\n")
+    print_out(render_history_json(rows) if args.format == "json" else render_history_csv(rows))
     return 0

@@ -39,9 +39,9 @@ def run_tray(args: argparse.Namespace) -> int:
 def _run() -> int:
     from trayapp import autostart
     from trayapp.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
-    from trayapp.settings_launcher import SettingsLauncher
     from trayapp.state import TrayState
     from trayapp.tray import TrayApp, load_backend
+    from trayapp.window_launcher import WindowLauncher
 
     backend, icon_class = load_backend()
 
@@ -60,7 +60,9 @@ def _run() -> int:
         history_rate=_spend_from_history,
         fetch_outlook=fetch_outlook_in_child_process,
     )
-    settings_window = SettingsLauncher(on_closed=poller.refresh)
+    # Saved or not, re-reading the settings and the key is cheap: refresh when it closes.
+    settings_window = WindowLauncher("settings", name="settings", on_closed=poller.refresh)
+    history_window = WindowLauncher("history", "--window", name="history")
     app = TrayApp(
         backend=backend,
         icon_class=icon_class,
@@ -68,6 +70,7 @@ def _run() -> int:
         on_refresh=poller.refresh,
         on_quit=poller.stop,
         on_settings=settings_window.open,
+        on_history=history_window.open,
         start_at_login=autostart.state,
         set_start_at_login=_set_start_at_login,
     )
@@ -75,6 +78,7 @@ def _run() -> int:
     app.run(on_ready=worker.start)
     poller.stop()
     settings_window.close()
+    history_window.close()
     worker.join(timeout=5)
     log.info("Stopped")
     return 0

@@ -1,4 +1,5 @@
-"""Open the settings window from the tray: one window at a time, and a refresh when it closes."""
+"""Open a window (settings, history) from the tray, each in a process of its own: one window of each
+kind at a time, and a callback when it closes (the settings: refresh at once)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from trayapp.self_command import own_command
 log = logging.getLogger(__name__)
 
 
-class SettingsLauncher:
-    def __init__(self, on_closed: Callable[[], None]) -> None:
+class WindowLauncher:
+    def __init__(self, *args: str, name: str, on_closed: Callable[[], None] = lambda: None) -> None:
+        self._args = args
+        """The `deepgram-tray` subcommand that opens the window."""
+        self._name = name
+        """The window's name in log messages."""
         self._on_closed = on_closed
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
@@ -27,17 +32,17 @@ class SettingsLauncher:
             flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
             try:
                 self._process = subprocess.Popen(
-                    own_command("settings"),
+                    own_command(*self._args),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
                     creationflags=flags,
                 )
             except OSError:
-                log.exception("Could not open the settings window")
+                log.exception("Could not open the %s window", self._name)
                 return False
             process = self._process
-        threading.Thread(target=self._wait, args=(process,), name="settings", daemon=True).start()
+        threading.Thread(target=self._wait, args=(process,), name=self._name, daemon=True).start()
         return True
 
     def open_once_for_first_run(self) -> None:
@@ -50,11 +55,12 @@ class SettingsLauncher:
         _, errors = process.communicate()
         if process.returncode != 0:
             log.warning(
-                "The settings window exited with %s: %s",
+                "The %s window exited with %s: %s",
+                self._name,
                 process.returncode,
                 errors.decode(errors="replace")[-1000:],
             )
-        self._on_closed()  # saved or not: re-reading settings and key is cheap
+        self._on_closed()
 
     def close(self) -> None:
         with self._lock:

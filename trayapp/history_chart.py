@@ -1,0 +1,209 @@
+"""What the history window shows: the balance over time above the spend per day, drawn with Pillow,
+and a one-line summary. Pure: samples in, an image and words out (the window only displays them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, NamedTuple
+
+from trayapp.forecast import Sample, daily_spend
+from trayapp.formats import display_amount, display_date
+from trayapp.models import MAIN_UNIT
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageDraw, ImageFont
+
+CHART_SIZE = (760, 420)
+BACKGROUND = (255, 255, 255)
+GRID = (222, 222, 222)
+AXIS_TEXT = (60, 60, 60)
+BALANCE_COLOUR = (37, 99, 235)
+"""The balance line: blue, apart from the icon's green/amber/red, which mean levels."""
+SPEND_COLOUR = (234, 88, 12)
+"""The spend bars: orange."""
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 72, 16, 28, 30
+PANEL_GAP = 52
+BALANCE_SHARE = 0.58
+"""Of the plotting height, the balance panel's share; the spend bars get the rest."""
+NO_HISTORY = "No history yet: the tray records the balance at each refresh while it runs."
+
+
+class HistoryView(NamedTuple):
+    samples: list[Sample]
+    """Main-unit totals in the period, oldest first."""
+    daily: list[tuple[date, Decimal]]
+    """Spend per calendar day in the period (top-ups left out)."""
+    start: datetime
+    end: datetime
+    to_day: Callable[[datetime], date]
+    """A moment's calendar day in the user's time zone."""
+
+    @property
+    def calendar_days(self) -> list[date]:
+        """Every day the period touches, the partial first and last included: a bar slot each."""
+        first, last = self.to_day(self.start), self.to_day(self.end)
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def history_view(
+    samples: Sequence[Sample], days: int, now: datetime, to_day: Callable[[datetime], date]
+) -> HistoryView:
+    start = now - timedelta(days=days)
+    recent = sorted(s for s in samples if start <= s.at <= now)
+    return HistoryView(recent, daily_spend(recent, to_day), start, now, to_day)
+
+
+def summary_text(view: HistoryView) -> str:
+    """ "Balance $128.32 · spent $127.50 in 30 days, $4.25 a day on average"."""
+    if not view.samples:
+        return NO_HISTORY
+    spent = sum((dollars for _, dollars in view.daily), Decimal(0))
+    words = [f"Balance {display_amount(view.samples[-1].total, MAIN_UNIT)}"]
+    if len(view.samples) >= 2:
+        covered = view.samples[-1].at - view.samples[0].at
+        span = max(covered / timedelta(days=1), 1 / 24)
+        words.append(
+            f"spent {display_amount(spent, MAIN_UNIT)} in {_span_words(span)}, "
+            f"{display_amount(spent / Decimal(max(span, 1.0)), MAIN_UNIT)} a day on average"
+        )
+    return " · ".join(words)
+
+
+def _span_words(days: float) -> str:
+    if days < 1:
+        hours = max(1, round(days * 24))
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    whole = round(days)
+    return f"{whole} day{'s' if whole != 1 else ''}"
+
+
+# --- the chart ----------------------------------------------------------------------------------
+
+
+class Panel(NamedTuple):
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    def y_for(self, value: Decimal, top_value: Decimal) -> float:
+        share = float(value / top_value) if top_value > 0 else 0.0
+        return self.bottom - max(0.0, min(1.0, share)) * (self.bottom - self.top)
+
+
+def draw_chart(view: HistoryView, size: tuple[int, int] = CHART_SIZE) -> Image.Image:
+    from PIL import Image, ImageDraw
+
+    width, height = size
+    image = Image.new("RGB", size, BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    font = _font(13)
+    plot_height = height - MARGIN_TOP - MARGIN_BOTTOM - PANEL_GAP
+    balance_bottom = MARGIN_TOP + round(plot_height * BALANCE_SHARE)
+    balance = Panel(MARGIN_LEFT, MARGIN_TOP, width - MARGIN_RIGHT, balance_bottom)
+    spend = Panel(MARGIN_LEFT, balance_bottom + PANEL_GAP, balance.right, height - MARGIN_BOTTOM)
+
+    draw.text((MARGIN_LEFT, 4), "Balance", fill=BALANCE_COLOUR, font=_font(14))
+    draw.text(
+        (MARGIN_LEFT, balance.bottom + 20), "Spent per day", fill=SPEND_COLOUR, font=_font(14)
+    )
+    balance_top = nice_ceiling(max((s.total for s in view.samples), default=Decimal(0)))
+    spend_top = nice_ceiling(max((d for _, d in view.daily), default=Decimal(0)))
+    _grid(draw, balance, balance_top, font, lines=4)
+    _grid(draw, spend, spend_top, font, lines=2)
+    _date_labels(draw, view, spend, font)
+    if not view.samples:
+        centre = ((balance.left + balance.right) / 2, (balance.top + balance.bottom) / 2)
+        draw.text(centre, NO_HISTORY, fill=AXIS_TEXT, font=font, anchor="mm")
+        return image
+    _balance_line(draw, view, balance, balance_top)
+    _spend_bars(draw, view, spend, spend_top)
+    return image
+
+
+def nice_ceiling(value: Decimal) -> Decimal:
+    """The axis top: the next of 1, 2, 2.5, 5 times a power of ten at or above `value`."""
+    if value <= 0:
+        return Decimal(1)
+    power = Decimal(10) ** (value.adjusted())
+    for step in (1, 2, Decimal("2.5"), 5, 10):
+        if value <= power * step:
+            return power * step
+    return power * 10  # pragma: no cover - the loop always returns
+
+
+def _grid(
+    draw: ImageDraw.ImageDraw,
+    panel: Panel,
+    top_value: Decimal,
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    *,
+    lines: int,
+) -> None:
+    for index in range(lines + 1):
+        value = top_value * index / lines
+        y = panel.y_for(value, top_value)
+        draw.line((panel.left, y, panel.right, y), fill=GRID, width=1)
+        label = display_amount(value, MAIN_UNIT).removesuffix(".00")
+        draw.text((panel.left - 8, y), label, fill=AXIS_TEXT, font=font, anchor="rm")
+
+
+def _x_for(moment: datetime, view: HistoryView, panel: Panel) -> float:
+    share = (moment - view.start) / (view.end - view.start)
+    return panel.left + max(0.0, min(1.0, share)) * (panel.right - panel.left)
+
+
+def _balance_line(
+    draw: ImageDraw.ImageDraw, view: HistoryView, panel: Panel, top_value: Decimal
+) -> None:
+    points = [(_x_for(s.at, view, panel), panel.y_for(s.total, top_value)) for s in view.samples]
+    if len(points) >= 2:
+        draw.line(points, fill=BALANCE_COLOUR, width=3, joint="curve")
+    x, y = points[-1]
+    draw.ellipse((x - 4, y - 4, x + 4, y + 4), fill=BALANCE_COLOUR)
+
+
+def _spend_bars(
+    draw: ImageDraw.ImageDraw, view: HistoryView, panel: Panel, top_value: Decimal
+) -> None:
+    days = view.calendar_days
+    slot = (panel.right - panel.left) / len(days)
+    for day, dollars in view.daily:
+        if dollars <= 0 or not days[0] <= day <= days[-1]:
+            continue
+        index = (day - days[0]).days
+        left = panel.left + index * slot + slot * 0.15
+        right = min(panel.right, left + max(1.0, slot * 0.7))
+        draw.rectangle(
+            (left, panel.y_for(dollars, top_value), right, panel.bottom), fill=SPEND_COLOUR
+        )
+
+
+def _date_labels(
+    draw: ImageDraw.ImageDraw,
+    view: HistoryView,
+    panel: Panel,
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+) -> None:
+    y = panel.bottom + 8
+    start, end = display_date(view.to_day(view.start)), display_date(view.to_day(view.end))
+    draw.text((panel.left, y), start, fill=AXIS_TEXT, font=font, anchor="la")
+    draw.text((panel.right, y), end, fill=AXIS_TEXT, font=font, anchor="ra")
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    from PIL import ImageFont
+
+    return ImageFont.load_default(size=size)
+
+
+def chart_png(view: HistoryView, size: tuple[int, int] = CHART_SIZE) -> bytes:
+    """The chart as PNG bytes, which Tk 8.6 displays without ImageTk."""
+    import io
+
+    buffer = io.BytesIO()
+    draw_chart(view, size).save(buffer, format="PNG")
+    return buffer.getvalue()
