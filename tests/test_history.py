@@ -160,3 +160,16 @@ def test_the_tray_reads_its_spend_rate_from_the_history(
     rate = _spend_from_history(latest)
     assert rate.basis == "history" and rate.per_day == 3
     assert describe_days_left(Decimal(60), rate) == "about 20 days left"
+
+
+def test_a_damaged_history_is_reported_in_one_sentence_and_kept(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    db = Path(cli_env["XDG_DATA_HOME"]) / "deepgram-balance-tray" / "history.sqlite3"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    db.write_bytes(b"not a database, but someone's file" * 100)
+    result = run_cli(["history"], cli_env)
+    assert result.returncode == 2
+    assert "cannot be used" in result.stderr and "move it away" in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert db.read_bytes().startswith(b"not a database")

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="export the balance history the tray recorded")
     history.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
     history.add_argument("--days", type=int, metavar="N", help="only the last N days")
+    history.add_argument(
+        "--window", action="store_true", help="open the chart window instead (30 days, or --days)"
+    )
     history.set_defaults(handler=_lazy("trayapp.commands.history", "run_history"))
 
     key = commands.add_parser("key", help="manage the API key in the OS keyring")

@@ -15,6 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from trayapp.errors import ConfigError
+
 if TYPE_CHECKING:
     from trayapp.forecast import Sample
 
@@ -36,13 +38,24 @@ class HistoryRow(NamedTuple):
     total: Decimal
 
 
+class HistoryUnreadableError(ConfigError):
+    """The history file is not a usable database (damaged, or something else at its path)."""
+
+
 @contextmanager
 def _open(path: Path) -> Iterator[sqlite3.Connection]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path, timeout=5)) as connection:
-        connection.execute(_SCHEMA)
-        with connection:  # one transaction
-            yield connection
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(path, timeout=5)) as connection:
+            connection.execute(_SCHEMA)
+            with connection:  # one transaction
+                yield connection
+    except (sqlite3.DatabaseError, OSError) as exc:
+        # Never deleted here: it is the user's data, and the message says how to start afresh.
+        raise HistoryUnreadableError(
+            f"The balance history {path} cannot be used ({exc}): move it away, and the tray "
+            "starts a new one."
+        ) from exc
 
 
 def record(path: Path, at: datetime, totals: Mapping[str, Decimal]) -> None:

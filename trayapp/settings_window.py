@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import sys
 import threading
 import tkinter as tk
 from collections.abc import Callable
@@ -35,13 +34,18 @@ from trayapp.settings_form import (
     initial_input,
     plan_save,
 )
+from trayapp.tk_look import (
+    ERROR_COLOUR,
+    OK_COLOUR,
+    WINDOW_CLASS,
+    set_window_icon,
+    use_platform_theme,
+)
 
 log = logging.getLogger(__name__)
 
 TITLE = "Deepgram Balance settings"
 SAVE_PROBLEM = "save"
-ERROR_COLOUR = "#b00020"
-OK_COLOUR = "#1b7f3b"
 
 
 def describe_key_check(error: DeepgramTrayError | None, summary: str | None) -> tuple[bool, str]:
@@ -87,8 +91,8 @@ class SettingsWindow:
     def _build(self) -> None:
         root = self.root
         root.title(TITLE)
-        self._icons = _set_window_icon(root)  # kept: Tk forgets images nobody references
-        _use_platform_theme(root)
+        self._icons = set_window_icon(root)  # kept: Tk forgets images nobody references
+        use_platform_theme(root)
         frame = ttk.Frame(root, padding=16)
         frame.grid(sticky="nsew")
         root.columnconfigure(0, weight=1)
@@ -372,36 +376,9 @@ class SettingsWindow:
         self.root.after(50, self._poll_results)
 
 
-def _set_window_icon(root: tk.Tk) -> list[tk.PhotoImage]:
-    """The app's icon in the title bar, task switcher and taskbar, where the desktop shows one."""
-    from trayapp.resources import app_icon_png
-
-    icons = [path for size in (32, 64, 128) if (path := app_icon_png(size)) is not None]
-    try:
-        images = [tk.PhotoImage(master=root, file=str(path)) for path in icons]
-        if images:
-            root.iconphoto(True, *images)
-    except tk.TclError:
-        log.debug("The window icon could not be loaded", exc_info=True)
-        return []
-    return images
-
-
-def _use_platform_theme(root: tk.Tk) -> None:
-    """Follow the platform's look where Tk has one; 'clam' is the tidiest elsewhere (X11)."""
-    style = ttk.Style(root)
-    preferred = {"win32": "vista", "darwin": "aqua"}.get(sys.platform, "clam")
-    if preferred in style.theme_names():
-        style.theme_use(preferred)
-    # HiDPI: Tk sizes fonts in points from the screen's DPI; keep its scaling at least 1.0.
-    scaling = float(root.tk.call("tk", "scaling"))
-    if scaling < 1.0:
-        root.tk.call("tk", "scaling", 1.0)
-
-
 def run_window() -> bool:
     """Show the window until Save or Cancel; True when something was saved."""
-    root = tk.Tk(className="deepgram-balance-tray")
+    root = tk.Tk(className=WINDOW_CLASS)
     window = SettingsWindow(root)
     root.minsize(480, 0)
     root.mainloop()

@@ -1,4 +1,5 @@
-"""`deepgram-tray history [--format csv|json] [--days N]`: the samples the tray recorded."""
+"""`deepgram-tray history [--format csv|json] [--days N] [--window]`: the samples the tray recorded,
+as text for scripts, or in the chart window."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from trayapp.formats import render_history_csv, render_history_json
 from trayapp.history import read
 from trayapp.paths import history_path
 
+DEFAULT_WINDOW_DAYS = 30
+
 
 def run_history(args: argparse.Namespace) -> int:
     since = None
@@ -18,10 +21,34 @@ def run_history(args: argparse.Namespace) -> int:
         if args.days < 1:
             raise ConfigError("--days must be 1 or more: the number of days to go back.")
         since = datetime.now(timezone.utc) - timedelta(days=args.days)
+    if args.window:
+        return _open_window(args.days or DEFAULT_WINDOW_DAYS)
     rows = read(history_path(), since)
     if not rows:
         print_error(
             "No history yet: the tray records the balance at each successful refresh while it runs."
         )
     print_out(render_history_json(rows) if args.format == "json" else render_history_csv(rows))
+    return 0
+
+
+def _open_window(days: int) -> int:
+    try:
+        import tkinter
+    except ImportError:
+        raise ConfigError(
+            "The history window needs Tk: install python3-tk (Debian/Ubuntu) or a Python with "
+            "Tk, or export the history with `deepgram-tray history --format csv`."
+        ) from None
+    from trayapp.history_window import run_window
+
+    try:
+        run_window(history_path(), days)
+    except tkinter.TclError as exc:
+        if "display" in str(exc).lower():
+            raise ConfigError(
+                "The history window needs a graphical session (no display was found): use "
+                "`deepgram-tray history --format csv` instead."
+            ) from exc
+        raise
     return 0

@@ -1,0 +1,149 @@
+"""The history window (Tk), run as its own process: `deepgram-tray history --window`.
+
+Its own process, like the settings window: macOS allows one main-thread UI loop per process, and
+the tray owns that one. It only reads the history file the tray writes, so it needs no key and no
+network; the chart itself is drawn by history_chart (pure) and shown as a PNG, which Tk reads
+natively.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import tkinter as tk
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from tkinter import filedialog, ttk
+
+from trayapp.errors import DeepgramTrayError
+from trayapp.forecast import Sample
+from trayapp.formats import render_history_csv
+from trayapp.history import HistoryRow, read
+from trayapp.history_chart import chart_png, history_view, summary_text
+from trayapp.models import MAIN_UNIT
+from trayapp.tk_look import (
+    ERROR_COLOUR,
+    OK_COLOUR,
+    WINDOW_CLASS,
+    set_window_icon,
+    use_platform_theme,
+)
+
+log = logging.getLogger(__name__)
+
+TITLE = "Deepgram balance history"
+PERIODS = (30, 90)
+RELOAD_EVERY_MS = 60_000
+"""The tray keeps recording while the window is open: redraw with its new samples each minute."""
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone().date()
+
+
+class HistoryWindow:
+    def __init__(self, root: tk.Tk, path: Path, days: int) -> None:
+        self.root = root
+        self.path = path
+        self.days = tk.IntVar(value=days)
+        self.rows: list[HistoryRow] = []
+        self._chart: tk.PhotoImage | None = None  # kept: Tk forgets images nobody references
+        self._build()
+        self.show()
+
+    def _build(self) -> None:
+        root = self.root
+        root.title(TITLE)
+        self._icons = set_window_icon(root)
+        use_platform_theme(root)
+        frame = ttk.Frame(root, padding=12)
+        frame.grid(sticky="nsew")
+        root.columnconfigure(0, weight=1)
+
+        periods = ttk.Frame(frame)
+        periods.grid(row=0, column=0, sticky="w")
+        ttk.Label(periods, text="Show").grid(row=0, column=0, padx=(0, 8))
+        for column, days in enumerate(PERIODS, start=1):
+            ttk.Radiobutton(
+                periods,
+                text=f"Last {days} days",
+                value=days,
+                variable=self.days,
+                command=self.show,
+            ).grid(row=0, column=column, padx=(0, 8))
+
+        self.summary = ttk.Label(frame, text="")
+        self.summary.grid(row=1, column=0, sticky="w", pady=(8, 4))
+        self.chart = ttk.Label(frame)
+        self.chart.grid(row=2, column=0, sticky="nsew")
+
+        buttons = ttk.Frame(frame)
+        buttons.grid(row=3, column=0, sticky="we", pady=(10, 0))
+        buttons.columnconfigure(1, weight=1)
+        ttk.Button(buttons, text="Export CSV…", command=self.export).grid(row=0, column=0)
+        self.status = ttk.Label(buttons, text="")
+        self.status.grid(row=0, column=1, sticky="w", padx=10)
+        ttk.Button(buttons, text="Close", command=root.destroy).grid(row=0, column=2)
+        root.bind("<Escape>", lambda _event: root.destroy())
+
+    # --- showing ----------------------------------------------------------------------------
+
+    def show(self) -> None:
+        """Read the period's samples again and redraw the chart and summary."""
+        days = self.days.get()
+        now = datetime.now(timezone.utc)
+        try:
+            self.rows = read(self.path, now - timedelta(days=days))
+        except DeepgramTrayError as exc:
+            self.rows = []
+            self._say(exc.message, ok=False)
+        samples = [Sample(r.at, r.total) for r in self.rows if r.units == MAIN_UNIT]
+        view = history_view(samples, days, now, local_day)
+        self._chart = tk.PhotoImage(
+            master=self.root, data=base64.b64encode(chart_png(view)).decode("ascii")
+        )
+        self.chart.configure(image=self._chart)
+        self.summary.configure(text=summary_text(view))
+
+    def reload_periodically(self) -> None:
+        self.root.after(RELOAD_EVERY_MS, self._reload)
+
+    def _reload(self) -> None:
+        self.show()
+        self.reload_periodically()
+
+    # --- Export CSV… --------------------------------------------------------------------------
+
+    def export(self) -> None:
+        chosen = filedialog.asksaveasfilename(
+            parent=self.root,
+            title="Export the balance history",
+            initialdir=str(Path.home()),
+            defaultextension=".csv",
+            filetypes=[("CSV files", "*.csv"), ("All files", "*")],
+            initialfile=f"deepgram-balance-history-{self.days.get()}-days.csv",
+        )
+        if not chosen:
+            return  # cancelled
+        from trayapp.atomic import write_atomically
+
+        path = Path(chosen)
+        try:
+            write_atomically(path, render_history_csv(self.rows).encode("utf-8"), private=False)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            self._say(f"Could not save {path.name} ({reason}): choose another folder.", ok=False)
+            return
+        self._say(f"Saved {len(self.rows)} samples to {path.name}.", ok=True)
+
+    def _say(self, text: str, *, ok: bool) -> None:
+        self.status.configure(text=text, foreground=OK_COLOUR if ok else ERROR_COLOUR)
+
+
+def run_window(path: Path, days: int) -> None:
+    """Show the window until it is closed."""
+    root = tk.Tk(className=WINDOW_CLASS)
+    window = HistoryWindow(root, path, days)
+    window.reload_periodically()
+    root.resizable(False, False)
+    root.mainloop()
