@@ -117,7 +117,9 @@ def test_the_chart_switches_period_and_exports_csv(
     # Export CSV…: the save dialog takes a typed path; the file matches `history --format csv`.
     desktop.click(find(strip_words(desktop, rect, top=False), "Export").rect.centre)
     target = tmp_path / "exported.csv"
-    dialog = wait_until(lambda: _dialog(desktop), what="the save dialog")
+    dialog = wait_until(
+        lambda: desktop.window_named("Export the balance history"), what="the save dialog"
+    )
     desktop.xdotool("mousemove", str(dialog.centre[0]), str(dialog.centre[1]))
     desktop.xdotool("key", "ctrl+slash", "Delete")  # select all, delete: Tk entry bindings
     desktop.xdotool("type", "--delay", "2", str(target))
@@ -132,13 +134,6 @@ def test_the_chart_switches_period_and_exports_csv(
     expected = run_cli(["history", "--days", "90"], {**desktop.env(), **user})
     assert target.read_text() == expected.stdout
     assert len(target.read_text().splitlines()) == 60 * 24 + 2  # header and every hourly sample
-
-
-def _dialog(desktop: VirtualDesktop) -> Rect | None:
-    for name, rect in desktop._top_level_windows():
-        if name == "Export the balance history" and rect.width > 100:
-            return rect
-    return None
 
 
 def test_the_window_has_the_app_title_and_icon(

@@ -23,6 +23,7 @@ from tests.support.desktop import (
     missing_tools,
     wait_until,
 )
+from trayapp.history_window import TITLE as HISTORY_TITLE
 
 pytestmark = pytest.mark.display
 
@@ -170,3 +171,32 @@ def test_without_a_tray_host_it_says_what_is_missing(
         if tray is not None:
             tray.stop()
         bare.stop()
+
+
+def test_the_menu_says_how_long_the_credit_lasts_and_what_expires(
+    desktop: VirtualDesktop, billed: FakeDeepgram, start_tray, tmp_path: Path
+) -> None:
+    # The server's billing says $4.25 a day for the last week, and the balance is $128.32:
+    # about 30 days left. The soonest credit to expire is $25 in 20 days.
+    tray = start_tray()
+    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon")
+
+    def forecast_in_menu() -> str | None:
+        text = menu_text(desktop)
+        return text if "days left" in text else None
+
+    text = wait_until(forecast_in_menu, timeout=30, what="the days left in the menu")
+    menu, _ = open_menu(desktop)
+    desktop.screenshot().crop(menu.box).save(tmp_path / "menu-forecast.png")
+    desktop.xdotool("key", "Escape")
+    assert "About 30 days left" in text, text
+    assert "$4.25 a day on average" in text, text
+    assert "Credit expiring: $25.00" in text and "(in 20 days)" in text, text
+    assert len(billed.requests_to("/billing/breakdown")) == 2  # once per project, not per poll
+    assert len(billed.requests_to("/purchases$")) == 2
+
+    # Show history… opens the chart window, in a process of its own.
+    _, words = open_menu(desktop)
+    desktop.click(word(words, "Show").rect.centre)  # Show history…
+    wait_until(lambda: desktop.window_named(HISTORY_TITLE), what="the history window")
+    assert "Traceback" not in tray.stderr()

@@ -188,6 +188,13 @@ class VirtualDesktop:
         left, top, right_edge, bottom = box
         return Rect(left, top, right_edge - left, bottom - top)
 
+    def window_named(self, title: str) -> Rect | None:
+        """A top-level window by its exact title (a dialog, or a window another process opened)."""
+        for name, rect in self._top_level_windows():
+            if name == title and rect.width > 1:
+                return rect
+        return None
+
     def read_words(self, rect: Rect) -> list[Word]:
         """OCR a region (scaled up 3x: menu text is small) into words with screen positions."""
         scale = 3
