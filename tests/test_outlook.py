@@ -3,10 +3,16 @@ days-left and expiry notifications (each once per crossing)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
+from tests.conftest import OWNER_KEY, PROJECT_A, day
 from tests.support.clock import FakeClock
+from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
+from tests.support.tray_harness import TrayHarness
 from tests.support.tray_states import snapshot, state_with
 from trayapp.config import Settings
 from trayapp.errors import NetworkError, ServerError
@@ -222,3 +228,65 @@ def test_the_settings_carry_the_notification_limits_to_the_state() -> None:
     settings = Settings(warn_days_left=Decimal(3), warn_expiry_days=30)
     poller, _ = make_poller(OutlookServer(OutlookReading(None, None)), settings=[settings])
     assert poller.state.warn_days_left == 3 and poller.state.warn_expiry_days == 30
+
+
+# --- the real tray, worker and HTTP server, on a simulated clock -------------------------------
+
+
+@pytest.fixture
+def billed_tray(billed: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterator[TrayHarness]:
+    monkeypatch.setenv("DEEPGRAM_API_KEY", OWNER_KEY)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    settings = Settings(api_url=billed.base_url, poll_interval=300, warn_days_left=Decimal(40))
+    tray = TrayHarness(settings, read_outlook=True)
+    try:
+        yield tray
+    finally:
+        tray.close()
+
+
+def notifications(tray: TrayHarness) -> list[str]:
+    return [str(title) for title, _ in tray.icon.recorded("notify")]
+
+
+def test_one_notification_per_crossing_from_the_servers_spend(
+    billed: FakeDeepgram, billed_tray: TrayHarness
+) -> None:
+    tray = billed_tray
+    tray.run_for(3 * 3600 - 60)  # 36 polls; spend and purchases read at 0, 1 h and 2 h
+    assert "About 30 days left" in tray.menu()
+    assert notifications(tray) == ["Deepgram credit: about 30 days left"]
+    assert len(billed.requests_to("/billing/breakdown")) == 3 * 2  # hourly, for each project
+    assert len(billed.requests_to("/purchases$")) == 3 * 2
+
+    # Spending slows to $1.25 a day (about 102 days left): re-armed. Then it speeds up again.
+    billed.daily_spend[PROJECT_A] = {}
+    tray.run_for(3600)
+    assert "About 102 days left" in tray.menu()
+    billed.daily_spend[PROJECT_A] = {day(n): 3 for n in range(1, 12)}
+    tray.run_for(3600)
+    assert notifications(tray) == ["Deepgram credit: about 30 days left"] * 2
+
+
+def test_an_expiry_within_the_warning_period_is_announced_once(
+    billed: FakeDeepgram, billed_tray: TrayHarness
+) -> None:
+    tray = billed_tray
+    tray.settings = tray.settings._replace(warn_days_left=Decimal(0), warn_expiry_days=30)
+    tray.run_for(2 * 3600)
+    assert notifications(tray) == ["Deepgram credit expires in 20 days"]
+    assert "$25.00 expires in 20 days" in tray.tooltip()
+
+
+def test_a_key_that_may_not_read_billing_falls_back_to_the_history(
+    billed: FakeDeepgram, billed_tray: TrayHarness
+) -> None:
+    refused = new_error("INSUFFICIENT_PERMISSIONS", "Requires the billing:read scope.")
+    billed.fail("/billing/breakdown", Fault(status=403, body=refused))
+    billed_tray.run_for(600)
+    # The history has only minutes in it here: the tray says so rather than guess.
+    menu = billed_tray.menu()
+    assert "Too little data to say when it runs out" in menu
+    assert not any(line.startswith("Spen") for line in menu)
+    assert "Credit expiring: $25.00" in " ".join(menu)  # purchases were still readable
+    assert billed_tray.poller.state.error is None and notifications(billed_tray) == []

@@ -18,7 +18,7 @@ from tests.support.clock import FakeClock
 from tests.support.colours import dominant_family
 from tests.support.recording_backend import RecordingIcon
 from trayapp.config import Settings
-from trayapp.fetch_process import fetch_in_child_process
+from trayapp.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
 from trayapp.models import Project, Timeouts
 from trayapp.notifications import Alert
 from trayapp.poller import Fetch, FetchResult, Poller
@@ -38,7 +38,9 @@ class TrayHarness:
         load_settings: Callable[[], Settings] | None = None,
         timeouts: Timeouts = QUICK_TIMEOUTS,
         icon_class: type[RecordingIcon] = RecordingIcon,
+        read_outlook: bool = False,
     ) -> None:
+        """`read_outlook`: also read spend and expiry (hourly) through the real worker."""
         self.settings = settings
         self.clock = FakeClock()
         self.fetch_times: list[float] = []
@@ -54,6 +56,11 @@ class TrayHarness:
             on_alert=self._alert,
             clock=self.clock.clock,
             wall_now=lambda: datetime.fromtimestamp(self.clock.wall, timezone.utc),
+            fetch_outlook=(
+                (lambda s, ids: fetch_outlook_in_child_process(s, ids, timeouts=timeouts))
+                if read_outlook
+                else None
+            ),
         )
         self.app = TrayApp(
             backend="test",
