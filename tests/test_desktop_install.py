@@ -51,11 +51,16 @@ class TestDesktopFiles:
         entry.write_text(desktop_entry(command, autostart=autostart), encoding="utf-8")
         validate(entry)
 
-    def test_the_menu_entry_offers_the_settings_window(self) -> None:
+    def test_the_menu_entry_offers_the_history_and_settings_windows(self) -> None:
         entry = desktop_entry(["/opt/dg/deepgram-tray"])
-        assert "Actions=settings;" in entry
+        assert "Actions=history;settings;" in entry
         action = "[Desktop Action settings]\nName=Settings…\nExec=/opt/dg/deepgram-tray settings\n"
         assert action in entry
+        history = (
+            "[Desktop Action history]\nName=Balance history…\n"
+            "Exec=/opt/dg/deepgram-tray history --window\n"
+        )
+        assert history in entry
 
 
 class TestInstallDesktop:

@@ -29,8 +29,9 @@ def exec_line(command: list[str]) -> str:
 def desktop_entry(command: list[str], *, autostart: bool = False) -> str:
     """The entry that starts the tray with `command`: for the applications menu, or for login.
 
-    The menu entry also offers "Settings…" as a desktop action (a launcher's right-click menu),
-    the one thing worth opening from a menu while the tray already runs.
+    The menu entry also offers the app's two windows, "Balance history…" and "Settings…", as
+    desktop actions (a launcher's right-click menu): what is worth opening from a menu while the
+    tray already runs.
     """
     lines = [
         "[Desktop Entry]",
@@ -52,7 +53,11 @@ def desktop_entry(command: list[str], *, autostart: bool = False) -> str:
         lines.append("X-GNOME-Autostart-enabled=true")
     else:
         lines += [
-            "Actions=settings;",
+            "Actions=history;settings;",
+            "",
+            "[Desktop Action history]",
+            "Name=Balance history…",
+            f"Exec={exec_line([*command, 'history', '--window'])}",
             "",
             "[Desktop Action settings]",
             "Name=Settings…",
