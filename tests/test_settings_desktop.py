@@ -119,6 +119,11 @@ def test_test_key_then_save_to_the_real_keyring_and_config(
     x, y = find(words, "20").rect.centre
     desktop.xdotool("mousemove", str(x), str(y), "click", "--repeat", "3", "1")
     desktop.xdotool("type", "50")
+    # Warn before credit expires: the "14" days become 30.
+    _, words = read_window(desktop)
+    x, y = find(words, "14").rect.centre
+    desktop.xdotool("mousemove", str(x), str(y), "click", "--repeat", "3", "1")
+    desktop.xdotool("type", "30")
     _, words = read_window(desktop)
     desktop.click(find(words, "Start").rect.centre)  # "Start at login"
     desktop.xdotool("key", "Return")
@@ -128,6 +133,7 @@ def test_test_key_then_save_to_the_real_keyring_and_config(
     assert stored_secret() == OWNER_KEY
     config = tomllib.loads(Path(session_env["DEEPGRAM_TRAY_CONFIG"]).read_text())
     assert config["warn_below"] == 50.0
+    assert config["warn_expiry_days"] == 30 and config["warn_days_left"] == 7
     assert config["projects"] == [PROJECT_B]
     autostart_entry = Path(session_env["XDG_CONFIG_HOME"]) / "autostart"
     assert (autostart_entry / "deepgram-balance-tray.desktop").exists()

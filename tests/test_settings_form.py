@@ -37,6 +37,7 @@ def test_initial_values_are_what_a_person_would_type() -> None:
     start = initial_input(Settings(projects=("a",), warn_below=Decimal("7.50")))
     assert (start.warn_below, start.critical_below, start.poll_interval) == ("7.5", "5", "300")
     assert start.key_text == "" and not start.watch_all and start.watched == ("a",)
+    assert (start.warn_days_left, start.warn_expiry_days) == ("7", "14")
 
 
 def test_unchanged_form_saves_the_same_settings_and_keeps_the_key() -> None:
@@ -47,17 +48,29 @@ def test_unchanged_form_saves_the_same_settings_and_keeps_the_key() -> None:
 
 def test_a_new_key_and_new_values() -> None:
     result = plan(
-        form(key_text=f"  {OWNER_KEY}\n", warn_below="50", critical_below="10", poll_interval="60")
+        form(
+            key_text=f"  {OWNER_KEY}\n",
+            warn_below="50",
+            critical_below="10",
+            poll_interval="60",
+            warn_days_left="3.5",
+            warn_expiry_days="30",
+        )
     )
     assert result.new_key == OWNER_KEY
     assert result.config_updates == {
         "warn_below": 50.0,
         "critical_below": 10.0,
         "poll_interval": 60,
+        "warn_days_left": 3.5,
+        "warn_expiry_days": 30,
         "notify": True,
         "projects": [],
     }
     assert result.settings.warn_below == Decimal("50.0")
+    assert (
+        result.settings.warn_days_left == Decimal("3.5") and result.settings.warn_expiry_days == 30
+    )
 
 
 def test_start_at_login_is_carried_to_the_plan() -> None:
@@ -82,6 +95,9 @@ def test_watched_projects() -> None:
         ({"critical_below": "30"}, "critical_below", "smaller one"),
         ({"poll_interval": "5"}, "poll_interval", "minimum of 10 s"),
         ({"poll_interval": "5.5"}, "poll_interval", "whole number"),
+        ({"warn_days_left": "-1"}, "warn_days_left", "zero or a positive number of days"),
+        ({"warn_expiry_days": "500"}, "warn_expiry_days", "from 0 to 365"),
+        ({"warn_expiry_days": "two weeks"}, "warn_expiry_days", "whole number of days"),
         ({"key_text": "not a key at all"}, "key", "spaces or unexpected characters"),
     ],
 )

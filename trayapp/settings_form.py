@@ -20,7 +20,13 @@ from trayapp.credentials import clean_key_text
 from trayapp.errors import ConfigError, DeepgramTrayError
 
 KEY_FIELD = "key"
-NUMBER_FIELDS = ("warn_below", "critical_below", "poll_interval")
+NUMBER_FIELDS = (
+    "warn_below",
+    "critical_below",
+    "poll_interval",
+    "warn_days_left",
+    "warn_expiry_days",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class FormInput:
     warn_below: str
     critical_below: str
     poll_interval: str
+    warn_days_left: str
+    warn_expiry_days: str
     notify: bool
     watch_all: bool
     watched: tuple[str, ...] = ()
@@ -65,6 +73,8 @@ def initial_input(settings: Settings) -> FormInput:
         warn_below=_plain(settings.warn_below),
         critical_below=_plain(settings.critical_below),
         poll_interval=str(settings.poll_interval),
+        warn_days_left=_plain(settings.warn_days_left),
+        warn_expiry_days=str(settings.warn_expiry_days),
         notify=settings.notify,
         watch_all=not settings.projects,
         watched=settings.projects,

@@ -153,6 +153,8 @@ class SettingsWindow:
             ("warn_below", "Warn below", "USD (amber icon)"),
             ("critical_below", "Critical below", "USD (red icon)"),
             ("poll_interval", "Check every", "seconds (10 at least)"),
+            ("warn_days_left", "Warn at", "days of credit left (0: never)"),
+            ("warn_expiry_days", "Warn", "days before credit expires (0: never)"),
         ):
             ttk.Label(frame, text=label).grid(row=row, column=0, sticky="w", pady=(6, 0))
             var = tk.StringVar(value=getattr(form, name))
@@ -167,7 +169,7 @@ class SettingsWindow:
 
         self.notify = tk.BooleanVar(value=self.settings.notify)
         ttk.Checkbutton(
-            frame, text="Notify me when a threshold is crossed", variable=self.notify
+            frame, text="Notify me (low balance, days left, expiring credit)", variable=self.notify
         ).grid(row=row, column=1, columnspan=2, sticky="w", pady=(8, 0))
         row += 1
         self.start_at_login: tk.BooleanVar | None = None
@@ -309,6 +311,8 @@ class SettingsWindow:
             warn_below=self.number_vars["warn_below"].get(),
             critical_below=self.number_vars["critical_below"].get(),
             poll_interval=self.number_vars["poll_interval"].get(),
+            warn_days_left=self.number_vars["warn_days_left"].get(),
+            warn_expiry_days=self.number_vars["warn_expiry_days"].get(),
             notify=self.notify.get(),
             watch_all=self.watch_all.get(),
             watched=tuple(pid for pid, var in self.project_vars.items() if var.get()),
