@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -49,6 +50,8 @@ from tests.support.desktop import VirtualDesktop, stop_process_group  # noqa: E4
 from trayapp.api import MAX_CONCURRENT_REQUESTS, DeepgramClient  # noqa: E402
 from trayapp.config import Settings  # noqa: E402
 from trayapp.fetch_process import fetch_in_child_process  # noqa: E402
+from trayapp.forecast import OutlookReading  # noqa: E402
+from trayapp.forecast_fetch import read_outlook  # noqa: E402
 from trayapp.models import Project  # noqa: E402
 from trayapp.poller import FetchResult, Poller  # noqa: E402
 
@@ -183,6 +186,10 @@ def requests_per_day(projects: int) -> int:
             listed = client.list_projects() if known is None else known
             return FetchResult(client.fetch_snapshot(settings.projects, projects=listed), listed)
 
+    def fetch_outlook(settings: Settings, project_ids: list[str]) -> OutlookReading:
+        with DeepgramClient(settings.api_url, KEY) as client:
+            return read_outlook(client, project_ids, datetime.now(timezone.utc).date())
+
     settings = Settings(api_url=server.base_url)  # every other setting at its default
     poller = Poller(
         load_settings=lambda: settings,
@@ -190,6 +197,7 @@ def requests_per_day(projects: int) -> int:
         on_state=lambda state: None,
         on_alert=lambda alert: None,
         clock=clock.clock,
+        fetch_outlook=fetch_outlook,
     )
     end = clock.mono + 86400
     try:
