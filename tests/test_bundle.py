@@ -15,10 +15,14 @@ import pytest
 
 from tests.conftest import BAD_KEY, OWNER_KEY, run_cli, stored_secret
 from tests.support.deepgram_server import FakeDeepgram
-from tests.support.desktop import TrayProcess, VirtualDesktop
+from tests.support.desktop import Rect, TrayProcess, VirtualDesktop
+from tests.support.history_seed import seed_history
 from tests.support.waiting import wait_until
+from tests.test_history_desktop import colour_pixels
 from tests.test_settings_desktop import type_into_key_field, window_text
 from trayapp import __version__
+from trayapp.history_chart import BALANCE_COLOUR, SPEND_COLOUR
+from trayapp.history_window import TITLE as HISTORY_TITLE
 
 pytestmark = pytest.mark.bundle
 
@@ -132,3 +136,25 @@ def test_bundled_tray_first_run_to_a_green_icon(
     assert len(deepgram.requests_to("/balances")) >= 2
     assert tray.process.poll() is None
     assert "Traceback" not in tray.stderr()
+
+
+@pytest.mark.display
+def test_the_bundled_history_window_draws_its_chart(
+    bundle: list[str], desktop: VirtualDesktop, tmp_path: Path, processes: list[TrayProcess]
+) -> None:
+    """The chart is a PNG drawn by the bundled Pillow and shown by the bundled Tk."""
+    home = tmp_path / "home"
+    seed_history(home / "data")
+    env = {"HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "DEEPGRAM_API_KEY": ""}
+    window = TrayProcess(desktop, env, tmp_path, args=("history", "--window"), program=bundle)
+    processes.append(window)
+
+    def chart_drawn() -> Rect | None:
+        rect = desktop.window_named(HISTORY_TITLE)
+        return rect if rect and colour_pixels(desktop, rect, SPEND_COLOUR) > 10_000 else None
+
+    rect = wait_until(chart_drawn, what="the history window's spend bars")
+    assert colour_pixels(desktop, rect, BALANCE_COLOUR) > 1000
+    window.stop()
+    wait_until(lambda: desktop.window_named(HISTORY_TITLE) is None, what="the window to close")
+    assert "Traceback" not in window.stderr()

@@ -4,8 +4,6 @@ Export CSV… used with xdotool, its chart checked by pixel colour and its words
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,8 +11,8 @@ from PIL import Image
 
 from tests.conftest import run_cli
 from tests.support.desktop import Rect, TrayProcess, VirtualDesktop, Word
+from tests.support.history_seed import seed_history
 from tests.support.waiting import wait_until
-from trayapp.history import record
 from trayapp.history_chart import BALANCE_COLOUR, SPEND_COLOUR
 from trayapp.history_window import TITLE
 
@@ -23,7 +21,7 @@ pytestmark = pytest.mark.display
 
 @pytest.fixture
 def user(tmp_path: Path) -> dict[str, str]:
-    """A user whose tray has recorded 60 days: $2 a day for 30 days, then $4 a day for 30."""
+    """A user whose tray has recorded 60 days (see seed_history)."""
     home = tmp_path / "home"
     env = {
         "HOME": str(home),
@@ -33,13 +31,7 @@ def user(tmp_path: Path) -> dict[str, str]:
         "DEEPGRAM_TRAY_CONFIG": str(tmp_path / "config.toml"),
         "DEEPGRAM_API_KEY": "",
     }
-    db = home / "data" / "deepgram-balance-tray" / "history.sqlite3"
-    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
-    total = Decimal(500)
-    for hours in range(60 * 24, -1, -1):
-        at = now - timedelta(hours=hours)
-        total -= Decimal(4 if hours < 30 * 24 else 2) / 24
-        record(db, at, {"usd": total})
+    seed_history(home / "data")
     return env
 
 
