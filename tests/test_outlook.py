@@ -19,7 +19,8 @@ from trayapp.errors import NetworkError, ServerError
 from trayapp.forecast import NO_DATA, Expiry, OutlookReading, SpendRate, build_forecast
 from trayapp.models import Project
 from trayapp.notifications import Alert, AlertMemory, alerts_for
-from trayapp.poller import OUTLOOK_INTERVAL, OUTLOOK_RETRY, FetchResult, Poller
+from trayapp.outlook_schedule import OUTLOOK_INTERVAL, OUTLOOK_RETRY
+from trayapp.poller import FetchResult, Poller
 from trayapp.state import TrayState
 
 BILLING = SpendRate("billing", Decimal("4.25"), Decimal("1.20"))

@@ -21,9 +21,10 @@ from trayapp.errors import (
     NotFoundError,
     RateLimitedError,
 )
-from trayapp.forecast import NO_DATA, Forecast, OutlookReading, SpendRate, combine
+from trayapp.forecast import NO_DATA, Forecast, SpendRate, combine
 from trayapp.models import BalanceSnapshot, Project
 from trayapp.notifications import Alert, AlertMemory, alerts_for
+from trayapp.outlook_schedule import FetchOutlook, OutlookSchedule
 from trayapp.scheduler import Clock, PollScheduler
 from trayapp.state import TrayState
 
@@ -37,45 +38,6 @@ MAX_IDLE_WAIT = 60.0
 class FetchResult:
     snapshot: BalanceSnapshot
     projects: list[Project]
-
-
-FetchOutlook = Callable[[Settings, "list[str]"], OutlookReading]
-"""fetch_outlook(settings, project_ids): Deepgram's spend rate and the nearest credit expiry."""
-
-OUTLOOK_INTERVAL = 3600.0
-"""Billing and purchases change slowly: read them at most hourly, not at every poll."""
-OUTLOOK_RETRY = 900.0
-"""After a failed read (network, server), try again sooner than an hour, but not every poll."""
-
-
-class OutlookSchedule:
-    """The last OutlookReading, read again from Deepgram when an hour has passed."""
-
-    def __init__(self, fetch: FetchOutlook | None, clock: Clock) -> None:
-        self._fetch = fetch
-        self._clock = clock
-        self._last = OutlookReading(billing=None, expiry=None)
-        self._due_at: float | None = None
-        """Monotonic time of the next read; None: at the next complete balance read."""
-
-    def forget(self) -> None:
-        """Other projects or another account: what was read says nothing about them."""
-        self._last, self._due_at = OutlookReading(billing=None, expiry=None), None
-
-    def reading(self, settings: Settings, project_ids: list[str]) -> OutlookReading:
-        now = self._clock.monotonic()
-        if self._fetch is None or (self._due_at is not None and now < self._due_at):
-            return self._last
-        try:
-            fresh = self._fetch(settings, project_ids)
-        except DeepgramTrayError as exc:
-            log.info("Spend and expiry not read (%s); keeping what was known", exc.message)
-            self._due_at = now + OUTLOOK_RETRY
-            return self._last
-        if not fresh.expiry_read:
-            fresh = fresh._replace(expiry=self._last.expiry)
-        self._last, self._due_at = fresh, now + OUTLOOK_INTERVAL
-        return fresh
 
 
 LoadSettings = Callable[[], Settings]
