@@ -322,3 +322,29 @@ class TestWindowedLauncher:
             == 0
         )
         assert 'deepgram_balance_total{units="usd"} 128.31822227' in out.read_text()
+
+
+@pytest.mark.parametrize(
+    ("command", "instead"),
+    [(["settings"], "`deepgram-tray key set`"), (["history", "--window"], "--format csv")],
+)
+def test_a_window_without_a_display_says_what_to_use_instead(
+    cli_env: dict[str, str], command: list[str], instead: str
+) -> None:
+    env = {k: v for k, v in cli_env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = run_cli(command, env)
+    assert result.returncode == 2
+    assert "needs a graphical session" in result.stderr and instead in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", [["settings"], ["history", "--window"]])
+def test_a_window_without_tk_says_what_to_install(
+    cli_env: dict[str, str], tmp_path: Path, command: list[str]
+) -> None:
+    # A Python built without Tk: importing tkinter fails.
+    plant_at_startup(cli_env, tmp_path / "no-tk", "import sys\nsys.modules['tkinter'] = None\n")
+    result = run_cli(command, cli_env)
+    assert result.returncode == 2
+    assert "needs Tk: install python3-tk" in result.stderr
+    assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1

@@ -173,11 +173,3 @@ def test_a_damaged_history_is_reported_in_one_sentence_and_kept(
     assert "cannot be used" in result.stderr and "move it away" in result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
     assert db.read_bytes().startswith(b"not a database")
-
-
-def test_the_window_without_a_display_says_what_to_use_instead(cli_env: dict[str, str]) -> None:
-    env = {k: v for k, v in cli_env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    result = run_cli(["history", "--window"], env)
-    assert result.returncode == 2
-    assert "needs a graphical session" in result.stderr and "--format csv" in result.stderr
-    assert "Traceback" not in result.stderr

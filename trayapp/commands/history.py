@@ -7,6 +7,7 @@ import argparse
 from datetime import datetime, timedelta, timezone
 
 from trayapp.cli import print_error, print_out
+from trayapp.commands.window_guard import run_tk_window
 from trayapp.errors import ConfigError
 from trayapp.formats import render_history_csv, render_history_json
 from trayapp.history import read
@@ -33,22 +34,10 @@ def run_history(args: argparse.Namespace) -> int:
 
 
 def _open_window(days: int) -> int:
-    try:
-        import tkinter
-    except ImportError:
-        raise ConfigError(
-            "The history window needs Tk: install python3-tk (Debian/Ubuntu) or a Python with "
-            "Tk, or export the history with `deepgram-tray history --format csv`."
-        ) from None
-    from trayapp.history_window import run_window
+    def show() -> None:
+        from trayapp.history_window import run_window
 
-    try:
         run_window(history_path(), days)
-    except tkinter.TclError as exc:
-        if "display" in str(exc).lower():
-            raise ConfigError(
-                "The history window needs a graphical session (no display was found): use "
-                "`deepgram-tray history --format csv` instead."
-            ) from exc
-        raise
+
+    run_tk_window("history", show, instead="`deepgram-tray history --format csv`")
     return 0

@@ -5,27 +5,17 @@ from __future__ import annotations
 import argparse
 
 from trayapp.cli import print_out
-from trayapp.errors import ConfigError
+from trayapp.commands.window_guard import run_tk_window
 
 
 def run_settings(args: argparse.Namespace) -> int:
-    try:
-        import tkinter
-    except ImportError:
-        raise ConfigError(
-            "The settings window needs Tk: install python3-tk (Debian/Ubuntu) or a Python with "
-            "Tk, or use `deepgram-tray key set` and `deepgram-tray config set` instead."
-        ) from None
-    from trayapp.settings_window import run_window
+    def show() -> bool:
+        from trayapp.settings_window import run_window
 
-    try:
-        saved = run_window()
-    except tkinter.TclError as exc:
-        if "display" in str(exc).lower():
-            raise ConfigError(
-                "The settings window needs a graphical session (no display was found): use "
-                "`deepgram-tray key set` and `deepgram-tray config set` instead."
-            ) from exc
-        raise
+        return run_window()
+
+    saved = run_tk_window(
+        "settings", show, instead="`deepgram-tray key set` and `deepgram-tray config set`"
+    )
     print_out("Settings saved.\n" if saved else "Nothing was changed.\n")
     return 0
