@@ -3,7 +3,7 @@ days-left and expiry notifications (each once per crossing)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -19,7 +19,7 @@ from trayapp.errors import NetworkError, ServerError
 from trayapp.forecast import NO_DATA, Expiry, OutlookReading, SpendRate, build_forecast
 from trayapp.models import Project
 from trayapp.notifications import Alert, AlertMemory, alerts_for
-from trayapp.outlook_schedule import OUTLOOK_INTERVAL, OUTLOOK_RETRY
+from trayapp.outlook_schedule import OUTLOOK_INTERVAL, OUTLOOK_RETRY, FetchOutlook
 from trayapp.poller import FetchResult, Poller
 from trayapp.state import TrayState
 
@@ -131,8 +131,9 @@ class OutlookServer:
 
 
 def make_poller(
-    outlook: OutlookServer,
+    outlook: FetchOutlook,
     *,
+    on_state: Callable[[TrayState], None] = lambda state: None,
     settings: list[Settings] | None = None,
     history: SpendRate = HISTORY,
     alerts: list[Alert] | None = None,
@@ -147,7 +148,7 @@ def make_poller(
     poller = Poller(
         load_settings=lambda: current[0],
         fetch=fetch,
-        on_state=lambda state: None,
+        on_state=on_state,
         on_alert=(alerts if alerts is not None else []).append,
         clock=clock.clock,
         history_rate=lambda snap: history,
@@ -172,6 +173,21 @@ def test_billing_and_purchases_are_read_at_most_hourly() -> None:
     assert len(outlook.reads) == 1
     poll_for(poller, clock, 120)
     assert len(outlook.reads) == 2
+
+
+def test_the_amount_is_shown_before_spend_and_expiry_are_read() -> None:
+    shown: list[TrayState] = []
+    seen_when_reading: list[TrayState] = []
+    outlook = OutlookServer(OutlookReading(BILLING, EXPIRY))
+
+    def reading_later(settings: Settings, project_ids: list[str]) -> OutlookReading:
+        seen_when_reading.append(shown[-1])
+        return outlook(settings, project_ids)
+
+    poller, _ = make_poller(reading_later, on_state=shown.append)
+    poller.step()
+    assert seen_when_reading[0].total == 128 and seen_when_reading[0].outlook is None
+    assert shown[-1].outlook is not None and shown[-1].outlook.rate == BILLING
 
 
 def test_deepgrams_rate_wins_over_the_history_and_the_expiry_is_shown() -> None:

@@ -39,10 +39,18 @@ class OutlookSchedule:
         """Other projects or another account: what was read says nothing about them."""
         self._last, self._due_at = OutlookReading(billing=None, expiry=None), None
 
-    def reading(self, settings: Settings, project_ids: list[str]) -> OutlookReading:
+    @property
+    def last(self) -> OutlookReading:
+        return self._last
+
+    def due(self) -> bool:
         now = self._clock.monotonic()
-        if self._fetch is None or (self._due_at is not None and now < self._due_at):
-            return self._last
+        return self._fetch is not None and (self._due_at is None or now >= self._due_at)
+
+    def refresh(self, settings: Settings, project_ids: list[str]) -> OutlookReading:
+        """Read from Deepgram now; on failure keep the last reading and try again sooner."""
+        assert self._fetch is not None, "refresh() only when due()"
+        now = self._clock.monotonic()
         try:
             fresh = self._fetch(settings, project_ids)
         except DeepgramTrayError as exc:

@@ -192,9 +192,14 @@ class Poller:
         if read_nothing(result.snapshot):
             self._failed(headline_error(result.snapshot.errors))
             return
+        complete = not result.snapshot.errors
+        history = self._record(result.snapshot) if complete else NO_DATA
+        # The amount first: when spend and expiry are due too, their read (a worker process, two
+        # calls per project) must not hold it back. Until then the last forecast stays on show.
+        read_outlook = complete and self._outlook.due()
         outlook = self.state.outlook
-        if not result.snapshot.errors:
-            outlook = self._forecast(result.snapshot)
+        if complete and not read_outlook:
+            outlook = self._forecast(result.snapshot, history)
         snapshot = carry_forward(result.snapshot, self.state.snapshot)
         self._last_success_at = self._clock.monotonic()
         retry_after = _retry_after(result.snapshot)
@@ -215,18 +220,23 @@ class Poller:
                 checked_at=self._wall_now(),
             )
         )
+        if read_outlook:
+            ids = [p.project.project_id for p in result.snapshot.projects]
+            self._outlook.refresh(self._settings, ids)
+            self._publish(replace(self.state, outlook=self._forecast(result.snapshot, history)))
 
-    def _forecast(self, snapshot: BalanceSnapshot) -> Forecast | None:
-        """Record the complete read, then forecast from Deepgram's figures or the history."""
+    def _record(self, snapshot: BalanceSnapshot) -> SpendRate:
+        """Add a complete read to the history; the spend rate the history shows up to it."""
         try:
             self._on_complete_read(snapshot)
-            history = self._history_rate(snapshot)
+            return self._history_rate(snapshot)
         except Exception:  # the history is a nice-to-have: never let it stop the polls
             log.exception("Could not record or read the balance history")
-            history = NO_DATA
-        reading = self._outlook.reading(
-            self._settings, [p.project.project_id for p in snapshot.projects]
-        )
+            return NO_DATA
+
+    def _forecast(self, snapshot: BalanceSnapshot, history: SpendRate) -> Forecast:
+        """Deepgram's own spend rate when the key may read it, else the history's."""
+        reading = self._outlook.last
         return combine(snapshot.main_total, reading.billing, history, reading.expiry)
 
     def _failed(self, error: DeepgramTrayError) -> None:
