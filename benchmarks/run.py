@@ -128,7 +128,12 @@ def refresh_time(projects: int, runs: int) -> tuple[float, float]:
 
 def tray_memory(desktop: VirtualDesktop, polls: int, idle_seconds: float) -> dict[str, float]:
     server = server_with(2)
-    env = {"DEEPGRAM_TRAY_API_URL": server.base_url, "DEEPGRAM_API_KEY": KEY}
+    data_home = tempfile.TemporaryDirectory()  # the soaked tray's balance history
+    env = {
+        "DEEPGRAM_TRAY_API_URL": server.base_url,
+        "DEEPGRAM_API_KEY": KEY,
+        "XDG_DATA_HOME": data_home.name,
+    }
     driver = [str(REPO / "benchmarks" / "tray_soak_driver.py"), str(polls)]
     minimal = start(desktop, ["-c", MINIMAL_ICON], {})
     try:
@@ -144,6 +149,7 @@ def tray_memory(desktop: VirtualDesktop, polls: int, idle_seconds: float) -> dic
         result["minimal_rss_mib"] = rss_mib(python_pid(minimal))
     finally:
         stop_process_group(minimal)
+        data_home.cleanup()
 
     # Idle CPU: the real tray as users run it, between two polls (default interval 300 s).
     with tempfile.TemporaryDirectory() as scratch:

@@ -1,7 +1,8 @@
 """Run the real tray (the chosen pystray backend, the real Poller and fetch worker) for N polls on
 a fake clock, and print its resident memory after start and after the polls as JSON.
 
-    python benchmarks/tray_soak_driver.py POLLS     (needs DISPLAY, DEEPGRAM_TRAY_API_URL and a key)
+    python benchmarks/tray_soak_driver.py POLLS     (needs DISPLAY, DEEPGRAM_TRAY_API_URL and a key;
+                                                     writes its history under XDG_DATA_HOME)
 
 benchmarks/run.py starts it on Xvfb next to a minimal pystray icon.
 """
@@ -18,8 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.clock import FakeClock
+from trayapp.commands.run import record_in_history, spend_seen_in_history
 from trayapp.config import Settings
-from trayapp.fetch_process import fetch_in_child_process
+from trayapp.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
 from trayapp.models import Project
 from trayapp.poller import FetchResult, Poller
 from trayapp.tray import TrayApp, load_backend
@@ -49,6 +51,10 @@ def main() -> None:
         on_state=lambda state: app.show(state),
         on_alert=lambda alert: app.notify(alert),
         clock=clock.clock,
+        # As `deepgram-tray run` wires it: the history file, and spend and expiry hourly.
+        on_complete_read=record_in_history,
+        history_rate=spend_seen_in_history,
+        fetch_outlook=fetch_outlook_in_child_process,
     )
     app = TrayApp(
         backend=backend,

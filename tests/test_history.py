@@ -149,15 +149,15 @@ def test_the_poller_forecasts_from_complete_reads_only() -> None:
 def test_the_tray_reads_its_spend_rate_from_the_history(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from trayapp.commands.run import _spend_from_history
+    from trayapp.commands.run import spend_seen_in_history
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     db = tmp_path / "deepgram-balance-tray" / "history.sqlite3"
     latest = snapshot("60")
-    assert _spend_from_history(latest) == NO_DATA
+    assert spend_seen_in_history(latest) == NO_DATA
     for hours in range(72, -1, -6):  # $3 a day for three days
         record(db, latest.fetched_at - timedelta(hours=hours), {"usd": Decimal(60 + hours / 8)})
-    rate = _spend_from_history(latest)
+    rate = spend_seen_in_history(latest)
     assert rate.basis == "history" and rate.per_day == 3
     assert describe_days_left(Decimal(60), rate) == "about 20 days left"
 
