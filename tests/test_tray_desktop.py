@@ -8,6 +8,8 @@ there these tests fail rather than skip when something is missing.
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,11 +30,25 @@ from trayapp.history_window import TITLE as HISTORY_TITLE
 pytestmark = pytest.mark.display
 
 
+# Starts the notification daemon on the tray's private bus, waits (10 s at most) until it owns its
+# name, then becomes the tray: sh -c SCRIPT sh PYTHON LOG run
+WITH_NOTIFICATION_DAEMON = """
+python="$1"; log="$2"; shift 2
+"$python" -m tests.support.notification_daemon "$log" &
+tries=0
+while [ ! -e "$log" ] && [ "$tries" -lt 200 ]; do sleep 0.05; tries=$((tries + 1)); done
+exec "$python" -m trayapp "$@"
+"""
+
+
 @pytest.fixture
 def start_tray(desktop: VirtualDesktop, deepgram: FakeDeepgram, tmp_path: Path) -> Iterator[object]:
     started: list[TrayProcess] = []
 
-    def start(key: str = OWNER_KEY, **extra: str) -> TrayProcess:
+    def start(
+        key: str = OWNER_KEY, *, notifications: Path | None = None, **extra: str
+    ) -> TrayProcess:
+        """`notifications`: run a notification daemon on the tray's bus, logging to that file."""
         home = tmp_path / "home"
         runtime = tmp_path / "run"
         runtime.mkdir(mode=0o700, exist_ok=True)
@@ -49,7 +65,17 @@ def start_tray(desktop: VirtualDesktop, deepgram: FakeDeepgram, tmp_path: Path) 
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
             **extra,
         }
-        tray = TrayProcess(desktop, env, tmp_path)
+        program = None
+        if notifications is not None:
+            program = [
+                "sh",
+                "-c",
+                WITH_NOTIFICATION_DAEMON,
+                "sh",
+                sys.executable,
+                str(notifications),
+            ]
+        tray = TrayProcess(desktop, env, tmp_path, program=program)
         started.append(tray)
         return tray
 
@@ -199,4 +225,41 @@ def test_the_menu_says_how_long_the_credit_lasts_and_what_expires(
     _, words = open_menu(desktop)
     desktop.click(word(words, "Show").rect.centre)  # Show history…
     wait_until(lambda: desktop.window_named(HISTORY_TITLE), what="the history window")
+    assert "Traceback" not in tray.stderr()
+
+
+def test_one_desktop_notification_as_the_projection_crosses_the_limit(
+    desktop: VirtualDesktop, billed: FakeDeepgram, start_tray, tmp_path: Path
+) -> None:
+    # About 30 days left, and the user wants to hear below 40: one notification, not one a poll.
+    (tmp_path / "config.toml").write_text("warn_days_left = 40\n")
+    log = tmp_path / "notifications.jsonl"
+    tray = start_tray(notifications=log)
+
+    def said() -> list[dict[str, str]]:
+        text = log.read_text() if log.exists() else ""
+        return [json.loads(line) for line in text.splitlines()]
+
+    wait_until(lambda: said(), timeout=30, what="a desktop notification")
+    assert [n["summary"] for n in said()] == ["Deepgram credit: about 30 days left"]
+    assert "$4.25 a day" in said()[0]["body"] and said()[0]["app"] == ""
+
+    # Two more polls (Refresh now, twice), then a third with the balance below warn_below: its
+    # "balance low" notification comes next, with no second days-left one before it.
+    def refresh_from_the_menu() -> None:
+        before = len(billed.requests_to("/balances"))
+        _, words = open_menu(desktop)
+        desktop.click(word(words, "Refresh").rect.centre)
+        wait_until(lambda: len(billed.requests_to("/balances")) >= before + 2, what="a refresh")
+
+    refresh_from_the_menu()
+    refresh_from_the_menu()
+    billed.set_balances(PROJECT_A, [{"balance_id": "b", "amount": "10", "units": "usd"}])
+    refresh_from_the_menu()
+    wait_until(lambda: len(said()) >= 2, what="the balance-low notification", timeout=30)
+    assert [n["summary"] for n in said()] == [
+        "Deepgram credit: about 30 days left",
+        "Deepgram balance low: $13.25",
+    ]
+    assert OWNER_KEY[-4:] not in log.read_text()
     assert "Traceback" not in tray.stderr()
