@@ -151,19 +151,27 @@ def _grid(
         draw.text((panel.left - 8, y), label, fill=AXIS_TEXT, font=font, anchor="rm")
 
 
-def _x_for(moment: datetime, view: HistoryView, panel: Panel) -> float:
-    share = (moment - view.start) / (view.end - view.start)
-    return panel.left + max(0.0, min(1.0, share)) * (panel.right - panel.left)
-
-
 def _balance_line(
     draw: ImageDraw.ImageDraw, view: HistoryView, panel: Panel, top_value: Decimal
 ) -> None:
-    points = [(_x_for(s.at, view, panel), panel.y_for(s.total, top_value)) for s in view.samples]
+    # Plain floats here: 90 days are 26,000 samples, and pixels need no exact decimals.
+    start, span = view.start.timestamp(), (view.end - view.start).total_seconds()
+    width, height, top = panel.right - panel.left, panel.bottom - panel.top, float(top_value)
+    points = [
+        (
+            panel.left + _clamp((s.at.timestamp() - start) / span) * width,
+            panel.bottom - _clamp(float(s.total) / top) * height,
+        )
+        for s in view.samples
+    ]
     if len(points) >= 2:
         draw.line(points, fill=BALANCE_COLOUR, width=3, joint="curve")
     x, y = points[-1]
     draw.ellipse((x - 4, y - 4, x + 4, y + 4), fill=BALANCE_COLOUR)
+
+
+def _clamp(share: float) -> float:
+    return max(0.0, min(1.0, share))
 
 
 def _spend_bars(
