@@ -9,6 +9,7 @@ there these tests fail rather than skip when something is missing.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,3 +264,20 @@ def test_one_desktop_notification_as_the_projection_crosses_the_limit(
     ]
     assert OWNER_KEY[-4:] not in log.read_text()
     assert "Traceback" not in tray.stderr()
+
+
+def test_changes_after_start_make_no_glib_idle_sources(desktop: VirtualDesktop) -> None:
+    # PyGObject before 3.44.2 (Debian 12, Ubuntu 22.04, the bundle) leaks every idle source:
+    # a tray that made several a poll grew by megabytes a month.
+    probe = subprocess.run(
+        [sys.executable, "-m", "tests.support.idle_probe"],
+        env=desktop.env(GDK_GL="disable"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr
+    result = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert result["menu"][0] == "Total: $149.00", result  # every change was applied
+    assert result["idle_sources"] == 0, result

@@ -14,6 +14,7 @@ import os
 import queue
 import sys
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -133,16 +134,9 @@ def make_dispatcher(backend: str, icon: Any) -> Callable[[Callable[[], None]], N
     if callable(custom):
         return custom  # type: ignore[no-any-return]
     if backend in ("gtk", "appindicator"):
-        from gi.repository import GLib
+        from trayapp.glib_dispatch import glib_dispatcher
 
-        def on_glib_loop(action: Callable[[], None]) -> None:
-            def once() -> bool:
-                _guarded(action)
-                return False  # run once, not on every idle turn
-
-            GLib.idle_add(once)
-
-        return on_glib_loop
+        return glib_dispatcher(_guarded)
     if backend == "darwin":
         from PyObjCTools import AppHelper
 
@@ -150,6 +144,20 @@ def make_dispatcher(backend: str, icon: Any) -> Callable[[Callable[[], None]], N
     if backend == "win32":
         return _win32_dispatcher(icon)
     return _guarded  # xorg and dummy: pystray serialises these calls itself
+
+
+def _apply_pystray_changes_at_once(icon: Any) -> None:
+    """Make pystray's gtk backends change the icon, title and menu at once, not via idle_add.
+
+    pystray hops each change onto the GLib loop with `GLib.idle_add`, which leaks on PyGObject
+    before 3.44.2 (see glib_dispatch). Every change here is already made on that loop's thread,
+    so the hop is not needed: call the undecorated update. Done once the icon is shown, from the
+    loop's thread; without the undecorated function (another pystray), the hop stays.
+    """
+    for name in ("_update_icon", "_update_title", "_update_menu"):
+        direct = getattr(getattr(type(icon), name, None), "__wrapped__", None)
+        if callable(direct):
+            setattr(icon, name, types.MethodType(direct, icon))
 
 
 def _win32_dispatcher(icon: Any) -> Callable[[Callable[[], None]], None]:
@@ -260,6 +268,8 @@ class TrayApp:
     def _show_icon(self) -> None:
         self.icon.visible = True
         self._set_native_tooltip(self.icon.title)
+        if self.backend in ("gtk", "appindicator"):
+            _apply_pystray_changes_at_once(self.icon)
 
     def _apply(self, state: TrayState) -> None:
         previous, self._state = self._state, state
