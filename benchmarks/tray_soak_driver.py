@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.clock import FakeClock
-from trayapp.commands.run import record_in_history, spend_seen_in_history
+from trayapp.commands.run import record_history
 from trayapp.config import Settings
 from trayapp.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
 from trayapp.models import Project
@@ -52,8 +52,7 @@ def main() -> None:
         on_alert=lambda alert: app.notify(alert),
         clock=clock.clock,
         # As `deepgram-tray run` wires it: the history file, and spend and expiry hourly.
-        on_complete_read=record_in_history,
-        history_rate=spend_seen_in_history,
+        record_history=record_history,
         fetch_outlook=fetch_outlook_in_child_process,
     )
     app = TrayApp(

@@ -91,6 +91,10 @@ def test_the_poller_records_complete_reads_only() -> None:
     answers = iter([snapshot("100", "28"), snapshot("90", "0", errors={1: ServerError("busy.")})])
     recorded: list[BalanceSnapshot] = []
 
+    def record_history(snapshot: BalanceSnapshot) -> SpendRate:
+        recorded.append(snapshot)
+        return NO_DATA
+
     def fetch(settings: Settings, known: list[Project] | None) -> FetchResult:
         return FetchResult(next(answers), [])
 
@@ -100,7 +104,7 @@ def test_the_poller_records_complete_reads_only() -> None:
         on_state=lambda state: None,
         on_alert=lambda alert: None,
         clock=clock.clock,
-        on_complete_read=recorded.append,
+        record_history=record_history,
     )
     poller.step()
     clock.advance(300)
@@ -111,7 +115,7 @@ def test_the_poller_records_complete_reads_only() -> None:
 def test_a_failing_history_never_stops_the_polls() -> None:
     clock = FakeClock()
 
-    def broken(snapshot: BalanceSnapshot) -> None:
+    def broken(snapshot: BalanceSnapshot) -> SpendRate:
         raise OSError("disk full")
 
     poller = Poller(
@@ -120,7 +124,7 @@ def test_a_failing_history_never_stops_the_polls() -> None:
         on_state=lambda state: None,
         on_alert=lambda alert: None,
         clock=clock.clock,
-        on_complete_read=broken,
+        record_history=broken,
     )
     poller.step()
     assert poller.state.snapshot is not None and poller.state.error is None
@@ -136,7 +140,7 @@ def test_the_poller_forecasts_from_complete_reads_only() -> None:
         on_state=lambda state: None,
         on_alert=lambda alert: None,
         clock=clock.clock,
-        history_rate=lambda snap: next(rates),
+        record_history=lambda snap: next(rates),
     )
     poller.step()
     assert poller.state.outlook is not None
@@ -149,15 +153,16 @@ def test_the_poller_forecasts_from_complete_reads_only() -> None:
 def test_the_tray_reads_its_spend_rate_from_the_history(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from trayapp.commands.run import spend_seen_in_history
+    from trayapp.commands.run import record_history
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     db = tmp_path / "deepgram-balance-tray" / "history.sqlite3"
     latest = snapshot("60")
-    assert spend_seen_in_history(latest) == NO_DATA
+    assert record_history(latest) == NO_DATA
+    assert [r.total for r in read(db)] == [Decimal(60)]  # and it was recorded
     for hours in range(72, -1, -6):  # $3 a day for three days
         record(db, latest.fetched_at - timedelta(hours=hours), {"usd": Decimal(60 + hours / 8)})
-    rate = spend_seen_in_history(latest)
+    rate = record_history(latest)
     assert rate.basis == "history" and rate.per_day == 3
     assert describe_days_left(Decimal(60), rate) == "about 20 days left"
 

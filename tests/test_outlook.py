@@ -151,7 +151,7 @@ def make_poller(
         on_state=on_state,
         on_alert=(alerts if alerts is not None else []).append,
         clock=clock.clock,
-        history_rate=lambda snap: history,
+        record_history=lambda snap: history,
         fetch_outlook=outlook,
     )
     return poller, clock

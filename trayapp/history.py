@@ -8,17 +8,16 @@ few thousand rows. Writes are short transactions; a second process (the CLI) rea
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from trayapp.errors import ConfigError
-
-if TYPE_CHECKING:
-    from trayapp.forecast import Sample
+from trayapp.forecast import WINDOW_DAYS, Sample
+from trayapp.models import MAIN_UNIT
 
 THIN_AFTER = timedelta(days=90)
 
@@ -58,7 +57,9 @@ def _open(path: Path) -> Iterator[sqlite3.Connection]:
         ) from exc
 
 
-def record(path: Path, at: datetime, totals: Mapping[str, Decimal]) -> None:
+def record(path: Path, at: datetime, totals: Mapping[str, Decimal]) -> list[Sample]:
+    """Add a complete read's totals. Returns the forecast window's main-unit samples up to it,
+    read in the same transaction: the tray wants them at once for the spend rate."""
     seconds = int(at.timestamp())
     with _open(path) as db:
         db.executemany(
@@ -66,6 +67,7 @@ def record(path: Path, at: datetime, totals: Mapping[str, Decimal]) -> None:
             [(seconds, units, str(total)) for units, total in totals.items()],
         )
         _thin(db, at)
+        return main_unit_samples(_rows(db, at - timedelta(days=WINDOW_DAYS)))
 
 
 def _thin(db: sqlite3.Connection, now: datetime) -> None:
@@ -85,11 +87,15 @@ def _thin(db: sqlite3.Connection, now: datetime) -> None:
 def read(path: Path, since: datetime | None = None) -> list[HistoryRow]:
     if not path.exists():
         return []
-    start = int(since.timestamp()) if since is not None else 0
     with _open(path) as db:
-        rows = db.execute(
-            "SELECT at, units, total FROM samples WHERE at >= ? ORDER BY at, units", (start,)
-        ).fetchall()
+        return _rows(db, since)
+
+
+def _rows(db: sqlite3.Connection, since: datetime | None) -> list[HistoryRow]:
+    start = int(since.timestamp()) if since is not None else 0
+    rows = db.execute(
+        "SELECT at, units, total FROM samples WHERE at >= ? ORDER BY at, units", (start,)
+    ).fetchall()
     return [
         HistoryRow(datetime.fromtimestamp(at, timezone.utc), units, Decimal(total))
         for at, units, total in rows
@@ -98,8 +104,9 @@ def read(path: Path, since: datetime | None = None) -> list[HistoryRow]:
 
 def recent_samples(path: Path, now: datetime) -> list[Sample]:
     """The main-unit totals of the forecast window (WINDOW_DAYS up to `now`), for the spend rate."""
-    from trayapp.forecast import WINDOW_DAYS, Sample
-    from trayapp.models import MAIN_UNIT
+    return main_unit_samples(read(path, now - timedelta(days=WINDOW_DAYS)))
 
-    rows = read(path, now - timedelta(days=WINDOW_DAYS))
+
+def main_unit_samples(rows: Sequence[HistoryRow]) -> list[Sample]:
+    """The rows in the main unit (the one thresholds and forecasts use), as forecast Samples."""
     return [Sample(r.at, r.total) for r in rows if r.units == MAIN_UNIT]

@@ -9,18 +9,15 @@ natively.
 from __future__ import annotations
 
 import base64
-import logging
 import tkinter as tk
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from tkinter import filedialog, ttk
 
 from trayapp.errors import DeepgramTrayError
-from trayapp.forecast import Sample
 from trayapp.formats import render_history_csv
-from trayapp.history import HistoryRow, read
+from trayapp.history import HistoryRow, main_unit_samples, read
 from trayapp.history_chart import chart_png, history_view, summary_text
-from trayapp.models import MAIN_UNIT
 from trayapp.tk_look import (
     ERROR_COLOUR,
     OK_COLOUR,
@@ -28,8 +25,6 @@ from trayapp.tk_look import (
     set_window_icon,
     use_platform_theme,
 )
-
-log = logging.getLogger(__name__)
 
 TITLE = "Deepgram balance history"
 PERIODS = (30, 90)
@@ -97,8 +92,7 @@ class HistoryWindow:
         except DeepgramTrayError as exc:
             self.rows = []
             self._say(exc.message, ok=False)
-        samples = [Sample(r.at, r.total) for r in self.rows if r.units == MAIN_UNIT]
-        view = history_view(samples, days, now, local_day)
+        view = history_view(main_unit_samples(self.rows), days, now, local_day)
         self._chart = tk.PhotoImage(
             master=self.root, data=base64.b64encode(chart_png(view)).decode("ascii")
         )

@@ -58,15 +58,13 @@ class Poller:
         clock: Clock,
         wall_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         scheduler: PollScheduler | None = None,
-        on_complete_read: Callable[[BalanceSnapshot], None] = lambda snapshot: None,
-        history_rate: Callable[[BalanceSnapshot], SpendRate] = lambda snapshot: NO_DATA,
+        record_history: Callable[[BalanceSnapshot], SpendRate] = lambda snapshot: NO_DATA,
         fetch_outlook: FetchOutlook | None = None,
     ) -> None:
-        self._history_rate = history_rate
-        """The spend rate seen in the app's own history, up to this (complete) read."""
+        self._record_history = record_history
+        """Given every read in which each watched project answered: adds it to the balance
+        history and returns the spend rate the history shows up to it."""
         self._outlook = OutlookSchedule(fetch_outlook, clock)
-        self._on_complete_read = on_complete_read
-        """Told of every read in which each watched project answered (the balance history)."""
         self._load_settings = load_settings
         self._fetch = fetch
         self._on_state = on_state
@@ -228,8 +226,7 @@ class Poller:
     def _record(self, snapshot: BalanceSnapshot) -> SpendRate:
         """Add a complete read to the history; the spend rate the history shows up to it."""
         try:
-            self._on_complete_read(snapshot)
-            return self._history_rate(snapshot)
+            return self._record_history(snapshot)
         except Exception:  # the history is a nice-to-have: never let it stop the polls
             log.exception("Could not record or read the balance history")
             return NO_DATA

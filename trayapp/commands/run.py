@@ -56,8 +56,7 @@ def _run() -> int:
         on_state=show,
         on_alert=lambda alert: app.notify(alert),
         clock=Clock(monotonic=time.monotonic, wall=time.time),
-        on_complete_read=record_in_history,
-        history_rate=spend_seen_in_history,
+        record_history=record_history,
         fetch_outlook=fetch_outlook_in_child_process,
     )
     # Saved or not, re-reading the settings and the key is cheap: refresh when it closes.
@@ -93,18 +92,11 @@ def _set_start_at_login(enabled: bool) -> None:
         log.exception("Could not change start at login")
 
 
-def record_in_history(snapshot: BalanceSnapshot) -> None:
+def record_history(snapshot: BalanceSnapshot) -> SpendRate:
+    """Add a complete read to the history file; the spend it shows up to it (top-ups left out)."""
+    from trayapp.forecast import spend_from_history
     from trayapp.history import record
     from trayapp.paths import history_path
 
-    record(history_path(), snapshot.fetched_at, snapshot.totals)
-
-
-def spend_seen_in_history(snapshot: BalanceSnapshot) -> SpendRate:
-    """The spend the tray itself has seen over the last week (top-ups left out)."""
-    from trayapp.forecast import spend_from_history
-    from trayapp.history import recent_samples
-    from trayapp.paths import history_path
-
     now = snapshot.fetched_at
-    return spend_from_history(recent_samples(history_path(), now), now)
+    return spend_from_history(record(history_path(), now, snapshot.totals), now)
