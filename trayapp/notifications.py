@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from trayapp.forecast import days_until, describe_days, describe_when
+from trayapp.forecast import describe_days, describe_when
 from trayapp.formats import display_amount, display_date
 from trayapp.models import MAIN_UNIT
 from trayapp.state import TrayState
@@ -109,11 +109,10 @@ def _days_left_alert(
 
 def _expiry_alert(memory: AlertMemory, state: TrayState, alerts: list[Alert]) -> AlertMemory:
     """Once per expiry date, warn_expiry_days before it."""
-    outlook, limit = state.outlook, state.warn_expiry_days
-    if outlook is None or outlook.nearest_expiry is None or limit <= 0 or state.snapshot is None:
+    outlook, limit, days = state.outlook, state.warn_expiry_days, state.days_to_expiry
+    if outlook is None or outlook.nearest_expiry is None or days is None or limit <= 0:
         return memory
     expiry = outlook.nearest_expiry
-    days = days_until(expiry, state.snapshot.fetched_at.date())
     if days > limit or memory.expiry_warned == expiry.day:
         return memory
     amount = display_amount(expiry.amount, expiry.units)

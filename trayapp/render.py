@@ -24,7 +24,7 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.forecast import days_until, describe_days_left, describe_when
+from trayapp.forecast import describe_days_left, describe_when
 from trayapp.formats import display_amount, display_date, display_totals
 from trayapp.models import MAIN_UNIT
 from trayapp.state import Level, TrayState
@@ -192,9 +192,9 @@ def outlook_menu_texts(state: TrayState) -> list[str]:
             texts.append(f"Spending {average}")
     days = describe_days_left(total, rate)
     texts.append(days[:1].upper() + days[1:])
-    expiry = outlook.nearest_expiry
-    if expiry is not None:
-        when = describe_when(days_until(expiry, state.snapshot.fetched_at.date()))
+    expiry, to_expiry = outlook.nearest_expiry, state.days_to_expiry
+    if expiry is not None and to_expiry is not None:
+        when = describe_when(to_expiry)
         amount = display_amount(expiry.amount, expiry.units)
         texts.append(f"Credit expiring: {amount} on {display_date(expiry.day)} ({when})")
     return texts
@@ -211,12 +211,10 @@ def outlook_tooltip_parts(state: TrayState) -> list[str]:
         if rate.today is not None:
             days += f" ({display_amount(rate.today, MAIN_UNIT)} today)"
         parts.append(days)
-    expiry = outlook.nearest_expiry
-    if expiry is not None:
-        left = days_until(expiry, state.snapshot.fetched_at.date())
-        if left <= max(state.warn_expiry_days, 0):
-            amount = display_amount(expiry.amount, expiry.units)
-            parts.append(f"{amount} expires {describe_when(left)}")
+    expiry, to_expiry = outlook.nearest_expiry, state.days_to_expiry
+    if expiry is not None and to_expiry is not None and to_expiry <= state.warn_expiry_days:
+        amount = display_amount(expiry.amount, expiry.units)
+        parts.append(f"{amount} expires {describe_when(to_expiry)}")
     return parts
 
 

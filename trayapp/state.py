@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from trayapp.errors import AuthError, DeepgramTrayError, PermissionDeniedError
-from trayapp.forecast import Forecast
+from trayapp.forecast import Forecast, days_until
 from trayapp.models import BalanceSnapshot
 
 
@@ -55,6 +55,13 @@ class TrayState:
             return None
         total = self.snapshot.main_total
         return total if total is not None else Decimal(0)
+
+    @property
+    def days_to_expiry(self) -> int | None:
+        """Days from the last read to the nearest credit expiry; None when none is known."""
+        if self.outlook is None or self.outlook.nearest_expiry is None or self.snapshot is None:
+            return None
+        return days_until(self.outlook.nearest_expiry, self.snapshot.fetched_at.date())
 
     @property
     def blocking_error(self) -> DeepgramTrayError | None:
