@@ -61,7 +61,7 @@ def render_text(snapshot: BalanceSnapshot, forecast: Forecast | None = None) -> 
 
 
 def forecast_text(forecast: Forecast, snapshot: BalanceSnapshot) -> str:
-    """Spend, days left and the next expiry, in sentences (the CLI, the tooltip, the menu)."""
+    """Spend, days left and the next expiry, in sentences, for `balance --forecast`."""
     from trayapp.forecast import describe_days_left
 
     rate, lines = forecast.rate, []
@@ -95,16 +95,19 @@ def _project_cell(project: ProjectBalances) -> str:
 
 # --- JSON ----------------------------------------------------------------------------------------
 
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+"""UTC times in every JSON and CSV output, e.g. 2026-11-24T18:00:00Z."""
+
 
 def render_json(snapshot: BalanceSnapshot, forecast: Forecast | None = None) -> str:
     document: dict[str, object] = {
-        "fetched_at": snapshot.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "fetched_at": snapshot.fetched_at.strftime(TIME_FORMAT),
         "totals": dict(snapshot.totals),
         "projects": [_project_json(p) for p in snapshot.projects],
     }
     if forecast is not None:
         document["forecast"] = _forecast_json(forecast)
-    return _encode(document) + "\n"
+    return encode_json(document)
 
 
 CENTS = Decimal("0.01")
@@ -261,20 +264,15 @@ def escape_label_value(value: str) -> str:
 
 # --- the balance history ------------------------------------------------------------------------
 
-HISTORY_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
 
 def render_history_csv(rows: Sequence[HistoryRow]) -> str:
     lines = ["time,units,total"]
-    lines += [
-        f"{r.at.strftime(HISTORY_TIME_FORMAT)},{r.units},{exact_number(r.total)}" for r in rows
-    ]
+    lines += [f"{r.at.strftime(TIME_FORMAT)},{r.units},{exact_number(r.total)}" for r in rows]
     return "\n".join(lines) + "\n"
 
 
 def render_history_json(rows: Sequence[HistoryRow]) -> str:
     samples = [
-        {"time": r.at.strftime(HISTORY_TIME_FORMAT), "units": r.units, "total": r.total}
-        for r in rows
+        {"time": r.at.strftime(TIME_FORMAT), "units": r.units, "total": r.total} for r in rows
     ]
     return encode_json({"samples": samples})

@@ -103,12 +103,11 @@ def encode_request(request: FetchRequest) -> bytes:
 
 def decode_request(data: bytes) -> FetchRequest | OutlookRequest:
     document = _load(data)
-    timeouts = document.get("timeouts")
     if document.get("read") == "outlook":
         return OutlookRequest(
             str(document["api_url"]),
             tuple(str(p) for p in document["project_ids"]),
-            Timeouts(*(float(t) for t in timeouts)) if timeouts else DEFAULT_TIMEOUTS,
+            _timeouts(document),
         )
     known = document.get("known_projects")
     projects = None if known is None else [Project(str(i), str(n)) for i, n in known]
@@ -116,8 +115,13 @@ def decode_request(data: bytes) -> FetchRequest | OutlookRequest:
         str(document["api_url"]),
         tuple(str(p) for p in document["watched"]),
         projects,
-        Timeouts(*(float(t) for t in timeouts)) if timeouts else DEFAULT_TIMEOUTS,
+        _timeouts(document),
     )
+
+
+def _timeouts(document: dict[str, Any]) -> Timeouts:
+    timeouts = document.get("timeouts")
+    return Timeouts(*(float(t) for t in timeouts)) if timeouts else DEFAULT_TIMEOUTS
 
 
 # --- answers ------------------------------------------------------------------------------------
@@ -158,9 +162,7 @@ def encode_outlook(reading: OutlookReading) -> bytes:
 
 def decode_outlook(data: bytes) -> OutlookReading:
     """The worker's OutlookReading, or its error raised again here."""
-    document = _load(data)
-    if not document.get("ok"):
-        raise error_from_document(document.get("error") or {})
+    document = _load_answer(data)
     try:
         billing_doc, expiry_doc = document["billing"], document["expiry"]
         billing = None
@@ -199,9 +201,7 @@ def encode_failure(error: DeepgramTrayError) -> bytes:
 
 def decode_answer(data: bytes) -> tuple[BalanceSnapshot, list[Project]]:
     """The worker's snapshot and project list, or its error raised again here."""
-    document = _load(data)
-    if not document.get("ok"):
-        raise error_from_document(document.get("error") or {})
+    document = _load_answer(data)
     try:
         projects = [Project(str(i), str(n)) for i, n in document["projects"]]
         snapshot = _snapshot_from_document(document["snapshot"], document["fetched_at_exact"])
@@ -265,6 +265,14 @@ def _api_error(document: dict[str, Any]) -> ApiError:
     if isinstance(error, ApiError):
         return error
     return ServerError(error.message)
+
+
+def _load_answer(data: bytes) -> dict[str, Any]:
+    """A worker's answer document; its error raised again here when it failed."""
+    document = _load(data)
+    if not document.get("ok"):
+        raise error_from_document(document.get("error") or {})
+    return document
 
 
 def _load(data: bytes) -> dict[str, Any]:
