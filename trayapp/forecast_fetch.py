@@ -12,7 +12,6 @@ from decimal import Decimal
 from trayapp.api import DeepgramClient
 from trayapp.errors import ApiError, AuthError, NotFoundError, PermissionDeniedError
 from trayapp.forecast import (
-    NO_DATA,
     WINDOW_DAYS,
     Forecast,
     OutlookReading,
@@ -44,7 +43,7 @@ def read_forecast(
         # The balance was read: a failed extra call leaves the forecast to the history.
         log.info("Spend and expiry unavailable: %s", exc.message)
         reading = OutlookReading(billing=None, expiry=None, expiry_read=False)
-    history_rate = spend_from_history(history, now) if history else NO_DATA
+    history_rate = spend_from_history(history, now)
     log.debug("Spend rate: billing %s, history %s", reading.billing, history_rate)
     return combine(total, reading.billing, history_rate, reading.expiry)
 

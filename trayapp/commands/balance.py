@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from trayapp.api import DeepgramClient
@@ -11,7 +11,9 @@ from trayapp.cli import print_error, print_out
 from trayapp.config import load_settings
 from trayapp.credentials import require_api_key
 from trayapp.errors import ConfigError, most_severe_exit_code
+from trayapp.forecast import Forecast
 from trayapp.formats import render_json, render_prometheus, render_text
+from trayapp.models import BalanceSnapshot
 
 RENDERERS = {"text": render_text, "json": render_json, "prometheus": render_prometheus}
 
@@ -22,19 +24,7 @@ def run_balance(args: argparse.Namespace) -> int:
     project_ids = tuple(dict.fromkeys(args.project)) or settings.projects
     with DeepgramClient(settings.api_url, key.value) as client:
         snapshot = client.fetch_snapshot(project_ids)
-        forecast = None
-        if args.forecast:
-            from datetime import timezone
-
-            from trayapp.forecast_fetch import read_forecast
-
-            readable = [p.project.project_id for p in snapshot.projects if p.error is None]
-            now = datetime.now(timezone.utc)
-            from trayapp.history import recent_samples
-            from trayapp.paths import history_path
-
-            history = recent_samples(history_path(), now)
-            forecast = read_forecast(client, readable, snapshot.main_total, now, history)
+        forecast = _read_forecast(client, snapshot) if args.forecast else None
 
     output = RENDERERS[args.format](snapshot, forecast)
     if args.output:
@@ -46,6 +36,18 @@ def run_balance(args: argparse.Namespace) -> int:
         if project.error is not None:
             print_error(f"{project.project.name}: {project.error.user_message()}")
     return most_severe_exit_code([error.exit_code for error in snapshot.errors])
+
+
+def _read_forecast(client: DeepgramClient, snapshot: BalanceSnapshot) -> Forecast:
+    """Billing and purchases of the projects that were read; the tray's history as the fallback."""
+    from trayapp.forecast_fetch import read_forecast
+    from trayapp.history import recent_samples
+    from trayapp.paths import history_path
+
+    readable = [p.project.project_id for p in snapshot.projects if p.error is None]
+    now = datetime.now(timezone.utc)
+    history = recent_samples(history_path(), now)
+    return read_forecast(client, readable, snapshot.main_total, now, history)
 
 
 def _write_output(path: Path, text: str) -> None:
