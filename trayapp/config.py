@@ -140,11 +140,21 @@ def _poll_interval(value: object, where: str) -> int:
 
 
 def _threshold(value: object, where: str) -> Decimal:
+    return _non_negative_number(value, where, noun="number", example="20.0")
+
+
+def _days_left(value: object, where: str) -> Decimal:
+    return _non_negative_number(
+        value, where, noun="number of days", example="7 (0 turns the warning off)"
+    )
+
+
+def _non_negative_number(value: object, where: str, *, noun: str, example: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{where} must be a number, e.g. 20.0.")
+        raise ConfigError(f"{where} must be a {noun}, e.g. {example}.")
     amount = Decimal(str(value))
     if not amount.is_finite() or amount < 0:
-        raise ConfigError(f"{where} must be zero or a positive number, e.g. 20.0.")
+        raise ConfigError(f"{where} must be zero or a positive {noun}, e.g. {example}.")
     return amount
 
 
@@ -160,15 +170,6 @@ def _notify(value: object, where: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{where} must be true or false.")
     return value
-
-
-def _days_left(value: object, where: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{where} must be a number of days, e.g. 7 (0 turns the warning off).")
-    days = Decimal(str(value))
-    if not days.is_finite() or days < 0:
-        raise ConfigError(f"{where} must be zero or a positive number of days, e.g. 7.")
-    return days
 
 
 def _expiry_days(value: object, where: str) -> int:
@@ -216,21 +217,10 @@ def parse_cli_value(name: str, text: str) -> object:
         except ValueError:
             raise ConfigError("poll_interval takes a whole number of seconds, e.g. 300.") from None
     if name in ("warn_below", "critical_below"):
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise ConfigError(f"{name} takes a number, e.g. 20 or 7.5.") from None
-        if not amount.is_finite():
-            raise ConfigError(f"{name} takes a number, e.g. 20 or 7.5.")
-        return float(amount)
+        return float(_number_text(text, f"{name} takes a number, e.g. 20 or 7.5."))
     if name == "warn_days_left":
-        try:
-            days = Decimal(text)
-        except InvalidOperation:
-            raise ConfigError("warn_days_left takes a number of days, e.g. 7 (0: never).") from None
-        if not days.is_finite():
-            raise ConfigError("warn_days_left takes a number of days, e.g. 7 (0: never).")
-        return int(days) if days == days.to_integral_value() else float(days)
+        days = _number_text(text, "warn_days_left takes a number of days, e.g. 7 (0: never).")
+        return _toml_number(days)
     if name == "warn_expiry_days":
         try:
             return int(text)
@@ -248,6 +238,17 @@ def parse_cli_value(name: str, text: str) -> object:
     raise ConfigError(
         f"There is no setting called {name!r}: use one of {', '.join(SETTING_NAMES)}."
     )
+
+
+def _number_text(text: str, expected: str) -> Decimal:
+    """A finite number typed on the command line; `expected` says what to type instead."""
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise ConfigError(expected) from None
+    if not amount.is_finite():
+        raise ConfigError(expected)
+    return amount
 
 
 def set_config_value(path: Path, name: str, text: str) -> Settings:
