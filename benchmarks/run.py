@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.cli_latency import BARE_SCRIPT, KEY, compare, describe_machine, write_section  # noqa: E402
+from benchmarks.cli_latency import KEY, balance_commands, compare, describe_machine, write_section  # noqa: E402
 from benchmarks.tray_resources import (  # noqa: E402
     BENCH_ENV,
     MINIMAL_ICON,
@@ -79,24 +79,7 @@ def cli_latency(runs: int) -> dict[str, float]:
     server = server_with(1)
     try:
         with tempfile.TemporaryDirectory() as scratch:
-            header = Path(scratch) / "auth-header"
-            header.write_text(f"Authorization: Token {KEY}\n")
-            env = {
-                **os.environ,
-                "DEEPGRAM_API_KEY": KEY,
-                "DEEPGRAM_TRAY_API_URL": server.base_url,
-                "DEEPGRAM_TRAY_CONFIG": str(Path(scratch) / "none.toml"),
-            }
-            commands = {
-                "ours": [tray, "balance"],
-                "requests": [sys.executable, "-c", BARE_SCRIPT],
-            }
-            curl = shutil.which("curl")
-            if curl:
-                commands["curl"] = [
-                    curl, "-sf", "-H", f"@{header}",
-                    f"{server.base_url}/v1/projects", f"{server.base_url}/v1/projects/p0/balances",
-                ]  # fmt: skip
+            commands, env = balance_commands(tray, server.base_url, "p0", Path(scratch))
             samples = compare(commands, env, runs)
     finally:
         server.stop()
