@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import keyring
 import pytest
+from hypothesis import settings
 
 from tests.support.deepgram_server import MEMBER, FakeDeepgram
 from tests.support.memory_keyring import MemoryKeyring
@@ -28,6 +29,12 @@ PROJECT_A = "3f0e5c6a-1b2c-4d5e-8f90-0a1b2c3d4e5f"
 PROJECT_B = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests: thorough by default; scripts/mutate.py asks for a quick pass, since it runs the
+# tests once per planted bug.
+settings.register_profile("default", max_examples=300, deadline=None)
+settings.register_profile("mutation", max_examples=40, deadline=None, derandomize=True)
+settings.load_profile(os.environ.get("DEEPGRAM_TRAY_HYPOTHESIS_PROFILE", "default"))
 
 
 def populate(server: FakeDeepgram) -> FakeDeepgram:

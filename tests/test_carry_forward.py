@@ -31,6 +31,16 @@ def test_the_headline_error_is_the_one_to_act_on_first() -> None:
     short, long = RateLimitedError("r.", retry_after=30), RateLimitedError("r.", retry_after=600)
     assert headline_error((network, short, long)) is long
     assert headline_error((network, ServerError("s."))) is network
+    unspecified, one_second = RateLimitedError("r."), RateLimitedError("r.", retry_after=1)
+    assert headline_error((unspecified, one_second)) is one_second
+
+
+def test_a_project_that_fails_twice_in_a_row_keeps_its_amount() -> None:
+    failure = ServerError("busy.")
+    once = carry_forward(snapshot("90", "0", errors={1: failure}), snapshot("100", "3.25"))
+    twice = carry_forward(snapshot("80", "0", errors={1: failure}), once)
+    assert twice.main_total == Decimal("83.25")  # no false drop, so no false low-balance alert
+    assert twice.projects[1].error is failure
 
 
 def test_an_unread_project_keeps_its_last_amount_with_the_error() -> None:

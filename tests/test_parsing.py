@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from trayapp.errors import (
@@ -279,7 +279,6 @@ balance_like = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.one_of(json_values, st.fixed_dictionaries({"balances": st.lists(balance_like)})))
 def test_any_balances_json_gives_balances_or_malformed(payload: object) -> None:
     try:
@@ -292,7 +291,6 @@ def test_any_balances_json_gives_balances_or_malformed(payload: object) -> None:
         assert balance.units == balance.units.lower().strip() and balance.units
 
 
-@settings(max_examples=300, deadline=None)
 @given(
     st.one_of(
         json_values,
@@ -309,14 +307,12 @@ def test_any_projects_json_gives_projects_or_malformed(payload: object) -> None:
     assert all(p.project_id and p.name for p in projects)
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=200))
 def test_any_bytes_decode_or_are_malformed(body: bytes) -> None:
     with contextlib.suppress(MalformedResponseError):
         decode_json(body)
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.integers(min_value=100, max_value=599), st.binary(max_size=200))
 def test_any_error_response_maps_to_a_sentence(status: int, body: bytes) -> None:
     if status < 400:

@@ -42,9 +42,8 @@ def headline_error(errors: tuple[ApiError, ...]) -> ApiError:
 def carry_forward(new: BalanceSnapshot, previous: BalanceSnapshot | None) -> BalanceSnapshot:
     if previous is None or not new.errors:
         return new
-    last_good = {
-        p.project.project_id: p for p in previous.projects if p.balances or p.error is None
-    }
+    # A project read last time, or carried last time: carried again, however many reads fail.
+    last_good = {p.project.project_id: p for p in previous.projects if p.balances}
     projects = []
     for project in new.projects:
         kept = last_good.get(project.project.project_id)
