@@ -13,7 +13,8 @@ into a private copy of the project and the module's own tests (mutation.toml) ru
 failing or hanging run kills the mutant, a passing run lets it survive.
 
 Survivors that change nothing a user could observe are listed with the reason in mutation.toml
-(`equivalent`); render's pure pixel-size and colour nudges are counted apart (`pixel_scopes`).
+(`equivalent`); render's pure pixel-size and colour nudges are counted apart (`pixel_scopes` and
+`pixel`).
 The score is killed / (mutants - equivalent - pixel). A run's details go to .mutation/.
 """
 
@@ -363,14 +364,17 @@ class Score:
         return 100.0 * self.killed / self.counted if self.counted else 100.0
 
 
-def is_pixel(mutant: Mutant, pixel_scopes: list[str]) -> bool:
-    return mutant.kind == "number" and mutant.scope.split(".")[0] in pixel_scopes
+def is_pixel(mutant: Mutant, settings: dict[str, object]) -> bool:
+    """A number nudged in a drawing function or colour (`pixel_scopes`), or a mutant listed as one
+    that only moves pixels (`pixel`)."""
+    scopes = list(settings.get("pixel_scopes", []))  # type: ignore[call-overload]
+    listed = dict(settings.get("pixel", {}))  # type: ignore[call-overload]
+    return mutant.id in listed or (mutant.kind == "number" and mutant.scope.split(".")[0] in scopes)
 
 
 def score(module: str, outcomes: list[Outcome], settings: dict[str, object],
           seconds: float) -> Score:  # fmt: skip
     equivalent = dict(settings.get("equivalent", {}))  # type: ignore[call-overload]
-    pixel_scopes = list(settings.get("pixel_scopes", []))  # type: ignore[call-overload]
     killed = equivalent_count = pixel = 0
     survivors = []
     for outcome in outcomes:
@@ -379,7 +383,7 @@ def score(module: str, outcomes: list[Outcome], settings: dict[str, object],
             killed += 1
         elif mutant.id in equivalent:
             equivalent_count += 1
-        elif is_pixel(mutant, pixel_scopes):
+        elif is_pixel(mutant, settings):
             pixel += 1
         else:
             survivors.append(outcome)
@@ -404,6 +408,7 @@ def stale_equivalents(module: str, mutants: list[Mutant], settings: dict[str, ob
     """Entries of the equivalent list that no longer name a mutant (the code moved on)."""
     known = {m.id for m in mutants}
     listed = dict(settings.get("equivalent", {}))  # type: ignore[call-overload]
+    listed |= dict(settings.get("pixel", {}))  # type: ignore[call-overload]
     return [key for key in listed if key not in known]
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import tomli_w
 
 from trayapp.atomic import write_atomically
 from trayapp.config import (
@@ -15,7 +17,9 @@ from trayapp.config import (
     load_settings,
     parse_cli_value,
     set_config_value,
+    settings_as_table,
     settings_from_table,
+    validate_value,
 )
 from trayapp.errors import ConfigError
 from trayapp.paths import config_path
@@ -93,6 +97,7 @@ def test_env_api_url_is_validated_too(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"poll_interval": 30.5}, "whole number of seconds"),
         ({"poll_interval": "300"}, "whole number of seconds"),
         ({"poll_interval": True}, "whole number of seconds"),
+        ({"poll_interval": 86_401}, "at most 86400"),
         ({"poll_interval": 10**9}, "at most 86400"),
         ({"warn_below": "20"}, "must be a number"),
         ({"warn_below": -1}, "zero or a positive number"),
@@ -104,7 +109,8 @@ def test_env_api_url_is_validated_too(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"warn_days_left": "7"}, "number of days, e.g. 7"),
         ({"warn_days_left": -1}, "zero or a positive number of days"),
         ({"warn_expiry_days": 14.5}, "whole number of days from 0 to 365"),
-        ({"warn_expiry_days": 400}, "whole number of days from 0 to 365"),
+        ({"warn_expiry_days": 366}, "whole number of days from 0 to 365"),
+        ({"warn_expiry_days": -1}, "whole number of days from 0 to 365"),
         ({"warn_expiry_days": False}, "whole number of days"),
         ({"api_url": 5}, "quoted URL"),
         ({"api_url": "http://api.deepgram.com"}, "must use https:// for api.deepgram.com"),
@@ -117,8 +123,68 @@ def test_invalid_values_are_refused_with_what_to_do(table: dict[str, object], sa
     assert info.value.exit_code == 2
 
 
-def test_poll_interval_of_exactly_ten_is_fine() -> None:
-    assert settings_from_table({"poll_interval": 10}, origin="t").poll_interval == 10
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"poll_interval": 10},
+        {"poll_interval": 86_400},
+        {"warn_below": 8, "critical_below": 8},  # no amber band
+        {"warn_below": 0, "critical_below": 0},  # never amber, never red
+        {"warn_days_left": 0},  # 0 turns the warning off
+        {"warn_expiry_days": 0},  # 0 turns the warning off
+        {"warn_expiry_days": 365},
+    ],
+)
+def test_values_at_the_limits_are_accepted(table: dict[str, object]) -> None:
+    settings = settings_from_table(table, origin="t")
+    assert settings == Settings()._replace(**table)
+
+
+@pytest.mark.parametrize(("name", "value"), [("poll_interval", 600), ("warn_expiry_days", 30)])
+def test_whole_numbers_written_as_floats_are_accepted(name: str, value: int) -> None:
+    # Some TOML writers turn 30 into 30.0.
+    settings = settings_from_table({name: float(value)}, origin="t")
+    assert getattr(settings, name) == value
+    assert type(getattr(settings, name)) is int
+
+
+def test_one_value_is_checked_on_its_own() -> None:
+    assert validate_value("warn_below", 12.5) == Decimal("12.5")
+    assert validate_value("critical_below", 50) == Decimal("50")  # above the default warn_below
+    with pytest.raises(ConfigError, match=r"^poll_interval is 5 s, below the minimum of 10 s"):
+        validate_value("poll_interval", 5)
+    with pytest.raises(ConfigError, match=r"^There is no setting called 'colour'\.$"):
+        validate_value("colour", "red")
+
+
+def test_settings_round_trip_through_the_written_table(isolated_config: Path) -> None:
+    settings = Settings(
+        api_url="https://proxy.example.com/deepgram",
+        poll_interval=600,
+        warn_below=Decimal("50"),
+        critical_below=Decimal("7.5"),
+        projects=("a", "b"),
+        notify=False,
+        warn_days_left=Decimal("3.5"),
+        warn_expiry_days=30,
+    )
+    isolated_config.parent.mkdir(parents=True)
+    isolated_config.write_text(tomli_w.dumps(settings_as_table(settings)))
+    assert load_settings() == settings
+
+
+def test_defaults_as_written_to_toml() -> None:
+    text = tomli_w.dumps(settings_as_table(Settings()))
+    assert text.splitlines() == [
+        'api_url = "https://api.deepgram.com"',
+        "poll_interval = 300",
+        "warn_below = 20.0",
+        "critical_below = 5.0",
+        "projects = []",
+        "notify = true",
+        "warn_days_left = 7",
+        "warn_expiry_days = 14",
+    ]
 
 
 def test_unknown_keys_are_ignored_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
@@ -145,10 +211,37 @@ def test_unreadable_file_is_reported_and_never_overwritten(
     assert isolated_config.read_bytes() == content
 
 
-def test_unreadable_path_is_reported(isolated_config: Path) -> None:
+def test_unreadable_path_is_reported_with_the_reason(isolated_config: Path) -> None:
     isolated_config.mkdir(parents=True)  # a directory where the file should be
-    with pytest.raises(ConfigError, match="cannot be read"):
+    # The system's own words: "Is a directory" on Linux and macOS, "Permission denied" on Windows.
+    says = r"cannot be read \((Is a directory|Permission denied)\): check that it is a file"
+    with pytest.raises(ConfigError, match=says):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("python", "missing"),
+    [
+        pytest.param((3, 10, 14, "final", 0), "tomllib", id="3.10: tomli, no tomllib"),
+        pytest.param(None, "tomli", id="3.11 and later: tomllib, tomli not installed"),
+    ],
+)
+def test_the_file_is_read_on_every_supported_python(
+    isolated_config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    python: tuple[object, ...] | None,
+    missing: str,
+) -> None:
+    if python is None:
+        if sys.version_info < (3, 11):
+            pytest.skip("needs Python 3.11 or later")
+    else:
+        pytest.importorskip("tomli")
+        monkeypatch.setattr(sys, "version_info", python)
+    monkeypatch.setitem(sys.modules, missing, None)  # the import fails, as when not installed
+    isolated_config.parent.mkdir(parents=True)
+    isolated_config.write_text("poll_interval = 600\n")
+    assert load_settings().poll_interval == 600
 
 
 class TestSet:
@@ -177,6 +270,7 @@ class TestSet:
             ("projects", "", []),
             ("notify", "off", False),
             ("notify", "Yes", True),
+            ("notify", " on\n", True),
             ("warn_days_left", "10", 10),
             ("warn_days_left", "2.5", 2.5),
             ("warn_expiry_days", "0", 0),

@@ -10,13 +10,21 @@ import pytest
 
 from trayapp.forecast import (
     NO_DATA,
+    Expiry,
+    Forecast,
     Sample,
     SpendRate,
+    combine,
+    daily_spend,
     days_left,
+    days_until,
     describe_days_left,
+    describe_when,
+    nearest_expiry,
     spend_from_billing,
     spend_from_history,
 )
+from trayapp.models import Order
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)
 
@@ -70,6 +78,12 @@ class TestHistory:
             [],
             [Sample(NOW, Decimal(10))],
             history(0.5, "10", "1"),  # twelve hours: too little to call it a daily rate
+            [Sample(NOW - timedelta(hours=23, minutes=59), Decimal(10)), Sample(NOW, Decimal(9))],
+            [  # a day and more, but a top-up hides all but the last twenty hours of it
+                Sample(NOW - timedelta(hours=30), Decimal(100)),
+                Sample(NOW - timedelta(hours=20), Decimal(600)),
+                Sample(NOW, Decimal(590)),
+            ],
         ],
     )
     def test_too_little_data_is_said_not_guessed(self, samples: list[Sample]) -> None:
@@ -81,6 +95,26 @@ class TestHistory:
         old_fast = [Sample(s.at - timedelta(days=30), s.total) for s in history(7, "900", "100")]
         rate = spend_from_history(old_fast + history(7, "100", "2"), NOW)
         assert rate.per_day == pytest.approx(Decimal(2))
+
+    def test_exactly_one_day_of_history_is_enough(self) -> None:
+        two = [Sample(NOW - timedelta(days=1), Decimal(10)), Sample(NOW, Decimal("7.5"))]
+        assert spend_from_history(two, NOW).per_day == Decimal("2.5")
+        rate = spend_from_history(history(1, "10", "2.4"), NOW)
+        assert rate.per_day == pytest.approx(Decimal("2.4"))
+
+    def test_a_reading_exactly_a_week_old_counts_and_so_does_one_taken_now(self) -> None:
+        week = [Sample(NOW - timedelta(days=7), Decimal(107)), Sample(NOW, Decimal(100))]
+        assert spend_from_history(week, NOW).per_day == 1
+
+    def test_a_small_refund_is_not_negative_spend_either(self) -> None:
+        refund_at = NOW - timedelta(hours=10)
+        samples = [
+            Sample(s.at, s.total + (Decimal("0.5") if s.at >= refund_at else 0))
+            for s in history(2, "100", "2.4")
+        ]
+        rate = spend_from_history(samples, NOW)
+        assert rate.per_day == pytest.approx(Decimal("2.4"))
+        assert rate.today == pytest.approx(Decimal("0.1") * 14)  # fifteen hours, one refunded
 
 
 class TestBilling:
@@ -98,6 +132,23 @@ class TestBilling:
     def test_an_empty_breakdown_is_no_data(self) -> None:
         assert spend_from_billing([], date(2026, 11, 25)) == NO_DATA
 
+    def test_the_window_is_the_seven_days_before_today(self) -> None:
+        today = date(2026, 11, 25)
+        daily = [
+            (today, Decimal(100)),  # not over yet: spend today, not in the average
+            (today - timedelta(days=1), Decimal(1)),
+            (today - timedelta(days=7), Decimal(6)),
+            (today - timedelta(days=8), Decimal(50)),  # before the window
+        ]
+        assert spend_from_billing(daily, today) == SpendRate("billing", Decimal(1), Decimal(100))
+
+    def test_lines_for_the_same_day_add_up(self) -> None:
+        today = date(2026, 11, 25)
+        yesterday = today - timedelta(days=1)
+        daily = [(yesterday, Decimal(3)), (today, Decimal(2)), (yesterday, Decimal(4))]
+        daily.append((today, Decimal("0.5")))
+        assert spend_from_billing(daily, today) == SpendRate("billing", Decimal(1), Decimal("2.5"))
+
 
 @pytest.mark.parametrize(
     ("total", "per_day", "words"),
@@ -106,6 +157,13 @@ class TestBilling:
         ("4.25", "4.25", "about 1 day left"),
         ("1", "4.25", "less than a day left"),
         ("5000", "1", "more than a year left"),
+        ("365", "1", "about 365 days left"),  # a year is not more than a year
+        ("365.5", "1", "more than a year left"),
+        ("1", "1", "about 1 day left"),
+        ("1.999", "1", "about 1 day left"),
+        ("2", "1", "about 2 days left"),
+        ("0.999", "1", "less than a day left"),
+        ("10", "0.5", "about 20 days left"),
     ],
 )
 def test_days_left_in_words(total: str, per_day: str, words: str) -> None:
@@ -114,9 +172,6 @@ def test_days_left_in_words(total: str, per_day: str, words: str) -> None:
 
 
 def test_the_nearest_expiry_skips_expired_spent_and_undated_credit() -> None:
-    from trayapp.forecast import Expiry, nearest_expiry
-    from trayapp.models import Order
-
     today = date(2026, 11, 25)
     orders = {
         "a": [
@@ -129,3 +184,62 @@ def test_the_nearest_expiry_skips_expired_spent_and_undated_credit() -> None:
     }
     assert nearest_expiry(orders, today) == Expiry(date(2026, 11, 25), Decimal(5), "usd", "b")
     assert nearest_expiry({"a": orders["a"][:3]}, today) is None
+
+
+def test_a_few_cents_left_to_expire_still_count() -> None:
+    today = date(2026, 11, 25)
+    orders = {"a": [Order("o1", Decimal("0.40"), "usd", date(2026, 12, 1))]}
+    assert nearest_expiry(orders, today) == Expiry(date(2026, 12, 1), Decimal("0.40"), "usd", "a")
+
+
+@pytest.mark.parametrize(
+    ("day", "words"),
+    [
+        (date(2026, 11, 25), "today"),
+        (date(2026, 11, 26), "tomorrow"),
+        (date(2026, 12, 1), "in 6 days"),
+    ],
+)
+def test_when_credit_expires_in_words(day: date, words: str) -> None:
+    expiry = Expiry(day, Decimal(5), "usd", "a")
+    assert describe_when(days_until(expiry, date(2026, 11, 25))) == words
+
+
+class TestCombine:
+    BILLING = SpendRate("billing", Decimal(4), Decimal(1))
+    HISTORY = SpendRate("history", Decimal(2), Decimal(3))
+    EXPIRY = Expiry(date(2026, 12, 1), Decimal(5), "usd", "a")
+
+    def test_deepgrams_billing_figures_win_over_the_history(self) -> None:
+        forecast = combine(Decimal(100), self.BILLING, self.HISTORY, self.EXPIRY)
+        assert forecast == Forecast(self.BILLING, Decimal(25), self.EXPIRY)
+
+    def test_without_billing_figures_the_history_is_used(self) -> None:
+        forecast = combine(Decimal(100), None, self.HISTORY, None)
+        assert forecast == Forecast(self.HISTORY, Decimal(50), None)
+
+    def test_days_left_is_unknown_without_a_total_or_a_rate(self) -> None:
+        assert combine(None, self.BILLING, self.HISTORY, None).days_left is None
+        assert combine(Decimal(100), None, NO_DATA, None).days_left is None
+
+
+class TestDailySpend:
+    @staticmethod
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2026, 11, day, hour, tzinfo=timezone.utc)
+
+    def test_each_fall_counts_on_the_day_it_was_seen_and_top_ups_are_left_out(self) -> None:
+        samples = [
+            Sample(self.at(24, 12), Decimal(597)),  # a top-up of 500
+            Sample(self.at(22, 23), Decimal(100)),
+            Sample(self.at(25, 9), Decimal(590)),
+            Sample(self.at(24, 1), Decimal(97)),  # the fall since the 22nd, seen on the 24th
+        ]
+        assert daily_spend(samples, lambda at: at.date()) == [
+            (date(2026, 11, 22), Decimal(0)),
+            (date(2026, 11, 24), Decimal(3)),
+            (date(2026, 11, 25), Decimal(7)),
+        ]
+
+    def test_no_samples_no_days(self) -> None:
+        assert daily_spend([], lambda at: at.date()) == []

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from trayapp.errors import PermissionDeniedError
+from trayapp.errors import PermissionDeniedError, RateLimitedError
+from trayapp.forecast import NO_DATA, Expiry, Forecast, SpendRate, build_forecast
 from trayapp.formats import (
     display_amount,
+    display_date,
+    display_totals,
     escape_label_value,
+    render_history_csv,
+    render_history_json,
     render_json,
     render_prometheus,
     render_text,
 )
+from trayapp.history import HistoryRow
 from trayapp.models import Balance, BalanceSnapshot, Project, ProjectBalances
 
 WHEN = datetime(2026, 11, 24, 18, 0, 0, tzinfo=timezone.utc)
@@ -127,3 +133,189 @@ def test_display_amounts() -> None:
     assert display_amount(Decimal("1234.565"), "usd") == "$1,234.57"
     assert display_amount(Decimal("-2.5"), "usd") == "-$2.50"
     assert display_amount(Decimal("12"), "hours") == "12.00 hours"
+
+
+def test_display_amounts_under_a_dollar() -> None:
+    assert display_amount(Decimal("0.5"), "usd") == "$0.50"
+    assert display_amount(Decimal("-0.5"), "usd") == "-$0.50"
+    assert display_amount(Decimal("0"), "usd") == "$0.00"
+    assert display_amount(Decimal("-0.004"), "usd") == "$0.00"  # rounds to zero: no minus sign
+
+
+def test_display_dates() -> None:
+    assert display_date(date(2027, 1, 9)) == "9 Jan 2027"
+    assert display_date(date(2026, 12, 31)) == "31 Dec 2026"
+
+
+def test_display_totals_puts_dollars_first() -> None:
+    assert display_totals({}) == "no balance"
+    totals = {"hours": Decimal("2"), "usd": Decimal("1"), "zeta": Decimal("3")}
+    assert display_totals(totals) == "$1.00 + 2.00 hours + 3.00 zeta"
+
+
+EXPIRY = Expiry(date(2027, 1, 9), Decimal("150.0"), "usd", "p2")
+BILLING = SpendRate("billing", Decimal("4.2543"))
+
+
+def forecast_for(shot: BalanceSnapshot, expiry: Expiry | None = EXPIRY) -> Forecast:
+    return build_forecast(shot.main_total, BILLING, expiry)
+
+
+def test_text_forecast() -> None:
+    shot = snapshot(PROD, STAGING)
+    text = render_text(shot, forecast_for(shot))
+    # 128.31822227 / 4.2543 a day = 30.16…
+    assert text == render_text(shot) + (
+        "\n"
+        "Spending $4.25 a day (last 7 days)\n"
+        "About 30 days left\n"
+        "$150.00 of credit expires on 2027-01-09\n"
+    )
+
+
+def test_text_forecast_with_too_little_data_and_nothing_expiring() -> None:
+    shot = snapshot(STAGING)
+    text = render_text(shot, build_forecast(shot.main_total, NO_DATA, None))
+    assert text == render_text(shot) + "\nToo little data to say when it runs out\n"
+
+
+def test_text_forecast_without_dollars_left() -> None:
+    empty = snapshot(ProjectBalances(Project("p", "Empty")))
+    rate = SpendRate("history", Decimal("0.5"))
+    assert render_text(empty, build_forecast(empty.main_total, rate, None)) == (
+        "Empty  no balance\n"
+        "-----  ----------\n"
+        "Total  no balance\n"
+        "\n"
+        "Spending $0.50 a day (last 7 days)\n"
+        "Less than a day left\n"
+    )
+
+
+def test_json_forecast_matches_the_contract() -> None:
+    shot = snapshot(PROD, STAGING)
+    document = json.loads(render_json(shot, forecast_for(shot)), parse_float=Decimal)
+    assert document["forecast"] == {
+        "basis": "billing",
+        "spend_per_day": {"usd": Decimal("4.25")},
+        "days_left": Decimal("30.2"),
+        "nearest_expiry": {
+            "date": "2027-01-09",
+            "amount": Decimal("150.0"),
+            "units": "usd",
+            "project_id": "p2",
+        },
+    }
+    assert document["totals"] == {"usd": Decimal("128.31822227")}
+
+
+def test_json_forecast_with_too_little_data() -> None:
+    text = render_json(snapshot(STAGING), build_forecast(Decimal("3.25"), NO_DATA, None))
+    assert text.endswith(
+        '  "forecast": {\n'
+        '    "basis": "none",\n'
+        '    "spend_per_day": {},\n'
+        '    "days_left": null,\n'
+        '    "nearest_expiry": null\n'
+        "  }\n"
+        "}\n"
+    )
+
+
+def test_json_without_forecast_has_no_forecast_key() -> None:
+    assert "forecast" not in json.loads(render_json(snapshot(STAGING)))
+
+
+def test_json_layout() -> None:
+    """Indented by two spaces per level, empty objects and lists on one line, text as written."""
+    limited = ProjectBalances(
+        Project("p4", "Café ☕"),
+        error=RateLimitedError("Slow down.", request_id="req-7", retry_after=30.0),
+    )
+    assert render_json(snapshot(STAGING, limited)) == (
+        "{\n"
+        '  "fetched_at": "2026-11-24T18:00:00Z",\n'
+        '  "totals": {\n'
+        '    "usd": 3.25\n'
+        "  },\n"
+        '  "projects": [\n'
+        "    {\n"
+        '      "project_id": "p2",\n'
+        '      "name": "Staging",\n'
+        '      "totals": {\n'
+        '        "usd": 3.25\n'
+        "      },\n"
+        '      "balances": [\n'
+        "        {\n"
+        '          "balance_id": "b3",\n'
+        '          "amount": 3.25,\n'
+        '          "units": "usd",\n'
+        '          "purchase_order_id": null\n'
+        "        }\n"
+        "      ],\n"
+        '      "error": null\n'
+        "    },\n"
+        "    {\n"
+        '      "project_id": "p4",\n'
+        '      "name": "Café ☕",\n'
+        '      "totals": {},\n'
+        '      "balances": [],\n'
+        '      "error": {\n'
+        '        "kind": "rate_limit",\n'
+        '        "message": "Slow down.",\n'
+        '        "request_id": "req-7",\n'
+        '        "retry_after": 30.0\n'
+        "      }\n"
+        "    }\n"
+        "  ]\n"
+        "}\n"
+    )
+
+
+def test_prometheus_forecast_gauges() -> None:
+    shot = snapshot(PROD, STAGING)
+    text = render_prometheus(shot, forecast_for(shot))
+    assert text == render_prometheus(shot) + (
+        "# HELP deepgram_spend_dollars_per_day Average spend per day over the last 7 days.\n"
+        "# TYPE deepgram_spend_dollars_per_day gauge\n"
+        'deepgram_spend_dollars_per_day{basis="billing"} 4.25\n'
+        "# HELP deepgram_balance_days_left "
+        "Days until the total runs out at the recent spend rate.\n"
+        "# TYPE deepgram_balance_days_left gauge\n"
+        'deepgram_balance_days_left{units="usd"} 30.2\n'
+    )
+
+
+def test_prometheus_forecast_leaves_out_what_is_unknown() -> None:
+    shot = snapshot(PROD, STAGING)
+    unknown = build_forecast(shot.main_total, NO_DATA, EXPIRY)
+    assert render_prometheus(shot, unknown) == render_prometheus(shot)
+    nothing_spent = build_forecast(shot.main_total, SpendRate("billing", Decimal(0)), None)
+    text = render_prometheus(shot, nothing_spent)
+    assert 'deepgram_spend_dollars_per_day{basis="billing"} 0.00\n' in text
+    assert "deepgram_balance_days_left" not in text
+
+
+HISTORY = [
+    HistoryRow(WHEN, "usd", Decimal("128.31822227")),
+    HistoryRow(datetime(2026, 11, 25, 6, 30, tzinfo=timezone.utc), "usd", Decimal("120")),
+]
+
+
+def test_history_csv() -> None:
+    assert render_history_csv(HISTORY).splitlines(keepends=True) == [
+        "time,units,total\n",
+        "2026-11-24T18:00:00Z,usd,128.31822227\n",
+        "2026-11-25T06:30:00Z,usd,120\n",
+    ]
+    assert render_history_csv([]) == "time,units,total\n"
+
+
+def test_history_json() -> None:
+    assert json.loads(render_history_json(HISTORY), parse_float=Decimal) == {
+        "samples": [
+            {"time": "2026-11-24T18:00:00Z", "units": "usd", "total": Decimal("128.31822227")},
+            {"time": "2026-11-25T06:30:00Z", "units": "usd", "total": 120},
+        ]
+    }
+    assert render_history_json([]) == '{\n  "samples": []\n}\n'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -18,14 +19,16 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.models import Balance, Project
+from trayapp.models import Balance, Order, Project
 from trayapp.parsing import (
     decode_json,
     error_for_status,
     parse_amount,
     parse_balances,
+    parse_billing_breakdown,
     parse_error_body,
     parse_projects,
+    parse_purchases,
     parse_retry_after,
 )
 
@@ -108,7 +111,16 @@ class TestBalances:
         with pytest.raises(MalformedResponseError):
             balances_from(f'{{"balances": [{entry}]}}')
 
-    @pytest.mark.parametrize("body", ['{"balances": {"a": 1}}', '[{"amount": 1}]', '"balances"'])
+    @pytest.mark.parametrize(
+        "body",
+        [
+            '{"balances": {"a": 1}}',
+            '{"balances": {}}',
+            '{"balances": ""}',
+            '[{"amount": 1}]',
+            '"b"',
+        ],
+    )
     def test_wrong_container_is_malformed(self, body: str) -> None:
         with pytest.raises(MalformedResponseError):
             balances_from(body)
@@ -177,6 +189,14 @@ class TestErrorBodies:
     def test_html_error_page_says_nothing(self) -> None:
         assert parse_error_body(b"<html><body>502 Bad Gateway</body></html>").message is None
 
+    def test_a_body_that_only_looks_like_json_is_plain_text(self) -> None:
+        assert parse_error_body(b"{not json").message == "{not json"
+        assert parse_error_body(b"{" * 100_000).message is not None
+
+    def test_160_characters_are_kept_whole_and_longer_text_is_cut_to_160(self) -> None:
+        assert parse_error_body(b"x" * 160).message == "x" * 160
+        assert parse_error_body(b"y" * 161).message == "y" * 159 + "…"
+
     def test_long_or_multiline_text_becomes_one_short_line(self) -> None:
         info = parse_error_body(b"line one\nline two\x1b[31m" + b"x" * 1000)
         assert info.message is not None
@@ -208,6 +228,14 @@ class TestErrorForStatus:
         assert isinstance(error, NotFoundError)
         assert "p-42" in error.message and "UUID parsing failed" in error.message
 
+    def test_404_for_the_project_list_points_at_api_url(self) -> None:
+        error = error_for_status(404, b"", {})
+        assert isinstance(error, NotFoundError)
+        assert error.message == (
+            "The API has no projects endpoint at this address: check api_url "
+            "(it should be https://api.deepgram.com)."
+        )
+
     def test_429_with_retry_after(self) -> None:
         error = error_for_status(429, b"", {"Retry-After": "30"})
         assert isinstance(error, RateLimitedError)
@@ -220,11 +248,19 @@ class TestErrorForStatus:
         assert isinstance(error, RateLimitedError)
         assert error.retry_after is None
 
-    @pytest.mark.parametrize("status", [500, 502, 503, 418])
+    @pytest.mark.parametrize("status", [500, 502, 503])
     def test_server_errors(self, status: int) -> None:
         error = error_for_status(status, b"<html>oops</html>", {})
         assert isinstance(error, ServerError)
-        assert f"HTTP {status}" in error.message
+        assert error.message == (
+            f"Deepgram's API had a server error (HTTP {status}): try again in a few minutes."
+        )
+
+    @pytest.mark.parametrize("status", [400, 418, 499])
+    def test_other_statuses_are_unexpected(self, status: int) -> None:
+        error = error_for_status(status, b"", {})
+        assert isinstance(error, ServerError)
+        assert error.message.startswith(f"Deepgram's API answered with an unexpected HTTP {status}")
 
     def test_request_id_from_body_else_header(self) -> None:
         assert error_for_status(500, b'{"request_id":"body-id"}', {}).request_id == "body-id"
@@ -248,11 +284,99 @@ class TestRetryAfter:
 
     def test_capped_at_a_day(self) -> None:
         assert parse_retry_after("999999999") == 86_400.0
+        assert parse_retry_after("Fri, 31 Dec 2100 23:59:59 GMT") == 86_400.0
+
+    def test_spaces_around_the_value(self) -> None:
+        assert parse_retry_after(" 30 ") == 30.0
+
+    def test_a_date_without_a_time_zone_is_utc(self) -> None:
+        assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 -0000") == 0.0
+        error = error_for_status(429, b"", {"Retry-After": "Fri, 31 Dec 2100 23:59:59 -0000"})
+        assert isinstance(error, RateLimitedError) and error.retry_after == 86_400.0
 
 
 class TestAmount:
     def test_float_input_keeps_its_shortest_decimal(self) -> None:
         assert parse_amount(0.1) == Decimal("0.1")
+
+    def test_the_largest_credible_amount_is_just_under_a_quadrillion(self) -> None:
+        assert parse_amount("999999999999999.99") == Decimal("999999999999999.99")
+        assert parse_amount("-999999999999999") == Decimal("-999999999999999")
+        for absurd in ("1000000000000000", "-1000000000000000", "1e15"):
+            with pytest.raises(MalformedResponseError, match="out of range"):
+                parse_amount(absurd)
+
+    def test_thirty_decimal_places_at_most(self) -> None:
+        assert parse_amount("1e-30") == Decimal("1e-30")
+        with pytest.raises(MalformedResponseError, match="out of range"):
+            parse_amount("1e-31")
+
+
+class TestBillingBreakdown:
+    def test_documented_shape(self) -> None:
+        payload = decode_json(
+            b'{"start": "2026-11-17", "end": "2026-11-24", "resolution": {"units": "day", '
+            b'"amount": 1}, "results": [{"dollars": 0.25, "grouping": {"start": "2026-11-23", '
+            b'"end": "2026-11-24", "accessor": null}}, {"dollars": "3", "grouping": '
+            b'{"start": "2026-11-24T00:00:00Z"}}]}'
+        )
+        assert parse_billing_breakdown(payload) == [
+            (date(2026, 11, 23), Decimal("0.25")),
+            (date(2026, 11, 24), Decimal(3)),
+        ]
+
+    def test_a_day_without_dollars_spent_nothing(self) -> None:
+        payload = {"results": [{"grouping": {"start": "2026-11-23"}}]}
+        assert parse_billing_breakdown(payload) == [(date(2026, 11, 23), Decimal(0))]
+
+    def test_no_results_is_no_spend(self) -> None:
+        assert parse_billing_breakdown({"results": []}) == []
+        assert parse_billing_breakdown({}) == []
+
+    @pytest.mark.parametrize(
+        "result",
+        [
+            "a day",
+            {"dollars": 1},
+            {"dollars": 1, "grouping": "2026-11-23"},
+            {"dollars": 1, "grouping": {"start": "2026-13-45"}},
+            {"dollars": 1, "grouping": {"start": "2026-11"}},
+            {"dollars": 1, "grouping": {"start": 20261123}},
+            {"dollars": "lots", "grouping": {"start": "2026-11-23"}},
+        ],
+    )
+    def test_a_result_without_a_day_or_an_amount_is_malformed(self, result: object) -> None:
+        with pytest.raises(MalformedResponseError):
+            parse_billing_breakdown({"results": [result]})
+
+
+class TestPurchases:
+    def test_documented_shape(self) -> None:
+        payload = decode_json(
+            b'{"orders": [{"order_id": "o1", "expiration": "2027-01-09T00:00:00Z", '
+            b'"created": "2026-01-09T10:00:00Z", "amount": 150, "units": "USD", '
+            b'"order_type": "promotional"}, {"order_id": "o2", "expiration": null, '
+            b'"amount": "20.5", "units": "usd"}]}'
+        )
+        assert parse_purchases(payload) == [
+            Order("o1", Decimal(150), "usd", date(2027, 1, 9)),
+            Order("o2", Decimal("20.5"), "usd", None),
+        ]
+
+    def test_missing_fields(self) -> None:
+        assert parse_purchases({"orders": [{}]}) == [Order("", Decimal(0), "usd", None)]
+        assert parse_purchases({}) == []
+
+    def test_an_unreadable_expiry_is_no_expiry(self) -> None:
+        orders = parse_purchases({"orders": [{"amount": 5, "expiration": "next year"}]})
+        assert orders[0].expiration is None
+
+    @pytest.mark.parametrize(
+        "payload", [{"orders": ["o1"]}, {"orders": {}}, {"orders": [{"amount": True}]}]
+    )
+    def test_wrong_types_are_malformed(self, payload: object) -> None:
+        with pytest.raises(MalformedResponseError):
+            parse_purchases(payload)
 
 
 # --- properties: whatever JSON arrives, the parser returns models or a typed error ---------------

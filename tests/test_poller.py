@@ -20,6 +20,7 @@ from trayapp.errors import (
     KeyringUnavailableError,
     MissingKeyError,
     NetworkError,
+    NotFoundError,
     RateLimitedError,
     ServerError,
 )
@@ -205,6 +206,34 @@ def test_clicks_during_a_fetch_give_one_follow_up_fetch() -> None:
     h.poller.refresh()
     h.run_for(100)
     assert len(h.api.calls) == 3
+
+
+def test_a_click_during_a_failing_fetch_does_not_wait_for_the_backoff() -> None:
+    h = make_harness(interval=300)
+    h.run_for(10)
+
+    def slow_failing_fetch(settings: Settings, projects: list[Project] | None) -> FetchResult:
+        h.api.calls.append((h.clock.mono, projects is None))
+        if len(h.api.calls) == 5:
+            h.poller.refresh()  # the user clicks while the request is out
+            h.clock.advance(5)
+        raise NetworkError("offline")
+
+    h.poller._fetch = slow_failing_fetch
+    h.run_for(800)  # fails from 300 s on; after the 4th failure the retry would wait 240 s
+    assert h.api.gaps()[:5] == pytest.approx([300, 30, 60, 120, 5], abs=0.01)
+    assert h.api.calls[5][1] is True, "a manual refresh re-reads the project list"
+
+
+def test_a_project_not_found_rereads_the_project_list_at_the_next_poll() -> None:
+    h = make_harness(interval=300)
+    h.run_for(10)
+    h.api.answer = NotFoundError("Project p0 is not visible to this key.")
+    h.run_for(300)
+    h.api.answer = "50"
+    h.run_for(30)
+    assert [listed for _, listed in h.api.calls] == [True, False, True]
+    assert h.api.gaps() == [300.0, 30.0]
 
 
 def test_wake_from_sleep_refreshes_at_once() -> None:

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from decimal import Decimal
+from typing import ClassVar
 
 import pytest
 
 from tests.support.colours import colour_family, dominant_family
 from tests.support.tray_states import CRITICAL, WARN, snapshot, state_with
-from trayapp.errors import AuthError, NetworkError, PermissionDeniedError, RateLimitedError
+from trayapp.errors import (
+    AuthError,
+    DeepgramTrayError,
+    NetworkError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
+)
 from trayapp.forecast import NO_DATA, Expiry, Forecast, SpendRate, build_forecast
+from trayapp.models import Balance, Project, ProjectBalances
 from trayapp.render import (
     COLOURS,
+    MENU_TEXT_LIMIT,
+    SEPARATOR,
     TOOLTIP_LIMIT,
     MenuLine,
     icon_image,
+    icon_look,
     icon_text,
     menu_lines,
     short_amount,
@@ -90,6 +103,21 @@ def test_level_boundaries() -> None:
         ("999999", "999k"),
         ("3456789", "3.4M"),
         ("-12", "-$12"),
+        ("0.99", "$0.9"),
+        ("0.1", "$0.1"),
+        ("1", "$1.0"),
+        ("9.999", "$9.9"),
+        ("1000", "1.0k"),
+        ("9999.99", "9.9k"),
+        ("10000", "10k"),
+        ("1000000", "1.0M"),
+        ("9999999", "9.9M"),
+        ("10000000", "10M"),
+        ("999999999", "999M"),
+        ("1000000000", "1B+"),
+        ("-0.5", "$0"),
+        ("-1", "-$1.0"),
+        ("-1500", "-$1.5k"),
     ],
 )
 def test_short_amounts_never_overstate(amount: str, text: str) -> None:
@@ -108,6 +136,96 @@ def test_states_differ_by_shape_not_only_colour() -> None:
         }.items()
     }
     assert len(set(looks.values())) == 3
+
+
+def tones(state: TrayState) -> list[str]:
+    """Each pixel of the icon as "w" (white), "k" (black) or "." (the badge's colour, or clear)."""
+    data = icon_image(state).convert("RGBA").tobytes()
+    result = []
+    for i in range(0, len(data), 4):
+        r, g, b, alpha = data[i : i + 4]
+        if alpha < 200 or max(r, g, b) - min(r, g, b) >= 30:
+            result.append(".")
+        else:
+            lightness = (r + g + b) / 3
+            result.append("w" if lightness > 200 else "k" if lightness < 60 else ".")
+    return result
+
+
+class TestMarks:
+    """Meaning never rests on colour alone: warn, critical and problem states carry a corner mark,
+    and the three marks differ from each other (the amount on each icon is the same)."""
+
+    OK = state_with("12", warn_below=Decimal(10))
+    MARKED: ClassVar[dict[str, TrayState]] = {
+        "warn": state_with("12"),
+        "critical": state_with("12", critical_below=Decimal(15), warn_below=Decimal(30)),
+        "problem": state_with("12", stale=True),
+    }
+
+    @pytest.mark.parametrize("level", MARKED)
+    def test_a_mark_is_drawn_beyond_the_change_of_colour(self, level: str) -> None:
+        plain, marked = tones(self.OK), tones(self.MARKED[level])
+        added = sum(1 for a, b in zip(marked, plain, strict=True) if a != "." and b == ".")
+        assert added > 100
+
+    @pytest.mark.parametrize(("first", "second"), [("warn", "critical"), ("warn", "problem"),
+                                                   ("critical", "problem")])  # fmt: skip
+    def test_the_marks_differ_in_shape(self, first: str, second: str) -> None:
+        a, b = tones(self.MARKED[first]), tones(self.MARKED[second])
+        assert sum(1 for x, y in zip(a, b, strict=True) if {x, y} == {"w", "k"}) >= 10
+
+    def test_the_problem_mark_is_a_cross(self) -> None:
+        """An X looks the same mirrored and turned a quarter turn; "!", "!!" or a word do not."""
+        marked, plain = tones(self.MARKED["problem"]), tones(self.OK)
+        size = round(math.sqrt(len(marked)))
+        # The mark: what it adds over the plain icon in the top-right quarter, disc and glyph.
+        added = [
+            (i % size, i // size, tone)
+            for i, (tone, before) in enumerate(zip(marked, plain, strict=True))
+            if tone != "." and before == "." and i % size >= size // 2 and i // size < size // 2
+        ]
+        cx = sum(x for x, _, _ in added) / len(added)
+        cy = sum(y for _, y, _ in added) / len(added)
+        radius = math.sqrt(len(added) / math.pi)
+        glyph = {  # dark pixels well inside the disc's outline
+            (round(x - cx), round(y - cy))
+            for x, y, tone in added
+            if tone == "k" and math.hypot(x - cx, y - cy) < 0.6 * radius
+        }
+        turned = {(y, x) for x, y in glyph}
+        mirrored = {(-x, y) for x, y in glyph}
+        assert len(glyph) > 30
+        assert len(glyph & turned) >= 0.8 * len(glyph)
+        assert len(glyph & mirrored) >= 0.7 * len(glyph)
+
+    def test_ok_and_waiting_have_no_mark(self) -> None:
+        for state in (self.OK, state_with()):
+            assert icon_image(state).getpixel((51, 4)) == (*COLOURS[state.level], 255)
+
+    def test_the_icon_text_says_which_grey_it_is(self) -> None:
+        assert icon_text(state_with()) == "…"  # first check still running
+        assert icon_text(state_with(error=NetworkError("offline."))) == "!"
+        assert icon_text(state_with(has_key=False)) == "?"
+        assert icon_text(state_with("128", has_key=False)) == "?"
+        assert icon_text(state_with("12.5", stale=True)) == "$12"
+
+
+def test_the_amount_is_drawn_as_large_as_it_fits() -> None:
+    small, large = icon_image(state_with("128")), icon_image(state_with("999"))
+    assert small.tobytes() != large.tobytes()
+    size = small.size[0]
+    rows = tones(state_with("128"))
+    white_columns = {i % size for i, tone in enumerate(rows) if tone == "w"}
+    assert max(white_columns) - min(white_columns) > size / 2
+
+
+def test_a_redraw_is_needed_exactly_when_the_icon_would_look_different() -> None:
+    base = state_with("128.32")
+    assert icon_look(base) == icon_look(state_with("128.99", checked_at=None))
+    assert icon_look(base) != icon_look(state_with("12"))  # another level
+    assert icon_look(base) != icon_look(state_with("130"))  # another amount
+    assert icon_look(base) != icon_look(state_with("128.32", refreshing=True))
 
 
 def test_refreshing_looks_different() -> None:
@@ -135,6 +253,25 @@ class TestTooltip:
 
     def test_stale(self) -> None:
         assert "stale since" in tooltip_text(state_with("1", stale=True))
+
+    def test_first_check(self) -> None:
+        assert tooltip_text(state_with()) == "Deepgram · checking…"
+        outlook = build_forecast(None, SpendRate("billing", Decimal(4)), None)
+        assert tooltip_text(state_with(outlook=outlook)) == "Deepgram · checking…"
+        assert tooltip_text(state_with(error=NetworkError("x."))) == "Deepgram · offline"
+
+    def test_an_unforeseen_error_in_plain_words(self) -> None:
+        unforeseen = DeepgramTrayError("Something broke.")
+        assert tooltip_text(state_with(error=unforeseen)) == "Deepgram · something went wrong"
+
+    @pytest.mark.parametrize(("extra", "shown"), [(89, 127), (90, 127), (91, 127)])
+    def test_cut_to_windows_limit_only_when_longer(self, extra: int, shown: int) -> None:
+        # "Deepgram $1.00 + 1.00 xxx… · updated 18:03": 38 characters plus the unit's name.
+        odd = ProjectBalances(Project("h", "H"), (Balance("b", Decimal(1), "x" * extra),))
+        state = state_with(snapshot=snapshot("1")._replace(projects=(odd, *snapshot("1").projects)))
+        text = tooltip_text(state)
+        assert len(text) == min(38 + extra, TOOLTIP_LIMIT) == shown
+        assert text.endswith("…") == (38 + extra > TOOLTIP_LIMIT)
 
     def test_fits_windows_limit(self) -> None:
         state = state_with("1", error=NetworkError("x" * 500))
@@ -180,6 +317,43 @@ class TestMenu:
     def test_error_sentence_in_the_status_line(self) -> None:
         error = AuthError("Deepgram refused the API key: set a valid key.")
         assert status_line(state_with("3", error=error)) == error.message
+        offline = NetworkError("Could not reach Deepgram: check the network.")
+        assert status_line(state_with("3", error=offline)) == offline.message
+
+    def test_status_while_refreshing_and_before_the_first_read(self) -> None:
+        assert status_line(state_with("3", refreshing=True)) == "Refreshing…"
+        assert status_line(state_with()) == "Waiting for the first update"
+        assert status_line(state_with("3", stale=True)) == "Stale: last update 18:03"
+        assert status_line(state_with("3")) == "Updated 18:03"
+
+    def test_the_first_line_before_the_first_read(self) -> None:
+        assert menu_lines(state_with())[0].text == "Balance: checking…"
+        failed = state_with(error=NetworkError("offline."))
+        assert menu_lines(failed)[0].text == "Balance: unknown"
+
+    def test_a_carried_amount_says_it_was_not_updated(self) -> None:
+        state = state_with(snapshot=snapshot("1", "5")._replace(projects=(
+            snapshot("1").projects[0],
+            snapshot("1", "5").projects[1]._replace(error=ServerError("busy.")),
+        )))  # fmt: skip
+        texts = [line.text.strip() for line in menu_lines(state)]
+        assert "Project 1: $5.00, not updated (Deepgram server error)" in texts
+
+    def test_separators_around_the_actions(self) -> None:
+        lines = menu_lines(state_with("1"))
+        assert [line.is_separator for line in lines].count(True) == 2
+        assert SEPARATOR.is_separator and not lines[0].is_separator
+
+    @pytest.mark.parametrize("name_length", [79, 80, 81])
+    def test_lines_cut_to_the_menu_limit_only_when_longer(self, name_length: int) -> None:
+        # "    <name>: $1.00": 11 characters plus the name.
+        project = ProjectBalances(
+            Project("p", "n" * name_length), (Balance("b", Decimal(1), "usd"),)
+        )
+        state = state_with(snapshot=snapshot()._replace(projects=(project,)))
+        line = menu_lines(state)[1].text
+        assert len(line) == min(11 + name_length, MENU_TEXT_LIMIT)
+        assert line.endswith("…") == (11 + name_length > MENU_TEXT_LIMIT)
 
     def test_no_key(self) -> None:
         texts = [line.text for line in menu_lines(state_with(has_key=False))]
@@ -221,7 +395,11 @@ class TestOutlook:
         texts = [line.text.strip() for line in menu_lines(state)]
         assert "Credit expiring: $150.00 on 4 Dec 2026 (in 10 days)" in texts
         assert "$150.00 expires in 10 days" in tooltip_text(state)
-        far = state_with("128.32", outlook=self.outlook(expiry=self.EXPIRY), warn_expiry_days=5)
+        at_the_limit = state_with(
+            "128.32", outlook=self.outlook(expiry=self.EXPIRY), warn_expiry_days=10
+        )
+        assert "$150.00 expires in 10 days" in tooltip_text(at_the_limit)
+        far = state_with("128.32", outlook=self.outlook(expiry=self.EXPIRY), warn_expiry_days=9)
         assert "expires" not in tooltip_text(far)
         assert "Credit expiring: $150.00 on 4 Dec 2026 (in 10 days)" in [
             line.text.strip() for line in menu_lines(far)

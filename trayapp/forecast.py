@@ -59,10 +59,8 @@ def spend_from_history(samples: Sequence[Sample], now: datetime) -> SpendRate:
     """The balance's own fall over up to WINDOW_DAYS, top-ups left out."""
     start = now - timedelta(days=WINDOW_DAYS)
     recent = sorted(s for s in samples if start <= s.at <= now)
-    if len(recent) < 2 or recent[-1].at - recent[0].at < MIN_HISTORY:
-        return NO_DATA
     spent = spent_today = Decimal(0)
-    observed = 0.0  # seconds in which the spend could be seen
+    observed = timedelta()  # the time in which the spend could be seen
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     for earlier, later in itertools.pairwise(recent):
         fall = earlier.total - later.total
@@ -71,12 +69,12 @@ def spend_from_history(samples: Sequence[Sample], now: datetime) -> SpendRate:
             # whole interval out, rather than count its time as spending nothing.
             continue
         spent += fall
-        observed += (later.at - earlier.at).total_seconds()
+        observed += later.at - earlier.at
         if earlier.at >= midnight:
             spent_today += fall
-    if observed < MIN_HISTORY.total_seconds():
+    if observed < MIN_HISTORY:  # too few samples, too short a span, or hidden by top-ups
         return NO_DATA
-    return SpendRate("history", spent / (Decimal(observed) / 86400), spent_today)
+    return SpendRate("history", spent / (Decimal(observed.total_seconds()) / 86400), spent_today)
 
 
 def days_left(total: Decimal, rate: SpendRate) -> Decimal | None:

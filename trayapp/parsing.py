@@ -104,7 +104,7 @@ def parse_amount(value: object) -> Decimal:
     except (InvalidOperation, ValueError) as exc:
         raise _malformed("a balance amount is not a number") from exc
     exponent = amount.as_tuple().exponent
-    if not amount.is_finite() or not isinstance(exponent, int):
+    if not isinstance(exponent, int):  # NaN and the infinities have a letter here
         raise _malformed("a balance amount is not a finite number")
     if abs(amount) >= _MAX_ABS_AMOUNT or exponent < _MIN_EXPONENT:
         raise _malformed("a balance amount is out of range")

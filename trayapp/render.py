@@ -103,17 +103,16 @@ def clock_time(moment: datetime) -> str:
 def tooltip_text(state: TrayState) -> str:
     if not state.has_key:
         return "Deepgram balance: no API key set"
-    parts = ["Deepgram"]
-    if state.snapshot is not None:
-        parts[0] = f"Deepgram {display_totals(state.snapshot.totals)}"
+    snapshot = state.snapshot
+    parts = ["Deepgram" if snapshot is None else f"Deepgram {display_totals(snapshot.totals)}"]
     problem = state.blocking_error or state.error
     if problem is not None:
         parts.append(problem_words(problem))
     elif state.outlook is not None and not state.stale:
         parts += outlook_tooltip_parts(state)
-    if state.snapshot is not None:
+    if snapshot is not None:
         label = "stale since" if state.stale else "updated"
-        parts.append(f"{label} {clock_time(state.snapshot.fetched_at)}")
+        parts.append(f"{label} {clock_time(snapshot.fetched_at)}")
     elif problem is None:
         parts.append("checking…")
     return _fit(" · ".join(parts), TOOLTIP_LIMIT)

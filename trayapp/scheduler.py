@@ -37,8 +37,8 @@ class PollScheduler:
     jitter: Callable[[], float] = field(default=random.random)
     """Returns a number in [0, 1); tests pass a constant."""
 
-    next_poll_at: float = 0.0
-    not_before: float = 0.0
+    next_poll_at: float = field(init=False)
+    not_before: float = field(init=False)
     """A Retry-After deadline: nothing is sent earlier, manual refreshes included."""
     failures: int = 0
     fetch_started_at: float | None = None
@@ -46,11 +46,11 @@ class PollScheduler:
     refresh_pending: bool = False
     projects_read_at: float | None = None
     force_project_list: bool = True
-    _last_wall: float | None = None
-    _last_mono: float | None = None
+    _last_seen: tuple[float, float] | None = None
+    """(wall, monotonic) at the last check_for_wake."""
 
     def __post_init__(self) -> None:
-        self.next_poll_at = self.clock.monotonic()  # poll at once on start
+        self.next_poll_at = self.not_before = self.clock.monotonic()  # poll at once on start
 
     # --- questions ---------------------------------------------------------------------------
 
@@ -90,10 +90,11 @@ class PollScheduler:
         """Call on every loop turn; after a sleep, pulls the next poll forward to now."""
         wall, mono = self.clock.wall(), self.clock.monotonic()
         woke = False
-        if self._last_wall is not None and self._last_mono is not None:
-            woke = (wall - self._last_wall) - (mono - self._last_mono) > WAKE_JUMP
-        self._last_wall, self._last_mono = wall, mono
-        if woke and not self.in_flight:
+        if self._last_seen is not None:
+            last_wall, last_mono = self._last_seen
+            woke = (wall - last_wall) - (mono - last_mono) > WAKE_JUMP
+        self._last_seen = wall, mono
+        if woke:  # during a fetch, its end sets the next poll anyway
             self.next_poll_at = mono
         return woke
 
@@ -124,7 +125,6 @@ class PollScheduler:
         delay *= 0.5 + 0.5 * self.jitter()
         if retry_after is not None:
             self.not_before = now + retry_after
-            delay = max(delay, retry_after)
         self.next_poll_at = now + delay
         if relist:
             self.force_project_list = True
