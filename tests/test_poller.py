@@ -236,6 +236,53 @@ def test_a_project_not_found_rereads_the_project_list_at_the_next_poll() -> None
     assert h.api.gaps() == [300.0, 30.0]
 
 
+def two_projects(*errors: DeepgramTrayError | None) -> FetchResult:
+    """A read of p0 and p1, each with its amount or its error."""
+    read = snapshot("10", "20", errors={i: e for i, e in enumerate(errors) if e is not None})
+    return FetchResult(snapshot=read, projects=[p.project for p in read.projects])
+
+
+def test_one_project_not_found_in_an_old_list_rereads_it_at_the_next_poll() -> None:
+    h = make_harness(interval=300)
+    gone = two_projects(None, NotFoundError("p1 gone."))
+    answers = itertools.chain([two_projects(), gone], itertools.repeat(two_projects()))
+
+    def fetch(settings: Settings, projects: list[Project] | None) -> FetchResult:
+        h.api.calls.append((h.clock.mono, projects is None))
+        return next(answers)
+
+    h.poller._fetch = fetch
+    h.run_for(900)
+    assert [listed for _, listed in h.api.calls] == [True, False, True, False]
+
+
+def test_one_project_not_found_in_a_fresh_list_is_not_listed_again_each_poll() -> None:
+    h = make_harness(interval=300)
+    gone = NotFoundError("p1 is not visible to this key.")
+
+    def fetch(settings: Settings, projects: list[Project] | None) -> FetchResult:
+        h.api.calls.append((h.clock.mono, projects is None))
+        return two_projects(None, gone)
+
+    h.poller._fetch = fetch
+    h.run_for(1200)
+    assert [listed for _, listed in h.api.calls] == [True, False, False, False, False]
+
+
+def test_a_rate_limited_project_does_not_make_the_list_read_again() -> None:
+    h = make_harness(interval=300)
+    limited = two_projects(None, RateLimitedError("slow down.", retry_after=60))
+    answers = itertools.chain([limited], itertools.repeat(two_projects()))
+
+    def fetch(settings: Settings, projects: list[Project] | None) -> FetchResult:
+        h.api.calls.append((h.clock.mono, projects is None))
+        return next(answers)
+
+    h.poller._fetch = fetch
+    h.run_for(400)
+    assert h.api.calls == [(1000.0, True), (1060.0, False), (1360.0, False)]
+
+
 def test_wake_from_sleep_refreshes_at_once() -> None:
     h = make_harness(interval=300)
     h.run_for(100)

@@ -23,7 +23,6 @@ from trayapp.forecast import NO_DATA, Expiry, Forecast, SpendRate, build_forecas
 from trayapp.models import Balance, Project, ProjectBalances
 from trayapp.render import (
     COLOURS,
-    MENU_TEXT_LIMIT,
     SEPARATOR,
     TOOLTIP_LIMIT,
     MenuLine,
@@ -346,14 +345,14 @@ class TestMenu:
 
     @pytest.mark.parametrize("name_length", [79, 80, 81])
     def test_lines_cut_to_the_menu_limit_only_when_longer(self, name_length: int) -> None:
-        # "    <name>: $1.00": 11 characters plus the name.
+        # "    <name>: $1.00": 11 characters plus the name; at most 90 (the advice must still fit).
         project = ProjectBalances(
             Project("p", "n" * name_length), (Balance("b", Decimal(1), "usd"),)
         )
         state = state_with(snapshot=snapshot()._replace(projects=(project,)))
         line = menu_lines(state)[1].text
-        assert len(line) == min(11 + name_length, MENU_TEXT_LIMIT)
-        assert line.endswith("…") == (11 + name_length > MENU_TEXT_LIMIT)
+        assert len(line) == min(11 + name_length, 90)
+        assert line.endswith("…") == (11 + name_length > 90)
 
     def test_no_key(self) -> None:
         texts = [line.text for line in menu_lines(state_with(has_key=False))]

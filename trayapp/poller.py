@@ -201,11 +201,15 @@ class Poller:
         snapshot = carry_forward(result.snapshot, self.state.snapshot)
         self._last_success_at = self._clock.monotonic()
         retry_after = _retry_after(result.snapshot)
+        # A project that was there and is now not found (deleted, moved to another account):
+        # list the projects again at the next poll rather than an hour later. One still not found
+        # since the last read is not listed for again at every poll.
+        relist = not listed and _newly_not_found(result.snapshot, self.state.snapshot)
         with self._lock:
             if retry_after is not None:
-                self.scheduler.fetch_failed(retry_after)
+                self.scheduler.fetch_failed(retry_after, relist=relist, listed_projects=listed)
             else:
-                self.scheduler.fetch_succeeded(listed)
+                self.scheduler.fetch_succeeded(listed, relist=relist)
         self._publish(
             replace(
                 self.state,
@@ -297,6 +301,15 @@ class Poller:
         if self._settings.notify:
             for alert in alerts:
                 self._on_alert(alert)
+
+
+def _newly_not_found(new: BalanceSnapshot, previous: BalanceSnapshot | None) -> bool:
+    def not_found(snapshot: BalanceSnapshot) -> set[str]:
+        return {
+            p.project.project_id for p in snapshot.projects if isinstance(p.error, NotFoundError)
+        }
+
+    return bool(not_found(new) - (not_found(previous) if previous is not None else set()))
 
 
 def _retry_after(snapshot: BalanceSnapshot) -> float | None:

@@ -105,20 +105,35 @@ class PollScheduler:
         if listed_projects:
             self.force_project_list = False
 
-    def fetch_succeeded(self, listed_projects: bool) -> None:
+    def fetch_succeeded(self, listed_projects: bool, *, relist: bool = False) -> None:
+        """`relist`: the next fetch lists the projects again (the list read may be out of date)."""
         now = self.clock.monotonic()
         self.in_flight = False
         self.failures = 0
         if listed_projects:
             self.projects_read_at = now
+        if relist:
+            self.force_project_list = True
         self.next_poll_at = now + self.interval
         self._run_pending_refresh()
 
-    def fetch_failed(self, retry_after: float | None = None, *, relist: bool = False) -> None:
-        """Back off exponentially with jitter; never sooner than Retry-After says."""
+    def fetch_failed(
+        self,
+        retry_after: float | None = None,
+        *,
+        relist: bool = False,
+        listed_projects: bool = False,
+    ) -> None:
+        """Back off exponentially with jitter; never sooner than Retry-After says.
+
+        `listed_projects`: the project list was read before the failure (some projects were
+        rate-limited, say), so it is not read again for an hour.
+        """
         now = self.clock.monotonic()
         self.in_flight = False
         self.failures += 1
+        if listed_projects:
+            self.projects_read_at = now
         ceiling = max(MAX_BACKOFF, self.interval)
         delay = min(ceiling, FIRST_RETRY * 2 ** (self.failures - 1))
         # "Equal jitter": between half and all of the delay, so clients spread out but still retry.
