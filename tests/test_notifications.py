@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from tests.support.tray_states import snapshot, state_with
 from trayapp.errors import AuthError, NetworkError, PermissionDeniedError
 from trayapp.forecast import NO_DATA, Expiry, SpendRate, build_forecast
-from trayapp.notifications import MESSAGE_LIMIT, Alert, AlertMemory, alerts_for
+from trayapp.notifications import Alert, AlertMemory, alerts_for
 from trayapp.state import TrayState
 
 KEY_FAILED = "Deepgram key stopped working"
@@ -135,6 +137,15 @@ class TestDaysLeft:
     def test_a_negative_limit_is_off_too(self) -> None:
         assert said(days_left_state("30", "10", limit="-1")) == []
 
+    def test_zero_is_off_even_for_a_balance_below_zero(self) -> None:
+        assert said(days_left_state("-5", "10", limit="0")) == ["Deepgram balance critical: -$5.00"]
+
+    def test_a_one_day_limit_warns_with_less_than_a_day_left(self) -> None:
+        assert said(days_left_state("5", "10", limit="1")) == [
+            "Deepgram balance low: $5.00",
+            "Deepgram credit: less than a day left",
+        ]
+
     def test_said_at_start(self) -> None:
         assert said(days_left_state("30", "10")) == ["Deepgram credit: about 3 days left"]
 
@@ -162,16 +173,22 @@ class TestExpiry:
         ]
         assert said(expiry_state(date(2026, 11, 26), warn_expiry_days=1)) == []
 
+    def test_zero_is_off_even_on_the_day_it_expires(self) -> None:
+        assert said(expiry_state(date(2026, 11, 24), warn_expiry_days=0)) == []
+
     def test_not_said_while_the_read_fails(self) -> None:
         failing = expiry_state(date(2026, 12, 4), error=NetworkError("offline."))
         assert said(failing) == []
 
 
-def test_long_texts_are_cut_to_what_windows_shows() -> None:
-    odd_units = Expiry(date(2026, 12, 4), Decimal(150), "c" * 300, "p0")
+@pytest.mark.parametrize(("units", "cut"), [(129, False), (130, True), (300, True)])
+def test_messages_are_cut_to_the_256_characters_windows_shows(units: int, cut: bool) -> None:
+    # "150.00 ccc… of Deepgram credit expires on 4 Dec 2026: …": 127 characters plus the units.
+    odd_units = Expiry(date(2026, 12, 4), Decimal(150), "c" * units, "p0")
     state = state_with("100", outlook=build_forecast(Decimal(100), NO_DATA, odd_units))
     _, (alert,) = alerts_for(AlertMemory(), state)
-    assert alert.message == "150.00 " + "c" * (MESSAGE_LIMIT - 8) + "…"
+    assert len(alert.message) == min(127 + units, 256)
+    assert alert.message.endswith("…") == cut
     long_refusal = AuthError("Deepgram refused the API key. " * 20)
     _, (key_alert,) = alerts_for(AlertMemory(), state_with(error=long_refusal))
-    assert len(key_alert.message) == MESSAGE_LIMIT
+    assert len(key_alert.message) == 256
