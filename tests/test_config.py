@@ -24,6 +24,18 @@ from trayapp.config import (
 from trayapp.errors import ConfigError
 from trayapp.paths import config_path
 
+# Every setting away from its default, as in the file the first tests write.
+CUSTOM = Settings(
+    api_url="https://proxy.example.com/deepgram",
+    poll_interval=600,
+    warn_below=Decimal("50"),
+    critical_below=Decimal("7.5"),
+    projects=("a", "b"),
+    notify=False,
+    warn_days_left=Decimal("3.5"),
+    warn_expiry_days=30,
+)
+
 
 def test_contract_defaults() -> None:
     settings = Settings()
@@ -62,16 +74,7 @@ def test_full_file(isolated_config: Path) -> None:
         "warn_days_left = 3.5\n"
         "warn_expiry_days = 30\n"
     )
-    assert load_settings() == Settings(
-        api_url="https://proxy.example.com/deepgram",
-        poll_interval=600,
-        warn_below=Decimal("50"),
-        critical_below=Decimal("7.5"),
-        projects=("a", "b"),
-        notify=False,
-        warn_days_left=Decimal("3.5"),
-        warn_expiry_days=30,
-    )
+    assert load_settings() == CUSTOM
 
 
 def test_env_api_url_overrides_the_file(
@@ -158,16 +161,7 @@ def test_one_value_is_checked_on_its_own() -> None:
 
 
 def test_settings_round_trip_through_the_written_table(isolated_config: Path) -> None:
-    settings = Settings(
-        api_url="https://proxy.example.com/deepgram",
-        poll_interval=600,
-        warn_below=Decimal("50"),
-        critical_below=Decimal("7.5"),
-        projects=("a", "b"),
-        notify=False,
-        warn_days_left=Decimal("3.5"),
-        warn_expiry_days=30,
-    )
+    settings = CUSTOM
     isolated_config.parent.mkdir(parents=True)
     isolated_config.write_text(tomli_w.dumps(settings_as_table(settings)))
     assert load_settings() == settings

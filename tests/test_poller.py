@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -242,29 +242,27 @@ def two_projects(*errors: DeepgramTrayError | None) -> FetchResult:
     return FetchResult(snapshot=read, projects=[p.project for p in read.projects])
 
 
-def test_one_project_not_found_in_an_old_list_rereads_it_at_the_next_poll() -> None:
-    h = make_harness(interval=300)
-    gone = two_projects(None, NotFoundError("p1 gone."))
-    answers = itertools.chain([two_projects(), gone], itertools.repeat(two_projects()))
+def answer_with(h: Harness, answers: Iterator[FetchResult]) -> None:
+    """The fetches get these results, one each, recorded like FakeApi's."""
 
     def fetch(settings: Settings, projects: list[Project] | None) -> FetchResult:
         h.api.calls.append((h.clock.mono, projects is None))
         return next(answers)
 
     h.poller._fetch = fetch
+
+
+def test_one_project_not_found_in_an_old_list_rereads_it_at_the_next_poll() -> None:
+    h = make_harness(interval=300)
+    gone = two_projects(None, NotFoundError("p1 gone."))
+    answer_with(h, itertools.chain([two_projects(), gone], itertools.repeat(two_projects())))
     h.run_for(900)
     assert [listed for _, listed in h.api.calls] == [True, False, True, False]
 
 
 def test_one_project_not_found_in_a_fresh_list_is_not_listed_again_each_poll() -> None:
     h = make_harness(interval=300)
-    gone = NotFoundError("p1 is not visible to this key.")
-
-    def fetch(settings: Settings, projects: list[Project] | None) -> FetchResult:
-        h.api.calls.append((h.clock.mono, projects is None))
-        return two_projects(None, gone)
-
-    h.poller._fetch = fetch
+    answer_with(h, itertools.repeat(two_projects(None, NotFoundError("p1 is not visible."))))
     h.run_for(1200)
     assert [listed for _, listed in h.api.calls] == [True, False, False, False, False]
 
@@ -272,13 +270,7 @@ def test_one_project_not_found_in_a_fresh_list_is_not_listed_again_each_poll() -
 def test_a_rate_limited_project_does_not_make_the_list_read_again() -> None:
     h = make_harness(interval=300)
     limited = two_projects(None, RateLimitedError("slow down.", retry_after=60))
-    answers = itertools.chain([limited], itertools.repeat(two_projects()))
-
-    def fetch(settings: Settings, projects: list[Project] | None) -> FetchResult:
-        h.api.calls.append((h.clock.mono, projects is None))
-        return next(answers)
-
-    h.poller._fetch = fetch
+    answer_with(h, itertools.chain([limited], itertools.repeat(two_projects())))
     h.run_for(400)
     assert h.api.calls == [(1000.0, True), (1060.0, False), (1360.0, False)]
 
