@@ -4,7 +4,9 @@ wake-ups and refresh bursts, all without sleeping."""
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,9 +15,11 @@ import pytest
 
 from tests.support.clock import FakeClock
 from tests.support.tray_states import snapshot
+from tests.support.waiting import wait_until
 from trayapp.config import Settings
 from trayapp.errors import (
     AuthError,
+    ConfigError,
     DeepgramTrayError,
     KeyringUnavailableError,
     MissingKeyError,
@@ -27,7 +31,7 @@ from trayapp.errors import (
 from trayapp.models import Project
 from trayapp.notifications import Alert
 from trayapp.poller import FetchResult, Poller
-from trayapp.scheduler import PollScheduler
+from trayapp.scheduler import Clock, PollScheduler
 from trayapp.state import Level, TrayState
 
 PROJECTS = [Project("p0", "Project 0")]
@@ -63,7 +67,7 @@ class Harness:
     poller: Poller
     states: list[TrayState]
     alerts: list[Alert]
-    settings: list[Settings]
+    settings: list[Settings | ConfigError]
 
     def run_for(self, seconds: float) -> None:
         """Step the poller the way its thread would, jumping the clock between turns."""
@@ -76,15 +80,28 @@ class Harness:
 
 
 def make_harness(
-    *, interval: int = 300, key: str | None = "k" * 40, notify: bool = True
+    *,
+    interval: int = 300,
+    key: str | None = "k" * 40,
+    notify: bool = True,
+    broken_config: ConfigError | None = None,
 ) -> Harness:
+    """`broken_config`: the settings cannot be read from the start (append Settings to fix)."""
     clock = FakeClock()
     api = FakeApi(clock, key=key)
     states: list[TrayState] = []
     alerts: list[Alert] = []
-    settings = [Settings(poll_interval=interval, notify=notify)]
+    settings: list[Settings | ConfigError] = [Settings(poll_interval=interval, notify=notify)]
+    if broken_config is not None:
+        settings.append(broken_config)
+
+    def load_settings() -> Settings:
+        if isinstance(settings[-1], ConfigError):
+            raise settings[-1]
+        return settings[-1]
+
     poller = Poller(
-        load_settings=lambda: settings[-1],
+        load_settings=load_settings,
         fetch=api.fetch,
         on_state=states.append,
         on_alert=alerts.append,
@@ -275,13 +292,62 @@ def test_a_rate_limited_project_does_not_make_the_list_read_again() -> None:
     assert h.api.calls == [(1000.0, True), (1060.0, False), (1360.0, False)]
 
 
-def test_wake_from_sleep_refreshes_at_once() -> None:
+def test_a_read_in_which_every_project_failed_is_a_failed_read() -> None:
+    h = make_harness(interval=300)
+    answer_with(
+        h,
+        itertools.chain(
+            [two_projects()], itertools.repeat(two_projects(ServerError("a."), ServerError("b.")))
+        ),
+    )
+    h.run_for(340)
+    assert h.poller.state.total == Decimal(30)  # the last good read, not $0
+    assert isinstance(h.poller.state.error, ServerError)
+    assert h.api.gaps() == [300.0, 30.0]  # and the backoff of a failure
+
+
+def test_other_projects_or_another_api_url_are_listed_at_the_next_poll() -> None:
+    h = make_harness(interval=300)
+    h.run_for(10)
+    h.settings.append(Settings(projects=("p0",)))
+    h.run_for(300)
+    h.run_for(300)
+    h.settings.append(Settings(projects=("p0",), api_url="https://eu.example.com"))
+    h.run_for(300)
+    assert [listed for _, listed in h.api.calls] == [True, True, False, True]
+
+
+def test_a_refresh_wakes_the_waiting_poller_thread() -> None:
+    clock = Clock(monotonic=time.monotonic, wall=time.time)
+    api = FakeApi(FakeClock())
+    poller = Poller(
+        load_settings=lambda: Settings(),
+        fetch=api.fetch,
+        on_state=lambda state: None,
+        on_alert=lambda alert: None,
+        clock=clock,
+    )
+    thread = threading.Thread(target=poller.run)
+    thread.start()
+    try:
+        wait_until(lambda: len(api.calls) == 1, timeout=10, what="the first fetch")
+        poller.refresh()  # the thread now waits 60 s at most; the click must not wait that long
+        wait_until(lambda: len(api.calls) == 2, timeout=10, what="the refresh")
+    finally:
+        poller.stop()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def test_wake_from_sleep_refreshes_at_once(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="trayapp.poller")
     h = make_harness(interval=300)
     h.run_for(100)
     h.clock.suspend(8 * 3600)
     h.clock.advance(1)
     h.poller.step()
     assert len(h.api.calls) == 2
+    assert "The clock jumped (sleep/resume?): refreshing now" in caplog.text
     assert h.api.calls[-1][0] - h.api.calls[0][0] == pytest.approx(101)
 
 
@@ -310,10 +376,74 @@ def test_data_goes_stale_after_two_intervals_and_keeps_its_amount() -> None:
     assert not h.poller.state.stale and h.poller.state.level is Level.OK
 
 
+def test_the_icon_goes_stale_on_time_between_two_retries() -> None:
+    h = make_harness(interval=300)
+    h.run_for(10)  # read at 1000 s; the retries after 1300 s come at 1330, 1390, 1510, 1750
+    stale_at: list[float] = []
+    show = h.poller._on_state
+
+    def on_state(state: TrayState) -> None:
+        show(state)
+        if state.stale and not stale_at:
+            stale_at.append(h.clock.mono)
+
+    h.poller._on_state = on_state
+    h.api.answer = NetworkError("offline")
+    h.run_for(1000)
+    assert stale_at == [pytest.approx(1600, abs=0.01)]  # two intervals after the read
+
+
 def test_refreshing_is_shown_while_a_fetch_runs() -> None:
     h = make_harness()
     h.poller.step()
     assert [s.refreshing for s in h.states][:2] == [True, False]
+    h.api.answer = NetworkError("offline")
+    h.run_for(300)
+    assert [s.refreshing for s in h.states][-2:] == [True, False]
+
+
+BROKEN = ConfigError("The settings file cannot be read (line 3): fix it, or delete it.")
+
+
+def test_a_config_broken_from_the_start_fetches_nothing_and_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    h = make_harness(broken_config=BROKEN)
+    h.run_for(900)
+    assert h.api.calls == []
+    assert h.poller.state.error is BROKEN and not h.poller.state.refreshing
+    assert h.poller.state.level is Level.PROBLEM
+    assert h.states == []  # the first state said it already: nothing to redraw at each poll
+    assert "Settings could not be loaded: The settings file cannot be read" in caplog.text
+    other = ConfigError("warn_below must be a number: write e.g. warn_below = 20.")
+    h.settings.append(other)
+    h.run_for(300)
+    assert h.poller.state.error is other
+    h.settings.append(Settings())
+    h.run_for(300)
+    assert len(h.api.calls) == 1 and h.api.calls[0][1], "the first fetch lists the projects"
+    assert h.poller.state.error is None and h.poller.state.level is Level.OK
+
+
+def test_a_config_broken_before_the_first_poll_keeps_the_settings_read_at_start() -> None:
+    h = make_harness(interval=300)
+    h.settings.append(BROKEN)
+    h.run_for(10)
+    assert len(h.api.calls) == 1 and h.poller.state.total == Decimal("128.32")
+    assert h.poller.state.error is BROKEN
+
+
+def test_a_config_broken_while_running_keeps_the_last_good_settings() -> None:
+    h = make_harness(interval=300)
+    h.api.answer = "15"
+    h.run_for(10)
+    h.settings.append(BROKEN)
+    h.run_for(300)
+    assert len(h.api.calls) == 2  # still polling, with the settings read before
+    assert h.poller.state.error is BROKEN and h.poller.state.total == Decimal(15)
+    h.settings.append(Settings(warn_below=Decimal(10)))
+    h.run_for(300)
+    assert h.poller.state.error is None and h.poller.state.level is Level.OK
 
 
 def test_threshold_notifications_once_per_crossing() -> None:
@@ -357,16 +487,18 @@ def test_no_key_means_no_requests_until_one_is_set() -> None:
     h.run_for(3600)
     assert h.api.calls == []
     assert h.poller.state.has_key is False and h.poller.state.level is Level.PROBLEM
+    assert not h.poller.state.refreshing
     h.api.key = "k" * 40
     h.poller.refresh()
     h.run_for(3)  # within the debounce after the last (key-less) attempt, then at once
     assert len(h.api.calls) == 1 and h.poller.state.level is Level.OK
 
 
-def test_locked_keyring_is_shown_not_raised() -> None:
+def test_locked_keyring_is_shown_not_raised(caplog: pytest.LogCaptureFixture) -> None:
     h = make_harness()
     h.api.answer = KeyringUnavailableError("The OS keyring is locked: unlock it and try again.")
     h.run_for(600)
+    assert "Refresh failed: The OS keyring is locked" in caplog.text
     assert isinstance(h.poller.state.error, KeyringUnavailableError)
     assert h.poller.state.level is Level.PROBLEM
     assert h.api.gaps()[:2] == [30.0, 60.0]  # retried with backoff, no storm
