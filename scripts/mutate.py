@@ -33,7 +33,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from queue import Queue
 
@@ -100,15 +100,20 @@ def _short(node: ast.AST, limit: int = 70) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _child_slots(node: ast.AST) -> Iterator[tuple[ast.AST, str, int | None]]:
+    """Child nodes in a fixed order, each with the field holding it (and its place in a list)."""
+    for name, value in ast.iter_fields(node):
+        if isinstance(value, list):
+            for position, item in enumerate(value):
+                if isinstance(item, ast.AST):
+                    yield item, name, position
+        elif isinstance(value, ast.AST):
+            yield value, name, None
+
+
 def _children(node: ast.AST) -> Iterator[tuple[int, ast.AST]]:
     """Child nodes in a fixed order, each with its index (the path step to it)."""
-    index = 0
-    for _, value in ast.iter_fields(node):
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, ast.AST):
-                yield index, item
-                index += 1
+    return enumerate(child for child, _, _ in _child_slots(node))
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:
@@ -231,7 +236,7 @@ def find_mutants(module: str, source: str) -> list[Mutant]:
         base = f"{module}:{m.scope}:{m.kind}:{m.before} -> {m.after}"
         seen[base] += 1
         suffix = f" #{seen[base]}" if seen[base] > 1 else ""
-        named.append(Mutant(base + suffix, *list(asdict(m).values())[1:]))
+        named.append(replace(m, id=base + suffix))
     return named
 
 
@@ -259,19 +264,11 @@ def mutated_source(source: str, mutant: Mutant) -> str:
 
 
 def _replace_child(parent: ast.AST, index: int, replacement: ast.AST) -> None:
-    position = 0
-    for name, value in ast.iter_fields(parent):
-        items = value if isinstance(value, list) else [value]
-        for i, item in enumerate(items):
-            if isinstance(item, ast.AST):
-                if position == index:
-                    if isinstance(value, list):
-                        value[i] = replacement
-                    else:
-                        setattr(parent, name, replacement)
-                    return
-                position += 1
-    raise LookupError(index)
+    _, name, position = list(_child_slots(parent))[index]
+    if position is None:
+        setattr(parent, name, replacement)
+    else:
+        getattr(parent, name)[position] = replacement
 
 
 # --- running them ---------------------------------------------------------------------------
@@ -293,9 +290,8 @@ def run_tests(workdir: Path, tests: list[str], timeout: float) -> tuple[str, flo
         )
     except subprocess.TimeoutExpired:
         return "timeout", time.monotonic() - started
+    # Any failure kills, collection and usage errors (exit 2-5) included.
     status = "survived" if result.returncode == 0 else "killed"
-    if result.returncode not in (0, 1):  # 2-5: collection or usage errors, still a kill
-        status = "killed"
     return status, time.monotonic() - started
 
 
