@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.support.tray_states import snapshot, state_with
+from tests.support.tray_states import said, snapshot, state_with
 from trayapp.errors import AuthError, NetworkError, PermissionDeniedError
 from trayapp.forecast import NO_DATA, Expiry, SpendRate, build_forecast
 from trayapp.notifications import Alert, AlertMemory, alerts_for
@@ -15,15 +15,6 @@ from trayapp.state import TrayState
 
 KEY_FAILED = "Deepgram key stopped working"
 REFUSED = AuthError("Deepgram refused the API key: set a valid key with `deepgram-tray key set`.")
-
-
-def said(*states: TrayState) -> list[str]:
-    """The titles shown for a run of states, starting from a fresh tray."""
-    memory, titles = AlertMemory(), []
-    for state in states:
-        memory, alerts = alerts_for(memory, state)
-        titles += [alert.title for alert in alerts]
-    return titles
 
 
 class TestAtStart:

@@ -13,7 +13,7 @@ from tests.conftest import OWNER_KEY, PROJECT_A, day
 from tests.support.clock import FakeClock
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
 from tests.support.tray_harness import TrayHarness
-from tests.support.tray_states import snapshot, state_with
+from tests.support.tray_states import said, snapshot, state_with
 from trayapp.config import Settings
 from trayapp.errors import NetworkError, ServerError
 from trayapp.forecast import NO_DATA, Expiry, OutlookReading, SpendRate, build_forecast
@@ -36,19 +36,11 @@ def with_days_left(total: str, per_day: str, **changes: object) -> TrayState:
     return state_with(total, outlook=build_forecast(Decimal(total), rate, None), **changes)
 
 
-def titles(states: list[TrayState]) -> list[str]:
-    memory, said = AlertMemory(), []
-    for state in states:
-        memory, alerts = alerts_for(memory, state)
-        said += [a.title for a in alerts]
-    return said
-
-
 class TestDaysLeftAlert:
     def test_once_as_the_projection_crosses_the_limit(self) -> None:
         # $100 at $10/day (10 days), then 6 days, 5 days, 4 days: one notification.
         states = [with_days_left(t, "10") for t in ("100", "60", "50", "40")]
-        assert titles(states) == ["Deepgram credit: about 6 days left"]
+        assert said(*states) == ["Deepgram credit: about 6 days left"]
 
     def test_the_message_says_the_rate_and_what_to_do(self) -> None:
         _, alerts = alerts_for(AlertMemory(), with_days_left("60", "10"))
@@ -62,7 +54,7 @@ class TestDaysLeftAlert:
 
     def test_a_top_up_re_arms_it(self) -> None:
         states = [with_days_left(t, "10") for t in ("60", "500", "50")]
-        assert titles(states) == [
+        assert said(*states) == [
             "Deepgram credit: about 6 days left",
             "Deepgram credit: about 5 days left",
         ]
@@ -70,17 +62,17 @@ class TestDaysLeftAlert:
     def test_an_unknown_rate_neither_warns_nor_re_arms(self) -> None:
         unknown = state_with("60", outlook=build_forecast(Decimal(60), NO_DATA, None))
         states = [with_days_left("60", "10"), unknown, with_days_left("55", "10")]
-        assert titles(states) == ["Deepgram credit: about 6 days left"]
+        assert said(*states) == ["Deepgram credit: about 6 days left"]
 
     def test_the_limit_is_configurable_and_zero_turns_it_off(self) -> None:
-        assert titles([with_days_left("100", "10", warn_days_left=Decimal(14))]) == [
+        assert said(with_days_left("100", "10", warn_days_left=Decimal(14))) == [
             "Deepgram credit: about 10 days left"
         ]
-        assert titles([with_days_left("60", "10", warn_days_left=Decimal(0))]) == []
+        assert said(with_days_left("60", "10", warn_days_left=Decimal(0))) == []
 
     def test_failing_or_stale_data_says_nothing_new(self) -> None:
-        assert titles([with_days_left("60", "10", stale=True)]) == []
-        assert titles([with_days_left("60", "10", error=ServerError("busy."))]) == []
+        assert said(with_days_left("60", "10", stale=True)) == []
+        assert said(with_days_left("60", "10", error=ServerError("busy."))) == []
 
 
 def with_expiry(expiry: Expiry | None, **changes: object) -> TrayState:
@@ -91,7 +83,7 @@ class TestExpiryAlert:
     def test_once_per_expiry_date_within_the_warning_period(self) -> None:
         far = EXPIRY._replace(day=date(2026, 12, 20))  # 26 days away: not yet
         states = [with_expiry(far), with_expiry(EXPIRY), with_expiry(EXPIRY), with_expiry(EXPIRY)]
-        assert titles(states) == ["Deepgram credit expires in 10 days"]
+        assert said(*states) == ["Deepgram credit expires in 10 days"]
 
     def test_the_message_names_amount_and_date(self) -> None:
         _, alerts = alerts_for(AlertMemory(), with_expiry(EXPIRY))
@@ -99,15 +91,15 @@ class TestExpiryAlert:
 
     def test_a_different_expiry_is_announced_too(self) -> None:
         sooner = EXPIRY._replace(day=date(2026, 11, 25), amount=Decimal(20))
-        assert titles([with_expiry(EXPIRY), with_expiry(sooner)]) == [
+        assert said(with_expiry(EXPIRY), with_expiry(sooner)) == [
             "Deepgram credit expires in 10 days",
             "Deepgram credit expires tomorrow",
         ]
 
     def test_the_period_is_configurable_and_zero_turns_it_off(self) -> None:
-        assert titles([with_expiry(EXPIRY, warn_expiry_days=7)]) == []
-        assert titles([with_expiry(EXPIRY, warn_expiry_days=0)]) == []
-        assert titles([with_expiry(EXPIRY, warn_expiry_days=30)]) == [
+        assert said(with_expiry(EXPIRY, warn_expiry_days=7)) == []
+        assert said(with_expiry(EXPIRY, warn_expiry_days=0)) == []
+        assert said(with_expiry(EXPIRY, warn_expiry_days=30)) == [
             "Deepgram credit expires in 10 days"
         ]
 

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 from trayapp.models import Balance, BalanceSnapshot, Project, ProjectBalances
+from trayapp.notifications import AlertMemory, alerts_for
 from trayapp.state import TrayState
 
 WARN = Decimal("20")
@@ -35,3 +36,12 @@ def state_with(*amounts: str, **changes: object) -> TrayState:
     }
     values.update(changes)
     return TrayState(**values)  # type: ignore[arg-type]
+
+
+def said(*states: TrayState) -> list[str]:
+    """The notification titles shown for a run of states, starting from a fresh tray."""
+    memory, titles = AlertMemory(), []
+    for state in states:
+        memory, alerts = alerts_for(memory, state)
+        titles += [alert.title for alert in alerts]
+    return titles
