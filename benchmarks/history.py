@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.cli_latency import describe_machine, write_section
-from trayapp.history import THIN_AFTER, _open, main_unit_samples, read, record
-from trayapp.history_chart import draw_chart, history_view
+from trayapp.outlook.history import THIN_AFTER, _open, main_unit_samples, read, record
+from trayapp.tk.history_chart import draw_chart, history_view
 
 REPO = Path(__file__).resolve().parent.parent
 POLL = timedelta(seconds=300)

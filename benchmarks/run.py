@@ -47,13 +47,13 @@ from benchmarks.tray_resources import (  # noqa: E402
 from tests.support.clock import FakeClock  # noqa: E402
 from tests.support.deepgram_server import FakeDeepgram  # noqa: E402
 from tests.support.desktop import VirtualDesktop, stop_process_group  # noqa: E402
-from trayapp.api import MAX_CONCURRENT_REQUESTS, DeepgramClient  # noqa: E402
 from trayapp.config import Settings  # noqa: E402
-from trayapp.fetch_process import fetch_in_child_process  # noqa: E402
-from trayapp.forecast import OutlookReading  # noqa: E402
-from trayapp.forecast_fetch import read_outlook  # noqa: E402
-from trayapp.models import Project  # noqa: E402
-from trayapp.poller import FetchResult, Poller  # noqa: E402
+from trayapp.deepgram.client import MAX_CONCURRENT_REQUESTS, DeepgramClient  # noqa: E402
+from trayapp.deepgram.models import Project  # noqa: E402
+from trayapp.outlook.fetch import read_outlook  # noqa: E402
+from trayapp.outlook.forecast import OutlookReading  # noqa: E402
+from trayapp.tray.fetch_process import fetch_in_child_process  # noqa: E402
+from trayapp.tray.poller import FetchResult, Poller  # noqa: E402
 
 LATENCY = 0.1
 

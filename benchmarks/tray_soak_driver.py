@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.clock import FakeClock
 from trayapp.commands.run import record_history
 from trayapp.config import Settings
-from trayapp.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
-from trayapp.models import Project
-from trayapp.poller import FetchResult, Poller
-from trayapp.tray import TrayApp, load_backend
+from trayapp.deepgram.models import Project
+from trayapp.tray.app import TrayApp, load_backend
+from trayapp.tray.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
+from trayapp.tray.poller import FetchResult, Poller
 
 
 def rss_mib() -> float:

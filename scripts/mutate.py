@@ -2,7 +2,7 @@
 """Mutation testing: plant one small bug at a time in a module and see whether its tests notice.
 
     scripts/mutate.py                      every module listed in scripts/mutation.toml
-    scripts/mutate.py render state -j 2    chosen modules, two runs at a time
+    scripts/mutate.py tray.render tray.state -j 2  chosen modules, two runs at a time
     scripts/mutate.py parsing --list       the mutants only, nothing run
     scripts/mutate.py parsing --only "parse_error_body"   mutants whose id contains this text
 

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY, PROJECT_A, PROJECT_B
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error, old_error
 from trayapp import __version__
-from trayapp.api import DeepgramClient, Timeouts
+from trayapp.deepgram.client import DeepgramClient, Timeouts
 from trayapp.errors import (
     ApiError,
     AuthError,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from trayapp.autostart import LAUNCH_AGENT_LABEL, launch_agent_plist, windows_run_value
-from trayapp.desktop_entry import desktop_entry, exec_line
-from trayapp.self_command import launch_command, own_command
+from trayapp.desktop.autostart import LAUNCH_AGENT_LABEL, launch_agent_plist, windows_run_value
+from trayapp.desktop.entry import desktop_entry, exec_line
+from trayapp.desktop.self_command import launch_command, own_command
 
 
 class TestLaunchCommand:

@@ -21,8 +21,8 @@ from tests.support.waiting import wait_until
 from tests.test_history_desktop import colour_pixels
 from tests.test_settings_desktop import type_into_key_field, window_text
 from trayapp import __version__
-from trayapp.history_chart import BALANCE_COLOUR, SPEND_COLOUR
-from trayapp.history_window import TITLE as HISTORY_TITLE
+from trayapp.tk.history_chart import BALANCE_COLOUR, SPEND_COLOUR
+from trayapp.tk.history_window import TITLE as HISTORY_TITLE
 
 pytestmark = pytest.mark.bundle
 

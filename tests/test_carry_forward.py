@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tests.support.tray_states import snapshot, state_with
-from trayapp.carry_forward import carry_forward, headline_error, read_nothing
 from trayapp.errors import (
     AuthError,
     NetworkError,
@@ -14,8 +13,9 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.render import menu_lines
-from trayapp.state import Level
+from trayapp.tray.carry_forward import carry_forward, headline_error, read_nothing
+from trayapp.tray.render import menu_lines
+from trayapp.tray.state import Level
 
 
 def test_a_fetch_that_read_no_project_read_nothing() -> None:

@@ -21,8 +21,8 @@ from trayapp.config import (
     settings_from_table,
     validate_value,
 )
+from trayapp.desktop.paths import config_path
 from trayapp.errors import ConfigError
-from trayapp.paths import config_path
 
 # Every setting away from its default, as in the file the first tests write.
 CUSTOM = Settings(

@@ -12,8 +12,9 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO_ROOT, run_cli
-from trayapp import cli, resources
-from trayapp.desktop_entry import desktop_entry
+from trayapp import cli
+from trayapp.desktop import resources
+from trayapp.desktop.entry import desktop_entry
 
 SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
 

@@ -20,8 +20,8 @@ from tests.conftest import OWNER_KEY, PROJECT_A, REPO_ROOT, populate, run_cli
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error, old_error
 from tests.support.tray_harness import TrayHarness
 from trayapp.config import Settings, load_settings
-from trayapp.paths import CONFIG_ENV
-from trayapp.scheduler import FIRST_RETRY, MAX_BACKOFF, REFRESH_DEBOUNCE
+from trayapp.desktop.paths import CONFIG_ENV
+from trayapp.tray.scheduler import FIRST_RETRY, MAX_BACKOFF, REFRESH_DEBOUNCE
 
 pytestmark = pytest.mark.faults
 

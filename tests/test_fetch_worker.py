@@ -20,6 +20,7 @@ from tests.conftest import (
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
 from tests.support.tray_states import snapshot
 from trayapp.config import Settings
+from trayapp.deepgram.models import Project, Timeouts
 from trayapp.errors import (
     AuthError,
     ConfigError,
@@ -33,14 +34,13 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.fetch_process import (
+from trayapp.outlook.forecast import Expiry, OutlookReading, SpendRate
+from trayapp.tray.fetch_process import (
     fetch_in_child_process,
     fetch_outlook_in_child_process,
     worker_command,
 )
-from trayapp.forecast import Expiry, OutlookReading, SpendRate
-from trayapp.models import Project, Timeouts
-from trayapp.worker_protocol import (
+from trayapp.tray.worker_protocol import (
     FetchRequest,
     OutlookRequest,
     WorkerProtocolError,
@@ -187,10 +187,10 @@ class TestChildProcess:
         plant_at_startup(
             env,
             tmp_path / "plant",
-            "import os, trayapp.api\n"
+            "import os, trayapp.deepgram.client\n"
             "def broken(*args, **kwargs):\n"
             "    raise RuntimeError('planted crash near ' + os.environ['DEEPGRAM_API_KEY'])\n"
-            "trayapp.api.DeepgramClient.list_projects = broken\n",
+            "trayapp.deepgram.client.DeepgramClient.list_projects = broken\n",
         )
         monkeypatch.setenv("PYTHONPATH", env["PYTHONPATH"])
         with pytest.raises(WorkerProtocolError, match="failed unexpectedly"):

@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from trayapp.forecast import (
+from trayapp.deepgram.models import Order
+from trayapp.outlook.forecast import (
     NO_DATA,
     Expiry,
     Forecast,
@@ -24,7 +25,6 @@ from trayapp.forecast import (
     spend_from_billing,
     spend_from_history,
 )
-from trayapp.models import Order
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=timezone.utc)
 

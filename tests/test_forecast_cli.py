@@ -11,9 +11,9 @@ import pytest
 
 from tests.conftest import PROJECT_B, day, run_cli
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
+from trayapp.deepgram.parsing import parse_billing_breakdown, parse_purchases
 from trayapp.errors import MalformedResponseError
-from trayapp.history import record
-from trayapp.parsing import parse_billing_breakdown, parse_purchases
+from trayapp.outlook.history import record
 
 
 def test_json_gains_a_forecast_from_deepgrams_billing(

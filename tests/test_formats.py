@@ -6,8 +6,8 @@ import json
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
+from trayapp.deepgram.models import Balance, BalanceSnapshot, Project, ProjectBalances
 from trayapp.errors import PermissionDeniedError, RateLimitedError
-from trayapp.forecast import NO_DATA, Expiry, Forecast, SpendRate, build_forecast
 from trayapp.formats import (
     display_amount,
     display_date,
@@ -19,8 +19,8 @@ from trayapp.formats import (
     render_prometheus,
     render_text,
 )
-from trayapp.history import HistoryRow
-from trayapp.models import Balance, BalanceSnapshot, Project, ProjectBalances
+from trayapp.outlook.forecast import NO_DATA, Expiry, Forecast, SpendRate, build_forecast
+from trayapp.outlook.history import HistoryRow
 
 WHEN = datetime(2026, 11, 24, 18, 0, 0, tzinfo=timezone.utc)
 

@@ -13,11 +13,11 @@ from tests.conftest import run_cli
 from tests.support.clock import FakeClock
 from tests.support.tray_states import snapshot
 from trayapp.config import Settings
+from trayapp.deepgram.models import BalanceSnapshot, Project
 from trayapp.errors import ServerError
-from trayapp.forecast import NO_DATA, SpendRate, describe_days_left
-from trayapp.history import THIN_AFTER, read, record
-from trayapp.models import BalanceSnapshot, Project
-from trayapp.poller import FetchResult, Poller
+from trayapp.outlook.forecast import NO_DATA, SpendRate, describe_days_left
+from trayapp.outlook.history import THIN_AFTER, read, record
+from trayapp.tray.poller import FetchResult, Poller
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 

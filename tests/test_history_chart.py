@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from trayapp.forecast import Sample, daily_spend
-from trayapp.history_chart import (
+from trayapp.outlook.forecast import Sample, daily_spend
+from trayapp.tk.history_chart import (
     BACKGROUND,
     BALANCE_COLOUR,
     CHART_SIZE,

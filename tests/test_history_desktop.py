@@ -13,8 +13,8 @@ from tests.conftest import run_cli
 from tests.support.desktop import Rect, TrayProcess, VirtualDesktop, Word
 from tests.support.history_seed import seed_history
 from tests.support.waiting import wait_until
-from trayapp.history_chart import BALANCE_COLOUR, SPEND_COLOUR
-from trayapp.history_window import TITLE
+from trayapp.tk.history_chart import BALANCE_COLOUR, SPEND_COLOUR
+from trayapp.tk.history_window import TITLE
 
 pytestmark = pytest.mark.display
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import OWNER_KEY
-from trayapp.logs import LOG_FILE_BACKUPS, LOG_FILE_BYTES, configure_tray_logging
+from trayapp.desktop.logs import LOG_FILE_BACKUPS, LOG_FILE_BYTES, configure_tray_logging
+from trayapp.desktop.single_instance import InstanceLock
 from trayapp.redaction import remember_secret
-from trayapp.single_instance import InstanceLock
 
 
 def test_a_second_lock_is_refused_until_the_first_is_released(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import MEMBER_KEY, OWNER_KEY, PROJECT_B, plant_at_startup, run_cli
 from tests.support.deepgram_server import FakeDeepgram, Fault
-from trayapp.api import DeepgramClient, Timeouts
+from trayapp.deepgram.client import DeepgramClient, Timeouts
 from trayapp.errors import ApiError
 
 # Each scenario: a server fault to set up (or None), then the command.
@@ -62,14 +62,14 @@ def test_verbose_logs_are_scrubbed_even_when_a_library_logs_the_key(
     plant_at_startup(
         cli_env,
         tmp_path / "plant",
-        "import logging, trayapp.api\n"
-        "original = trayapp.api.DeepgramClient.list_projects\n"
+        "import logging, trayapp.deepgram.client\n"
+        "original = trayapp.deepgram.client.DeepgramClient.list_projects\n"
         "def chatty(self):\n"
         "    import os\n"
         "    key = os.environ['DEEPGRAM_API_KEY']\n"
         "    logging.getLogger('some.library').debug('header Token %s', key)\n"
         "    return original(self)\n"
-        "trayapp.api.DeepgramClient.list_projects = chatty\n",
+        "trayapp.deepgram.client.DeepgramClient.list_projects = chatty\n",
     )
     result = run_cli(["--verbose", "balance"], cli_env)
     assert result.returncode == 0

@@ -39,7 +39,14 @@ def modules_loaded_by(args: list[str], env: dict[str, str]) -> set[str]:
 
 def test_version_imports_no_http_keyring_or_config_code(cli_env: dict[str, str]) -> None:
     loaded = modules_loaded_by(["--version"], cli_env)
-    for heavy in ("requests", "keyring", "platformdirs", "tomllib", "trayapp.api", "pystray"):
+    for heavy in (
+        "requests",
+        "keyring",
+        "platformdirs",
+        "tomllib",
+        "trayapp.deepgram.client",
+        "pystray",
+    ):
         assert heavy not in loaded, heavy
 
 
@@ -47,11 +54,11 @@ def test_balance_with_an_env_key_skips_the_keyring_and_unused_parsers(
     cli_env: dict[str, str],
 ) -> None:
     loaded = modules_loaded_by(["balance"], cli_env)
-    assert "trayapp.api" in loaded  # the probe really fetched
+    assert "trayapp.deepgram.client" in loaded  # the probe really fetched
     for unneeded in (
         "keyring",  # the key comes from DEEPGRAM_API_KEY
         "tomllib",  # there is no config file
-        "dataclasses",  # value types are NamedTuples (see trayapp.models)
+        "dataclasses",  # value types are NamedTuples (see trayapp.deepgram.models)
         "pystray",
         "PIL",
         "trayapp.atomic",  # only for --output

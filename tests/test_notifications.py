@@ -9,9 +9,9 @@ import pytest
 
 from tests.support.tray_states import said, snapshot, state_with
 from trayapp.errors import AuthError, NetworkError, PermissionDeniedError
-from trayapp.forecast import NO_DATA, Expiry, SpendRate, build_forecast
-from trayapp.notifications import Alert, AlertMemory, alerts_for
-from trayapp.state import TrayState
+from trayapp.outlook.forecast import NO_DATA, Expiry, SpendRate, build_forecast
+from trayapp.tray.notifications import Alert, AlertMemory, alerts_for
+from trayapp.tray.state import TrayState
 
 KEY_FAILED = "Deepgram key stopped working"
 REFUSED = AuthError("Deepgram refused the API key: set a valid key with `deepgram-tray key set`.")

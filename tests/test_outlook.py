@@ -15,13 +15,13 @@ from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
 from tests.support.tray_harness import TrayHarness
 from tests.support.tray_states import said, snapshot, state_with
 from trayapp.config import Settings
+from trayapp.deepgram.models import Project
 from trayapp.errors import NetworkError, ServerError
-from trayapp.forecast import NO_DATA, Expiry, OutlookReading, SpendRate, build_forecast
-from trayapp.models import Project
-from trayapp.notifications import Alert, AlertMemory, alerts_for
-from trayapp.outlook_schedule import OUTLOOK_INTERVAL, OUTLOOK_RETRY, FetchOutlook
-from trayapp.poller import FetchResult, Poller
-from trayapp.state import TrayState
+from trayapp.outlook.forecast import NO_DATA, Expiry, OutlookReading, SpendRate, build_forecast
+from trayapp.tray.forecast_schedule import OUTLOOK_INTERVAL, OUTLOOK_RETRY, FetchOutlook
+from trayapp.tray.notifications import Alert, AlertMemory, alerts_for
+from trayapp.tray.poller import FetchResult, Poller
+from trayapp.tray.state import TrayState
 
 BILLING = SpendRate("billing", Decimal("4.25"), Decimal("1.20"))
 HISTORY = SpendRate("history", Decimal(2))

@@ -11,16 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trayapp.errors import (
-    AuthError,
-    MalformedResponseError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitedError,
-    ServerError,
-)
-from trayapp.models import Balance, Order, Project
-from trayapp.parsing import (
+from trayapp.deepgram.models import Balance, Order, Project
+from trayapp.deepgram.parsing import (
     decode_json,
     error_for_status,
     parse_amount,
@@ -30,6 +22,14 @@ from trayapp.parsing import (
     parse_projects,
     parse_purchases,
     parse_retry_after,
+)
+from trayapp.errors import (
+    AuthError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ServerError,
 )
 
 

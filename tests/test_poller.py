@@ -17,6 +17,7 @@ from tests.support.clock import FakeClock
 from tests.support.tray_states import snapshot
 from tests.support.waiting import wait_until
 from trayapp.config import Settings
+from trayapp.deepgram.models import Project
 from trayapp.errors import (
     AuthError,
     ConfigError,
@@ -28,11 +29,10 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.models import Project
-from trayapp.notifications import Alert
-from trayapp.poller import FetchResult, Poller
-from trayapp.scheduler import Clock, PollScheduler
-from trayapp.state import Level, TrayState
+from trayapp.tray.notifications import Alert
+from trayapp.tray.poller import FetchResult, Poller
+from trayapp.tray.scheduler import Clock, PollScheduler
+from trayapp.tray.state import Level, TrayState
 
 PROJECTS = [Project("p0", "Project 0")]
 
@@ -340,7 +340,7 @@ def test_a_refresh_wakes_the_waiting_poller_thread() -> None:
 
 
 def test_wake_from_sleep_refreshes_at_once(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="trayapp.poller")
+    caplog.set_level(logging.INFO, logger="trayapp.tray.poller")
     h = make_harness(interval=300)
     h.run_for(100)
     h.clock.suspend(8 * 3600)

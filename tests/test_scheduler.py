@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.clock import FakeClock
-from trayapp.scheduler import REFRESH_DEBOUNCE, PollScheduler
+from trayapp.tray.scheduler import REFRESH_DEBOUNCE, PollScheduler
 
 
 def make(interval: float = 300, jitter: float = 1.0) -> tuple[FakeClock, PollScheduler]:

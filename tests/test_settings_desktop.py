@@ -14,7 +14,7 @@ from tests.conftest import MEMBER_KEY, OWNER_KEY, PROJECT_B, stored_secret
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import Rect, TrayProcess, VirtualDesktop, Word
 from tests.support.waiting import wait_until
-from trayapp.settings_window import TITLE
+from trayapp.tk.settings_window import TITLE
 
 pytestmark = [pytest.mark.display, pytest.mark.keyring_daemon]
 

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import OWNER_KEY
 from trayapp.config import Settings
 from trayapp.errors import AuthError, NetworkError, PermissionDeniedError
-from trayapp.settings_form import FieldErrors, FormInput, SavePlan, initial_input, plan_save
+from trayapp.tk.settings_form import FieldErrors, FormInput, SavePlan, initial_input, plan_save
 
 CURRENT = Settings(warn_below=Decimal("20.0"), critical_below=Decimal("5.0"))
 
@@ -133,7 +133,7 @@ def test_typed_key_never_appears_in_an_error() -> None:
 
 class TestKeyCheckWords:
     def test_each_key_kind(self) -> None:
-        from trayapp.settings_window import describe_key_check
+        from trayapp.tk.settings_window import describe_key_check
 
         assert describe_key_check(None, "it sees 2 projects and can read balances") == (
             True,

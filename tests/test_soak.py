@@ -19,12 +19,12 @@ from tests.support.recording_backend import RecordingIcon
 from tests.support.tray_harness import QUICK_TIMEOUTS, TrayHarness
 from tests.support.waiting import wait_until
 from tests.test_faults import ALL_CALLS, INTERVAL, most_fetches_allowed
-from trayapp.api import DeepgramClient
 from trayapp.config import Settings
-from trayapp.logs import LOG_FILE_BACKUPS, LOG_FILE_BYTES, configure_tray_logging
-from trayapp.models import Project
-from trayapp.poller import FetchResult
-from trayapp.scheduler import MAX_BACKOFF
+from trayapp.deepgram.client import DeepgramClient
+from trayapp.deepgram.models import Project
+from trayapp.desktop.logs import LOG_FILE_BACKUPS, LOG_FILE_BYTES, configure_tray_logging
+from trayapp.tray.poller import FetchResult
+from trayapp.tray.scheduler import MAX_BACKOFF
 
 pytestmark = pytest.mark.faults
 

@@ -10,10 +10,10 @@ import pytest
 
 from tests.support.tray_states import CRITICAL, WARN, snapshot, state_with
 from trayapp.config import Settings
+from trayapp.deepgram.models import Balance, Project, ProjectBalances
 from trayapp.errors import AuthError, NetworkError, PermissionDeniedError, ServerError
-from trayapp.forecast import NO_DATA, Expiry, build_forecast
-from trayapp.models import Balance, Project, ProjectBalances
-from trayapp.state import Level, TrayState, level_for_total
+from trayapp.outlook.forecast import NO_DATA, Expiry, build_forecast
+from trayapp.tray.state import Level, TrayState, level_for_total
 
 MEMBER = PermissionDeniedError("Deepgram refused access: use an Owner or Admin key.")
 

@@ -15,10 +15,10 @@ from tests.support.deepgram_server import FakeDeepgram
 from tests.support.recording_backend import RecordingIcon
 from tests.support.waiting import wait_until
 from trayapp.config import Settings
-from trayapp.fetch_process import fetch_in_child_process
-from trayapp.poller import Poller
-from trayapp.scheduler import Clock
-from trayapp.tray import CONSOLE_URL, TrayApp
+from trayapp.tray.app import CONSOLE_URL, TrayApp
+from trayapp.tray.fetch_process import fetch_in_child_process
+from trayapp.tray.poller import Poller
+from trayapp.tray.scheduler import Clock
 
 
 @dataclass

@@ -26,7 +26,7 @@ from tests.support.desktop import (
     missing_tools,
     wait_until,
 )
-from trayapp.history_window import TITLE as HISTORY_TITLE
+from trayapp.tk.history_window import TITLE as HISTORY_TITLE
 
 pytestmark = pytest.mark.display
 

@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.colours import colour_family, dominant_family
 from tests.support.tray_states import CRITICAL, WARN, snapshot, state_with
+from trayapp.deepgram.models import Balance, Project, ProjectBalances
 from trayapp.errors import (
     AuthError,
     DeepgramTrayError,
@@ -19,9 +20,8 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.forecast import NO_DATA, Expiry, Forecast, SpendRate, build_forecast
-from trayapp.models import Balance, Project, ProjectBalances
-from trayapp.render import (
+from trayapp.outlook.forecast import NO_DATA, Expiry, Forecast, SpendRate, build_forecast
+from trayapp.tray.render import (
     COLOURS,
     SEPARATOR,
     TOOLTIP_LIMIT,
@@ -34,7 +34,7 @@ from trayapp.render import (
     status_line,
     tooltip_text,
 )
-from trayapp.state import Level, TrayState, level_for_total
+from trayapp.tray.state import Level, TrayState, level_for_total
 
 
 @pytest.mark.parametrize(

@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings = commands.add_parser("settings", help="open the settings window")
     settings.set_defaults(handler=_lazy("trayapp.commands.settings", "run_settings"))
 
-    # The tray's fetch worker (see trayapp.fetch_process): not for people, so not in --help.
+    # The tray's fetch worker (see trayapp.tray.fetch_process): not for people, so not in --help.
     worker = commands.add_parser("_fetch")
     worker.set_defaults(handler=_lazy("trayapp.commands.fetch_worker", "run_fetch_worker"))
 
@@ -132,7 +132,7 @@ def _lazy(module: str, function: str) -> Handler:
 def main(argv: Sequence[str] | None = None) -> int:
     _ensure_standard_streams()
     args = build_parser().parse_args(argv)
-    from trayapp.logs import configure_cli_logging
+    from trayapp.desktop.logs import configure_cli_logging
 
     configure_cli_logging(args.verbose)
     try:

@@ -13,9 +13,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
 
+from trayapp.deepgram.urls import DEFAULT_API_URL, validate_api_url
+from trayapp.desktop.paths import config_path
 from trayapp.errors import ConfigError
-from trayapp.paths import config_path
-from trayapp.urls import DEFAULT_API_URL, validate_api_url
 
 log = logging.getLogger(__name__)
 

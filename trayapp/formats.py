@@ -11,11 +11,11 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from trayapp.forecast import Forecast
-from trayapp.models import MAIN_UNIT, BalanceSnapshot, ProjectBalances
+from trayapp.deepgram.models import MAIN_UNIT, BalanceSnapshot, ProjectBalances
+from trayapp.outlook.forecast import Forecast
 
 if TYPE_CHECKING:
-    from trayapp.history import HistoryRow
+    from trayapp.outlook.history import HistoryRow
 
 # --- shared number formatting --------------------------------------------------------------------
 
@@ -62,7 +62,7 @@ def render_text(snapshot: BalanceSnapshot, forecast: Forecast | None = None) -> 
 
 def forecast_text(forecast: Forecast, snapshot: BalanceSnapshot) -> str:
     """Spend, days left and the next expiry, in sentences, for `balance --forecast`."""
-    from trayapp.forecast import describe_days_left
+    from trayapp.outlook.forecast import describe_days_left
 
     rate, lines = forecast.rate, []
     if rate.per_day is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from trayapp.scheduler import Clock
+from trayapp.tray.scheduler import Clock
 
 
 class FakeClock:

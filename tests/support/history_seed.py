@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
-from trayapp.history import record
+from trayapp.outlook.history import record
 
 SEEDED_DAYS = 60
 

@@ -16,7 +16,7 @@ os.environ["PYSTRAY_BACKEND"] = "gtk"
 from gi.repository import GLib, GObject
 
 from tests.support.tray_states import state_with
-from trayapp.tray import TrayApp, load_backend
+from trayapp.tray.app import TrayApp, load_backend
 
 
 def menu_labels(icon: Any) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from trayapp.tray import import_pystray
+from trayapp.tray.app import import_pystray
 
 _base = import_pystray()._base  # a plain `import pystray` fails without a display
 _STOP = object()

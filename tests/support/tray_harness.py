@@ -18,12 +18,12 @@ from tests.support.clock import FakeClock
 from tests.support.colours import dominant_family
 from tests.support.recording_backend import RecordingIcon
 from trayapp.config import Settings
-from trayapp.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
-from trayapp.models import Project, Timeouts
-from trayapp.notifications import Alert
-from trayapp.poller import Fetch, FetchResult, Poller
-from trayapp.render import tooltip_text
-from trayapp.tray import TrayApp
+from trayapp.deepgram.models import Project, Timeouts
+from trayapp.tray.app import TrayApp
+from trayapp.tray.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
+from trayapp.tray.notifications import Alert
+from trayapp.tray.poller import Fetch, FetchResult, Poller
+from trayapp.tray.render import tooltip_text
 
 # Faults that stall (hang, trickle) cost real seconds: keep the client's limits short here.
 QUICK_TIMEOUTS = Timeouts(connect=2.0, read=1.0, total=2.0)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from trayapp.models import Balance, BalanceSnapshot, Project, ProjectBalances
-from trayapp.notifications import AlertMemory, alerts_for
-from trayapp.state import TrayState
+from trayapp.deepgram.models import Balance, BalanceSnapshot, Project, ProjectBalances
+from trayapp.tray.notifications import AlertMemory, alerts_for
+from trayapp.tray.state import TrayState
 
 WARN = Decimal("20")
 CRITICAL = Decimal("5")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from trayapp import autostart
 from trayapp.cli import print_out
+from trayapp.desktop import autostart
 from trayapp.errors import ConfigError
 
 

@@ -6,14 +6,14 @@ import argparse
 from datetime import datetime, timezone
 from pathlib import Path
 
-from trayapp.api import DeepgramClient
 from trayapp.cli import print_error, print_out
 from trayapp.config import load_settings
 from trayapp.credentials import require_api_key
+from trayapp.deepgram.client import DeepgramClient
+from trayapp.deepgram.models import BalanceSnapshot
 from trayapp.errors import ConfigError, most_severe_exit_code
-from trayapp.forecast import Forecast
 from trayapp.formats import render_json, render_prometheus, render_text
-from trayapp.models import BalanceSnapshot
+from trayapp.outlook.forecast import Forecast
 
 RENDERERS = {"text": render_text, "json": render_json, "prometheus": render_prometheus}
 
@@ -40,9 +40,9 @@ def run_balance(args: argparse.Namespace) -> int:
 
 def _read_forecast(client: DeepgramClient, snapshot: BalanceSnapshot) -> Forecast:
     """Billing and purchases of the projects that were read; the tray's history as the fallback."""
-    from trayapp.forecast_fetch import read_forecast
-    from trayapp.history import recent_samples
-    from trayapp.paths import history_path
+    from trayapp.desktop.paths import history_path
+    from trayapp.outlook.fetch import read_forecast
+    from trayapp.outlook.history import recent_samples
 
     readable = [p.project.project_id for p in snapshot.projects if p.error is None]
     now = datetime.now(timezone.utc)

@@ -7,7 +7,7 @@ import os
 
 from trayapp.cli import print_out
 from trayapp.config import API_URL_ENV, load_settings, set_config_value, settings_as_table
-from trayapp.paths import CONFIG_ENV, config_path
+from trayapp.desktop.paths import CONFIG_ENV, config_path
 
 
 def run_config_path(args: argparse.Namespace) -> int:

@@ -10,9 +10,9 @@ from trayapp.errors import ConfigError
 
 
 def run_install_desktop(args: argparse.Namespace) -> int:
-    from trayapp import desktop_install
-    from trayapp.resources import hicolor_dir
-    from trayapp.self_command import launch_command
+    from trayapp.desktop import install as desktop_install
+    from trayapp.desktop.resources import hicolor_dir
+    from trayapp.desktop.self_command import launch_command
 
     _require_freedesktop("install-desktop")
     theme = hicolor_dir()
@@ -34,7 +34,8 @@ def run_install_desktop(args: argparse.Namespace) -> int:
 
 
 def run_uninstall_desktop(args: argparse.Namespace) -> int:
-    from trayapp import autostart, desktop_install
+    from trayapp.desktop import autostart
+    from trayapp.desktop import install as desktop_install
 
     _require_freedesktop("uninstall-desktop")
     try:

@@ -2,8 +2,8 @@
 the balances at each poll, or (at most hourly) the spend rate and credit expiry.
 
 Reads the request from stdin, finds the key itself (environment, then keyring) and writes the
-answer to stdout; see trayapp.worker_protocol. Failures the user should see are part of the answer,
-so the exit status is 0 unless something unexpected happened.
+answer to stdout; see trayapp.tray.worker_protocol. Failures the user should see are part of the
+answer, so the exit status is 0 unless something unexpected happened.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import argparse
 import sys
 from datetime import datetime, timezone
 
-from trayapp.api import DeepgramClient
 from trayapp.credentials import require_api_key
+from trayapp.deepgram.client import DeepgramClient
 from trayapp.errors import DeepgramTrayError
-from trayapp.forecast_fetch import read_outlook
-from trayapp.worker_protocol import (
+from trayapp.outlook.fetch import read_outlook
+from trayapp.tray.worker_protocol import (
     OutlookRequest,
     decode_request,
     encode_failure,

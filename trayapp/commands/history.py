@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 
 from trayapp.cli import print_error, print_out
 from trayapp.commands.window_guard import run_tk_window
+from trayapp.desktop.paths import history_path
 from trayapp.errors import ConfigError
 from trayapp.formats import render_history_csv, render_history_json
-from trayapp.history import read
-from trayapp.paths import history_path
+from trayapp.outlook.history import read
 
 DEFAULT_WINDOW_DAYS = 30
 
@@ -35,7 +35,7 @@ def run_history(args: argparse.Namespace) -> int:
 
 def _open_window(days: int) -> int:
     def show() -> None:
-        from trayapp.history_window import run_window
+        from trayapp.tk.history_window import run_window
 
         run_window(history_path(), days)
 

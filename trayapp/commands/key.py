@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 
-from trayapp.api import DeepgramClient
 from trayapp.cli import print_error, print_out
 from trayapp.config import load_settings
 from trayapp.credentials import (
@@ -19,8 +18,9 @@ from trayapp.credentials import (
     require_api_key,
     store_api_key,
 )
+from trayapp.deepgram.client import DeepgramClient
+from trayapp.deepgram.key_check import check_key
 from trayapp.errors import ApiError, AuthError, NetworkError, PermissionDeniedError
-from trayapp.verification import check_key
 
 NOT_SAVED = "the key was not saved"
 

@@ -9,18 +9,18 @@ import time
 
 from trayapp.cli import print_error
 from trayapp.config import load_settings
-from trayapp.forecast import SpendRate
-from trayapp.models import BalanceSnapshot
-from trayapp.paths import log_dir
-from trayapp.poller import Poller
-from trayapp.scheduler import Clock
+from trayapp.deepgram.models import BalanceSnapshot
+from trayapp.desktop.paths import log_dir
+from trayapp.outlook.forecast import SpendRate
+from trayapp.tray.poller import Poller
+from trayapp.tray.scheduler import Clock
 
 log = logging.getLogger(__name__)
 
 
 def run_tray(args: argparse.Namespace) -> int:
-    from trayapp.logs import configure_tray_logging
-    from trayapp.single_instance import InstanceLock
+    from trayapp.desktop.logs import configure_tray_logging
+    from trayapp.desktop.single_instance import InstanceLock
 
     lock = InstanceLock()
     if not lock.acquire():
@@ -37,11 +37,11 @@ def run_tray(args: argparse.Namespace) -> int:
 
 
 def _run() -> int:
-    from trayapp import autostart
-    from trayapp.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
-    from trayapp.state import TrayState
-    from trayapp.tray import TrayApp, load_backend
-    from trayapp.window_launcher import WindowLauncher
+    from trayapp.desktop import autostart
+    from trayapp.tk.launcher import WindowLauncher
+    from trayapp.tray.app import TrayApp, load_backend
+    from trayapp.tray.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
+    from trayapp.tray.state import TrayState
 
     backend, icon_class = load_backend()
 
@@ -84,7 +84,7 @@ def _run() -> int:
 
 
 def _set_start_at_login(enabled: bool) -> None:
-    from trayapp import autostart
+    from trayapp.desktop import autostart
 
     try:
         autostart.set_enabled(enabled)
@@ -94,9 +94,9 @@ def _set_start_at_login(enabled: bool) -> None:
 
 def record_history(snapshot: BalanceSnapshot) -> SpendRate:
     """Add a complete read to the history file; the spend it shows up to it (top-ups left out)."""
-    from trayapp.forecast import spend_from_history
-    from trayapp.history import record
-    from trayapp.paths import history_path
+    from trayapp.desktop.paths import history_path
+    from trayapp.outlook.forecast import spend_from_history
+    from trayapp.outlook.history import record
 
     now = snapshot.fetched_at
     return spend_from_history(record(history_path(), now, snapshot.totals), now)

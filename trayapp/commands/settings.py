@@ -10,7 +10,7 @@ from trayapp.commands.window_guard import run_tk_window
 
 def run_settings(args: argparse.Namespace) -> int:
     def show() -> bool:
-        from trayapp.settings_window import run_window
+        from trayapp.tk.settings_window import run_window
 
         return run_window()
 

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from trayapp.api import DeepgramClient
+from trayapp.deepgram.client import DeepgramClient
+from trayapp.deepgram.models import Order
 from trayapp.errors import ApiError, AuthError, NotFoundError, PermissionDeniedError
-from trayapp.forecast import (
+from trayapp.outlook.forecast import (
     WINDOW_DAYS,
     Forecast,
     OutlookReading,
@@ -21,7 +22,6 @@ from trayapp.forecast import (
     spend_from_billing,
     spend_from_history,
 )
-from trayapp.models import Order
 
 log = logging.getLogger(__name__)
 

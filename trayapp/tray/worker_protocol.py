@@ -13,6 +13,14 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from trayapp.deepgram.models import (
+    DEFAULT_TIMEOUTS,
+    Balance,
+    BalanceSnapshot,
+    Project,
+    ProjectBalances,
+    Timeouts,
+)
 from trayapp.errors import (
     ApiError,
     AuthError,
@@ -27,16 +35,8 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.forecast import Expiry, OutlookReading, SpendRate
 from trayapp.formats import render_json
-from trayapp.models import (
-    DEFAULT_TIMEOUTS,
-    Balance,
-    BalanceSnapshot,
-    Project,
-    ProjectBalances,
-    Timeouts,
-)
+from trayapp.outlook.forecast import Expiry, OutlookReading, SpendRate
 
 ERROR_CLASSES: dict[str, type[DeepgramTrayError]] = {
     cls.kind: cls

@@ -16,8 +16,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from trayapp import __version__
-from trayapp.errors import ApiError, MalformedResponseError, NetworkError, NotFoundError
-from trayapp.models import (
+from trayapp.deepgram.models import (
     DEFAULT_TIMEOUTS,
     Balance,
     BalanceSnapshot,
@@ -26,7 +25,7 @@ from trayapp.models import (
     ProjectBalances,
     Timeouts,
 )
-from trayapp.parsing import (
+from trayapp.deepgram.parsing import (
     decode_json,
     error_for_status,
     parse_balances,
@@ -34,8 +33,9 @@ from trayapp.parsing import (
     parse_projects,
     parse_purchases,
 )
+from trayapp.deepgram.urls import validate_api_url
+from trayapp.errors import ApiError, MalformedResponseError, NetworkError, NotFoundError
 from trayapp.redaction import redact, remember_secret
-from trayapp.urls import validate_api_url
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
-from trayapp.forecast import describe_days, describe_when
+from trayapp.deepgram.models import MAIN_UNIT
 from trayapp.formats import display_amount, display_date
-from trayapp.models import MAIN_UNIT
-from trayapp.state import TrayState
+from trayapp.outlook.forecast import describe_days, describe_when
+from trayapp.tray.state import TrayState
 
 TITLE_LIMIT = 64  # Windows balloon titles
 MESSAGE_LIMIT = 256  # Windows balloon texts

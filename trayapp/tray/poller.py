@@ -13,20 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
-from trayapp.carry_forward import carry_forward, headline_error, read_nothing
 from trayapp.config import Settings
+from trayapp.deepgram.models import BalanceSnapshot, Project
 from trayapp.errors import (
     DeepgramTrayError,
     MissingKeyError,
     NotFoundError,
     RateLimitedError,
 )
-from trayapp.forecast import NO_DATA, Forecast, SpendRate, combine
-from trayapp.models import BalanceSnapshot, Project
-from trayapp.notifications import Alert, AlertMemory, alerts_for
-from trayapp.outlook_schedule import FetchOutlook, OutlookSchedule
-from trayapp.scheduler import Clock, PollScheduler
-from trayapp.state import TrayState
+from trayapp.outlook.forecast import NO_DATA, Forecast, SpendRate, combine
+from trayapp.tray.carry_forward import carry_forward, headline_error, read_nothing
+from trayapp.tray.forecast_schedule import FetchOutlook, OutlookSchedule
+from trayapp.tray.notifications import Alert, AlertMemory, alerts_for
+from trayapp.tray.scheduler import Clock, PollScheduler
+from trayapp.tray.state import TrayState
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 
-from trayapp.self_command import own_command
+from trayapp.desktop.self_command import own_command
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,11 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
-from trayapp import autostart
 from trayapp.config import Settings, load_settings, update_config
 from trayapp.credentials import API_KEY_ENV, ApiKey, find_api_key, store_api_key
+from trayapp.deepgram.models import Project
+from trayapp.desktop import autostart
+from trayapp.desktop.paths import config_path
 from trayapp.errors import (
     AuthError,
     ConfigError,
@@ -24,22 +26,20 @@ from trayapp.errors import (
     KeyringUnavailableError,
     PermissionDeniedError,
 )
-from trayapp.models import Project
-from trayapp.paths import config_path
-from trayapp.settings_form import (
+from trayapp.tk.look import (
+    ERROR_COLOUR,
+    OK_COLOUR,
+    WINDOW_CLASS,
+    set_window_icon,
+    use_platform_theme,
+)
+from trayapp.tk.settings_form import (
     KEY_FIELD,
     FieldErrors,
     FormInput,
     SavePlan,
     initial_input,
     plan_save,
-)
-from trayapp.tk_look import (
-    ERROR_COLOUR,
-    OK_COLOUR,
-    WINDOW_CLASS,
-    set_window_icon,
-    use_platform_theme,
 )
 
 log = logging.getLogger(__name__)
@@ -236,7 +236,7 @@ class SettingsWindow:
         self.projects_status.configure(text="Loading projects…")
 
         def work() -> None:
-            from trayapp.api import DeepgramClient
+            from trayapp.deepgram.client import DeepgramClient
 
             try:
                 with DeepgramClient(self.settings.api_url, key) as client:
@@ -274,9 +274,9 @@ class SettingsWindow:
         self.test_result.configure(text="Testing…", foreground="")
 
         def work() -> None:
-            from trayapp.api import DeepgramClient
             from trayapp.credentials import clean_key_text
-            from trayapp.verification import check_key
+            from trayapp.deepgram.client import DeepgramClient
+            from trayapp.deepgram.key_check import check_key
 
             error: DeepgramTrayError | None = None
             summary: str | None = None

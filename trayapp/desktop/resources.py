@@ -16,7 +16,7 @@ SOURCE_ICON = f"{APP_NAME}.svg"
 
 
 def assets_dir() -> Path | None:
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # trayapp/, from trayapp/desktop/
     candidates = [package / "assets", package.parent / "assets"]
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:

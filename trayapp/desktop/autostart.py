@@ -13,8 +13,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from trayapp.desktop_entry import DESKTOP_FILE_NAME, desktop_entry
-from trayapp.self_command import launch_command
+from trayapp.desktop.entry import DESKTOP_FILE_NAME, desktop_entry
+from trayapp.desktop.self_command import launch_command
 
 LAUNCH_AGENT_LABEL = "com.github.deepgram-balance-tray"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"

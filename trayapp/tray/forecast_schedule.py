@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from trayapp.config import Settings
 from trayapp.errors import DeepgramTrayError
-from trayapp.forecast import OutlookReading
-from trayapp.scheduler import Clock
+from trayapp.outlook.forecast import OutlookReading
+from trayapp.tray.scheduler import Clock
 
 log = logging.getLogger(__name__)
 

@@ -9,13 +9,13 @@ import logging
 import subprocess
 
 from trayapp.config import Settings
+from trayapp.deepgram.models import DEFAULT_TIMEOUTS, Project, Timeouts
+from trayapp.desktop.self_command import own_command
 from trayapp.errors import NetworkError
-from trayapp.forecast import OutlookReading
-from trayapp.models import DEFAULT_TIMEOUTS, Project, Timeouts
-from trayapp.poller import FetchResult
+from trayapp.outlook.forecast import OutlookReading
 from trayapp.redaction import redact
-from trayapp.self_command import own_command
-from trayapp.worker_protocol import (
+from trayapp.tray.poller import FetchResult
+from trayapp.tray.worker_protocol import (
     FetchRequest,
     OutlookRequest,
     WorkerProtocolError,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from trayapp.desktop_entry import DESKTOP_FILE_NAME, ICON_NAME, desktop_entry
+from trayapp.desktop.entry import DESKTOP_FILE_NAME, ICON_NAME, desktop_entry
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ OK_COLOUR = "#1b7f3b"
 
 def set_window_icon(root: tk.Tk) -> list[tk.PhotoImage]:
     """The app's icon in the title bar, task switcher and taskbar, where the desktop shows one."""
-    from trayapp.resources import app_icon_png
+    from trayapp.desktop.resources import app_icon_png
 
     icons = [path for size in (32, 64, 128) if (path := app_icon_png(size)) is not None]
     try:

@@ -12,6 +12,7 @@ never look like an empty account (a red icon at $0 would be a false alarm). So:
 
 from __future__ import annotations
 
+from trayapp.deepgram.models import BalanceSnapshot, ProjectBalances
 from trayapp.errors import (
     ApiError,
     AuthError,
@@ -19,7 +20,6 @@ from trayapp.errors import (
     PermissionDeniedError,
     RateLimitedError,
 )
-from trayapp.models import BalanceSnapshot, ProjectBalances
 
 
 def read_nothing(snapshot: BalanceSnapshot) -> bool:

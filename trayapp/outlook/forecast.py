@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from trayapp.models import Order
+from trayapp.deepgram.models import Order
 
 WINDOW_DAYS = 7
 """days_left divides by the average daily spend over this many days (the contract says 7)."""

@@ -20,9 +20,9 @@ from typing import Any
 
 from trayapp import APP_NAME
 from trayapp.errors import DeepgramTrayError
-from trayapp.notifications import Alert
-from trayapp.render import MenuLine, icon_image, icon_look, menu_lines, tooltip_text
-from trayapp.state import TrayState
+from trayapp.tray.notifications import Alert
+from trayapp.tray.render import MenuLine, icon_image, icon_look, menu_lines, tooltip_text
+from trayapp.tray.state import TrayState
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def make_dispatcher(backend: str, icon: Any) -> Callable[[Callable[[], None]], N
     if callable(custom):
         return custom  # type: ignore[no-any-return]
     if backend in ("gtk", "appindicator"):
-        from trayapp.glib_dispatch import glib_dispatcher
+        from trayapp.tray.backends.glib_dispatch import glib_dispatcher
 
         return glib_dispatcher(_guarded)
     if backend == "darwin":

@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
+from trayapp.deepgram.models import MAIN_UNIT
 from trayapp.errors import (
     AuthError,
     ConfigError,
@@ -24,10 +25,9 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.forecast import describe_days_left, describe_when
 from trayapp.formats import display_amount, display_date, display_totals
-from trayapp.models import MAIN_UNIT
-from trayapp.state import Level, TrayState
+from trayapp.outlook.forecast import describe_days_left, describe_when
+from trayapp.tray.state import Level, TrayState
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw

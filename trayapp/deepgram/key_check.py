@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from trayapp.api import DeepgramClient
+from trayapp.deepgram.client import DeepgramClient
+from trayapp.deepgram.models import Project
 from trayapp.errors import PermissionDeniedError
-from trayapp.models import Project
 
 
 class KeyCheck(NamedTuple):

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from trayapp.deepgram.models import BalanceSnapshot
 from trayapp.errors import AuthError, DeepgramTrayError, PermissionDeniedError
-from trayapp.forecast import Forecast, days_until
-from trayapp.models import BalanceSnapshot
+from trayapp.outlook.forecast import Forecast, days_until
 
 
 class Level(enum.Enum):

@@ -16,9 +16,9 @@ from tkinter import filedialog, ttk
 
 from trayapp.errors import DeepgramTrayError
 from trayapp.formats import render_history_csv
-from trayapp.history import HistoryRow, main_unit_samples, read
-from trayapp.history_chart import chart_png, history_view, summary_text
-from trayapp.tk_look import (
+from trayapp.outlook.history import HistoryRow, main_unit_samples, read
+from trayapp.tk.history_chart import chart_png, history_view, summary_text
+from trayapp.tk.look import (
     ERROR_COLOUR,
     OK_COLOUR,
     WINDOW_CLASS,

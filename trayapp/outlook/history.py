@@ -15,9 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
+from trayapp.deepgram.models import MAIN_UNIT
 from trayapp.errors import ConfigError
-from trayapp.forecast import WINDOW_DAYS, Sample
-from trayapp.models import MAIN_UNIT
+from trayapp.outlook.forecast import WINDOW_DAYS, Sample
 
 THIN_AFTER = timedelta(days=90)
 

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
+from trayapp.deepgram.models import MAIN_UNIT, Balance, Order, Project
 from trayapp.errors import (
     ApiError,
     AuthError,
@@ -23,7 +24,6 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.models import MAIN_UNIT, Balance, Order, Project
 
 # Amounts beyond this are not credit balances; refusing them also keeps Decimal formatting cheap.
 _MAX_ABS_AMOUNT = Decimal(10) ** 15

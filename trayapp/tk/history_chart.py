@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
-from trayapp.forecast import Sample, daily_spend
+from trayapp.deepgram.models import MAIN_UNIT
 from trayapp.formats import display_amount, display_date
-from trayapp.models import MAIN_UNIT
+from trayapp.outlook.forecast import Sample, daily_spend
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont
