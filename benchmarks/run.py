@@ -50,8 +50,8 @@ from tests.support.desktop import VirtualDesktop, stop_process_group  # noqa: E4
 from trayapp.config import Settings  # noqa: E402
 from trayapp.deepgram.client import MAX_CONCURRENT_REQUESTS, DeepgramClient  # noqa: E402
 from trayapp.deepgram.models import Project  # noqa: E402
-from trayapp.outlook.fetch import read_outlook  # noqa: E402
-from trayapp.outlook.forecast import OutlookReading  # noqa: E402
+from trayapp.outlook.fetch import read_forecast_inputs  # noqa: E402
+from trayapp.outlook.forecast import ForecastInputs  # noqa: E402
 from trayapp.tray.fetch_process import fetch_in_child_process  # noqa: E402
 from trayapp.tray.poller import FetchResult, Poller  # noqa: E402
 
@@ -175,9 +175,9 @@ def requests_per_day(projects: int) -> int:
             listed = client.list_projects() if known is None else known
             return FetchResult(client.fetch_snapshot(settings.projects, projects=listed), listed)
 
-    def fetch_outlook(settings: Settings, project_ids: list[str]) -> OutlookReading:
+    def fetch_forecast_inputs(settings: Settings, project_ids: list[str]) -> ForecastInputs:
         with DeepgramClient(settings.api_url, KEY) as client:
-            return read_outlook(client, project_ids, datetime.now(timezone.utc).date())
+            return read_forecast_inputs(client, project_ids, datetime.now(timezone.utc).date())
 
     settings = Settings(api_url=server.base_url)  # every other setting at its default
     poller = Poller(
@@ -186,7 +186,7 @@ def requests_per_day(projects: int) -> int:
         on_state=lambda state: None,
         on_alert=lambda alert: None,
         clock=clock.clock,
-        fetch_outlook=fetch_outlook,
+        fetch_forecast_inputs=fetch_forecast_inputs,
     )
     end = clock.mono + 86400
     try:

@@ -23,7 +23,10 @@ from trayapp.commands.run import record_history
 from trayapp.config import Settings
 from trayapp.deepgram.models import Project
 from trayapp.tray.app import TrayApp, load_backend
-from trayapp.tray.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
+from trayapp.tray.fetch_process import (
+    fetch_forecast_inputs_in_child_process,
+    fetch_in_child_process,
+)
 from trayapp.tray.poller import FetchResult, Poller
 
 
@@ -53,7 +56,7 @@ def main() -> None:
         clock=clock.clock,
         # As `deepgram-tray run` wires it: the history file, and spend and expiry hourly.
         record_history=record_history,
-        fetch_outlook=fetch_outlook_in_child_process,
+        fetch_forecast_inputs=fetch_forecast_inputs_in_child_process,
     )
     app = TrayApp(
         backend=backend,

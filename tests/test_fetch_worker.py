@@ -34,22 +34,22 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
-from trayapp.outlook.forecast import Expiry, OutlookReading, SpendRate
+from trayapp.outlook.forecast import Expiry, ForecastInputs, SpendRate
 from trayapp.tray.fetch_process import (
+    fetch_forecast_inputs_in_child_process,
     fetch_in_child_process,
-    fetch_outlook_in_child_process,
     worker_command,
 )
 from trayapp.tray.worker_protocol import (
     FetchRequest,
-    OutlookRequest,
+    ForecastInputsRequest,
     WorkerProtocolError,
     decode_answer,
-    decode_outlook,
+    decode_forecast_inputs,
     decode_request,
     encode_failure,
-    encode_outlook,
-    encode_outlook_request,
+    encode_forecast_inputs,
+    encode_forecast_inputs_request,
     encode_request,
     encode_success,
 )
@@ -209,26 +209,26 @@ class TestOutlook:
     """The hourly read of spend and expiry: its JSON, and the real child process."""
 
     def test_round_trip_keeps_every_digit(self) -> None:
-        request = OutlookRequest("https://api.deepgram.com", ("p1", "p2"), Timeouts(1, 2, 3))
-        assert decode_request(encode_outlook_request(request)) == request
-        reading = OutlookReading(
+        request = ForecastInputsRequest("https://api.deepgram.com", ("p1", "p2"), Timeouts(1, 2, 3))
+        assert decode_request(encode_forecast_inputs_request(request)) == request
+        reading = ForecastInputs(
             SpendRate("billing", Decimal("4.2500000001"), Decimal("0.1")),
             Expiry(date(2027, 1, 9), Decimal("150.123456789"), "usd", "p1"),
         )
-        assert decode_outlook(encode_outlook(reading)) == reading
-        unreadable = OutlookReading(None, None, expiry_read=False)
-        assert decode_outlook(encode_outlook(unreadable)) == unreadable
+        assert decode_forecast_inputs(encode_forecast_inputs(reading)) == reading
+        unreadable = ForecastInputs(None, None, expiry_read=False)
+        assert decode_forecast_inputs(encode_forecast_inputs(unreadable)) == unreadable
 
     def test_errors_and_garbage_arrive_as_errors(self) -> None:
         with pytest.raises(ServerError):
-            decode_outlook(encode_failure(ServerError("busy.")))
+            decode_forecast_inputs(encode_failure(ServerError("busy.")))
         with pytest.raises(WorkerProtocolError):
-            decode_outlook(b'{"ok": true, "billing": {"per_day": "x"}}')
+            decode_forecast_inputs(b'{"ok": true, "billing": {"per_day": "x"}}')
 
     def test_deepgrams_rate_and_nearest_expiry(
         self, worker_env: Settings, billed: FakeDeepgram
     ) -> None:
-        reading = fetch_outlook_in_child_process(worker_env, [PROJECT_A, PROJECT_B])
+        reading = fetch_forecast_inputs_in_child_process(worker_env, [PROJECT_A, PROJECT_B])
         assert reading.billing is not None
         assert reading.billing.per_day == Decimal("4.25") and reading.billing.today == 1
         assert reading.expiry == Expiry(TODAY + timedelta(days=20), Decimal(25), "usd", PROJECT_B)
@@ -239,12 +239,12 @@ class TestOutlook:
         self, worker_env: Settings, billed: FakeDeepgram, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv("DEEPGRAM_API_KEY", MEMBER_KEY)
-        reading = fetch_outlook_in_child_process(worker_env, [PROJECT_A, PROJECT_B])
-        assert reading == OutlookReading(None, None, expiry_read=False)
+        reading = fetch_forecast_inputs_in_child_process(worker_env, [PROJECT_A, PROJECT_B])
+        assert reading == ForecastInputs(None, None, expiry_read=False)
 
     def test_a_server_failure_is_raised_so_the_tray_keeps_what_it_knew(
         self, worker_env: Settings, billed: FakeDeepgram
     ) -> None:
         billed.fail("/billing/breakdown", Fault(status=503, body=new_error("BUSY", "Try later.")))
         with pytest.raises(ServerError):
-            fetch_outlook_in_child_process(worker_env, [PROJECT_A])
+            fetch_forecast_inputs_in_child_process(worker_env, [PROJECT_A])

@@ -143,11 +143,11 @@ def test_the_poller_forecasts_from_complete_reads_only() -> None:
         record_history=lambda snap: next(rates),
     )
     poller.step()
-    assert poller.state.outlook is not None
-    assert describe_days_left(Decimal(128), poller.state.outlook.rate) == "about 30 days left"
+    assert poller.state.forecast is not None
+    assert describe_days_left(Decimal(128), poller.state.forecast.rate) == "about 30 days left"
     clock.advance(300)
     poller.step()
-    assert poller.state.outlook.rate.per_day == Decimal("4.25")  # kept through a partial read
+    assert poller.state.forecast.rate.per_day == Decimal("4.25")  # kept through a partial read
 
 
 def test_the_tray_reads_its_spend_rate_from_the_history(

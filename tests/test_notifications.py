@@ -117,7 +117,7 @@ class TestKey:
 def days_left_state(total: str, per_day: str, limit: str = "7") -> TrayState:
     rate = SpendRate("billing", Decimal(per_day))
     forecast = build_forecast(Decimal(total), rate, None)
-    return state_with(total, outlook=forecast, warn_days_left=Decimal(limit))
+    return state_with(total, forecast=forecast, warn_days_left=Decimal(limit))
 
 
 class TestDaysLeft:
@@ -146,7 +146,7 @@ EXPIRY = Expiry(date(2026, 12, 4), Decimal(150), "usd", "p0")  # the snapshots a
 
 def expiry_state(day: date, **changes: object) -> TrayState:
     expiry = EXPIRY._replace(day=day)
-    return state_with("100", outlook=build_forecast(Decimal(100), NO_DATA, expiry), **changes)
+    return state_with("100", forecast=build_forecast(Decimal(100), NO_DATA, expiry), **changes)
 
 
 class TestExpiry:
@@ -176,7 +176,7 @@ class TestExpiry:
 def test_messages_are_cut_to_the_256_characters_windows_shows(units: int, cut: bool) -> None:
     # "150.00 ccc… of Deepgram credit expires on 4 Dec 2026: …": 127 characters plus the units.
     odd_units = Expiry(date(2026, 12, 4), Decimal(150), "c" * units, "p0")
-    state = state_with("100", outlook=build_forecast(Decimal(100), NO_DATA, odd_units))
+    state = state_with("100", forecast=build_forecast(Decimal(100), NO_DATA, odd_units))
     _, (alert,) = alerts_for(AlertMemory(), state)
     assert len(alert.message) == min(127 + units, 256)
     assert alert.message.endswith("…") == cut

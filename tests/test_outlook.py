@@ -17,8 +17,8 @@ from tests.support.tray_states import said, snapshot, state_with
 from trayapp.config import Settings
 from trayapp.deepgram.models import Project
 from trayapp.errors import NetworkError, ServerError
-from trayapp.outlook.forecast import NO_DATA, Expiry, OutlookReading, SpendRate, build_forecast
-from trayapp.tray.forecast_schedule import OUTLOOK_INTERVAL, OUTLOOK_RETRY, FetchOutlook
+from trayapp.outlook.forecast import NO_DATA, Expiry, ForecastInputs, SpendRate, build_forecast
+from trayapp.tray.forecast_schedule import INPUTS_INTERVAL, INPUTS_RETRY, FetchForecastInputs
 from trayapp.tray.notifications import Alert, AlertMemory, alerts_for
 from trayapp.tray.poller import FetchResult, Poller
 from trayapp.tray.state import TrayState
@@ -33,7 +33,7 @@ EXPIRY = Expiry(date(2026, 12, 4), Decimal(150), "usd", "p0")  # 10 days after t
 
 def with_days_left(total: str, per_day: str, **changes: object) -> TrayState:
     rate = SpendRate("billing", Decimal(per_day))
-    return state_with(total, outlook=build_forecast(Decimal(total), rate, None), **changes)
+    return state_with(total, forecast=build_forecast(Decimal(total), rate, None), **changes)
 
 
 class TestDaysLeftAlert:
@@ -60,7 +60,7 @@ class TestDaysLeftAlert:
         ]
 
     def test_an_unknown_rate_neither_warns_nor_re_arms(self) -> None:
-        unknown = state_with("60", outlook=build_forecast(Decimal(60), NO_DATA, None))
+        unknown = state_with("60", forecast=build_forecast(Decimal(60), NO_DATA, None))
         states = [with_days_left("60", "10"), unknown, with_days_left("55", "10")]
         assert said(*states) == ["Deepgram credit: about 6 days left"]
 
@@ -76,7 +76,7 @@ class TestDaysLeftAlert:
 
 
 def with_expiry(expiry: Expiry | None, **changes: object) -> TrayState:
-    return state_with("100", outlook=build_forecast(Decimal(100), NO_DATA, expiry), **changes)
+    return state_with("100", forecast=build_forecast(Decimal(100), NO_DATA, expiry), **changes)
 
 
 class TestExpiryAlert:
@@ -107,14 +107,14 @@ class TestExpiryAlert:
 # --- the poller: billing at most hourly, history as the fallback --------------------------------
 
 
-class OutlookServer:
+class ForecastInputsServer:
     """Stands in for the worker's hourly read; counts the reads."""
 
-    def __init__(self, *readings: OutlookReading | Exception) -> None:
+    def __init__(self, *readings: ForecastInputs | Exception) -> None:
         self.readings = list(readings)
         self.reads: list[list[str]] = []
 
-    def __call__(self, settings: Settings, project_ids: list[str]) -> OutlookReading:
+    def __call__(self, settings: Settings, project_ids: list[str]) -> ForecastInputs:
         self.reads.append(project_ids)
         answer = self.readings.pop(0) if len(self.readings) > 1 else self.readings[0]
         if isinstance(answer, Exception):
@@ -123,7 +123,7 @@ class OutlookServer:
 
 
 def make_poller(
-    outlook: FetchOutlook,
+    inputs: FetchForecastInputs,
     *,
     on_state: Callable[[TrayState], None] = lambda state: None,
     settings: list[Settings] | None = None,
@@ -144,7 +144,7 @@ def make_poller(
         on_alert=(alerts if alerts is not None else []).append,
         clock=clock.clock,
         record_history=lambda snap: history,
-        fetch_outlook=outlook,
+        fetch_forecast_inputs=inputs,
     )
     return poller, clock
 
@@ -157,85 +157,85 @@ def poll_for(poller: Poller, clock: FakeClock, seconds: float) -> None:
 
 
 def test_billing_and_purchases_are_read_at_most_hourly() -> None:
-    outlook = OutlookServer(OutlookReading(BILLING, EXPIRY))
-    poller, clock = make_poller(outlook)
+    inputs = ForecastInputsServer(ForecastInputs(BILLING, EXPIRY))
+    poller, clock = make_poller(inputs)
     poller.step()
-    assert outlook.reads == [["p0", "p1"]]
-    poll_for(poller, clock, OUTLOOK_INTERVAL - 61)  # a poll a minute for almost an hour
-    assert len(outlook.reads) == 1
+    assert inputs.reads == [["p0", "p1"]]
+    poll_for(poller, clock, INPUTS_INTERVAL - 61)  # a poll a minute for almost an hour
+    assert len(inputs.reads) == 1
     poll_for(poller, clock, 120)
-    assert len(outlook.reads) == 2
+    assert len(inputs.reads) == 2
 
 
 def test_the_amount_is_shown_before_spend_and_expiry_are_read() -> None:
     shown: list[TrayState] = []
     seen_when_reading: list[TrayState] = []
-    outlook = OutlookServer(OutlookReading(BILLING, EXPIRY))
+    inputs = ForecastInputsServer(ForecastInputs(BILLING, EXPIRY))
 
-    def reading_later(settings: Settings, project_ids: list[str]) -> OutlookReading:
+    def reading_later(settings: Settings, project_ids: list[str]) -> ForecastInputs:
         seen_when_reading.append(shown[-1])
-        return outlook(settings, project_ids)
+        return inputs(settings, project_ids)
 
     poller, _ = make_poller(reading_later, on_state=shown.append)
     poller.step()
-    assert seen_when_reading[0].total == 128 and seen_when_reading[0].outlook is None
-    assert shown[-1].outlook is not None and shown[-1].outlook.rate == BILLING
+    assert seen_when_reading[0].total == 128 and seen_when_reading[0].forecast is None
+    assert shown[-1].forecast is not None and shown[-1].forecast.rate == BILLING
 
 
 def test_deepgrams_rate_wins_over_the_history_and_the_expiry_is_shown() -> None:
-    poller, _ = make_poller(OutlookServer(OutlookReading(BILLING, EXPIRY)))
+    poller, _ = make_poller(ForecastInputsServer(ForecastInputs(BILLING, EXPIRY)))
     poller.step()
-    outlook = poller.state.outlook
-    assert outlook is not None
-    assert outlook.rate == BILLING and outlook.nearest_expiry == EXPIRY
-    assert outlook.days_left == Decimal(128) / Decimal("4.25")
+    forecast = poller.state.forecast
+    assert forecast is not None
+    assert forecast.rate == BILLING and forecast.nearest_expiry == EXPIRY
+    assert forecast.days_left == Decimal(128) / Decimal("4.25")
 
 
 def test_a_key_that_may_not_read_billing_uses_the_history() -> None:
-    poller, _ = make_poller(OutlookServer(OutlookReading(None, None, expiry_read=False)))
+    poller, _ = make_poller(ForecastInputsServer(ForecastInputs(None, None, expiry_read=False)))
     poller.step()
-    assert poller.state.outlook is not None
-    assert poller.state.outlook.rate == HISTORY and poller.state.outlook.days_left == 64
+    assert poller.state.forecast is not None
+    assert poller.state.forecast.rate == HISTORY and poller.state.forecast.days_left == 64
 
 
 def test_a_failed_read_keeps_what_was_known_and_retries_within_the_hour() -> None:
-    outlook = OutlookServer(
-        OutlookReading(BILLING, EXPIRY),
+    inputs = ForecastInputsServer(
+        ForecastInputs(BILLING, EXPIRY),
         NetworkError("offline."),
-        OutlookReading(BILLING, None, expiry_read=False),  # purchases unreadable this time
+        ForecastInputs(BILLING, None, expiry_read=False),  # purchases unreadable this time
     )
-    poller, clock = make_poller(outlook)
+    poller, clock = make_poller(inputs)
     poller.step()
-    poll_for(poller, clock, OUTLOOK_INTERVAL + 1)
-    assert len(outlook.reads) == 2  # failed: the last figures stay
-    assert poller.state.outlook is not None and poller.state.outlook.rate == BILLING
-    poll_for(poller, clock, OUTLOOK_RETRY + 1)
-    assert len(outlook.reads) == 3
-    assert poller.state.outlook.nearest_expiry == EXPIRY  # not forgotten for an unreadable read
+    poll_for(poller, clock, INPUTS_INTERVAL + 1)
+    assert len(inputs.reads) == 2  # failed: the last figures stay
+    assert poller.state.forecast is not None and poller.state.forecast.rate == BILLING
+    poll_for(poller, clock, INPUTS_RETRY + 1)
+    assert len(inputs.reads) == 3
+    assert poller.state.forecast.nearest_expiry == EXPIRY  # not forgotten for an unreadable read
 
 
 def test_other_projects_forget_the_last_reading_and_read_at_once() -> None:
-    outlook = OutlookServer(OutlookReading(BILLING, EXPIRY), OutlookReading(None, None))
+    inputs = ForecastInputsServer(ForecastInputs(BILLING, EXPIRY), ForecastInputs(None, None))
     settings = [Settings(poll_interval=60)]
-    poller, clock = make_poller(outlook, settings=settings)
+    poller, clock = make_poller(inputs, settings=settings)
     poller.step()
     settings[0] = Settings(poll_interval=60, projects=("p0",))
     poll_for(poller, clock, 60)
-    assert len(outlook.reads) == 2
-    assert poller.state.outlook is not None and poller.state.outlook.nearest_expiry is None
+    assert len(inputs.reads) == 2
+    assert poller.state.forecast is not None and poller.state.forecast.nearest_expiry is None
 
 
 def test_the_days_left_notification_fires_once_through_the_poller() -> None:
     alerts: list[Alert] = []
     fast = SpendRate("billing", Decimal(40), Decimal(3))  # $128 at $40 a day: 3 days
-    poller, clock = make_poller(OutlookServer(OutlookReading(fast, None)), alerts=alerts)
+    poller, clock = make_poller(ForecastInputsServer(ForecastInputs(fast, None)), alerts=alerts)
     poll_for(poller, clock, 600)
     assert [a.title for a in alerts] == ["Deepgram credit: about 3 days left"]
 
 
 def test_the_settings_carry_the_notification_limits_to_the_state() -> None:
     settings = Settings(warn_days_left=Decimal(3), warn_expiry_days=30)
-    poller, _ = make_poller(OutlookServer(OutlookReading(None, None)), settings=[settings])
+    poller, _ = make_poller(ForecastInputsServer(ForecastInputs(None, None)), settings=[settings])
     assert poller.state.warn_days_left == 3 and poller.state.warn_expiry_days == 30
 
 
@@ -247,7 +247,7 @@ def billed_tray(billed: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("DEEPGRAM_API_KEY", OWNER_KEY)
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     settings = Settings(api_url=billed.base_url, poll_interval=300, warn_days_left=Decimal(40))
-    tray = TrayHarness(settings, read_outlook=True)
+    tray = TrayHarness(settings, read_forecast_inputs=True)
     try:
         yield tray
     finally:

@@ -102,12 +102,12 @@ class TestDaysToExpiry:
     EXPIRY = Expiry(date(2026, 12, 4), Decimal(150), "usd", "p0")
 
     def test_counted_from_the_day_of_the_last_read(self) -> None:
-        outlook = build_forecast(Decimal(100), NO_DATA, self.EXPIRY)
-        assert state_with("100", outlook=outlook).days_to_expiry == 10  # read on 24 Nov 2026
+        forecast = build_forecast(Decimal(100), NO_DATA, self.EXPIRY)
+        assert state_with("100", forecast=forecast).days_to_expiry == 10  # read on 24 Nov 2026
 
     def test_unknown_without_an_expiry_a_forecast_or_a_read(self) -> None:
         assert state_with("100").days_to_expiry is None
         no_expiry = build_forecast(Decimal(100), NO_DATA, None)
-        assert state_with("100", outlook=no_expiry).days_to_expiry is None
+        assert state_with("100", forecast=no_expiry).days_to_expiry is None
         with_expiry = build_forecast(Decimal(100), NO_DATA, self.EXPIRY)
-        assert state_with(outlook=with_expiry).days_to_expiry is None
+        assert state_with(forecast=with_expiry).days_to_expiry is None

@@ -255,8 +255,8 @@ class TestTooltip:
 
     def test_first_check(self) -> None:
         assert tooltip_text(state_with()) == "Deepgram · checking…"
-        outlook = build_forecast(None, SpendRate("billing", Decimal(4)), None)
-        assert tooltip_text(state_with(outlook=outlook)) == "Deepgram · checking…"
+        forecast = build_forecast(None, SpendRate("billing", Decimal(4)), None)
+        assert tooltip_text(state_with(forecast=forecast)) == "Deepgram · checking…"
         assert tooltip_text(state_with(error=NetworkError("x."))) == "Deepgram · offline"
 
     def test_an_unforeseen_error_in_plain_words(self) -> None:
@@ -364,11 +364,11 @@ class TestOutlook:
     RATE = SpendRate("billing", Decimal("4.25"), Decimal("1.20"))
     EXPIRY = Expiry(date(2026, 12, 4), Decimal(150), "usd", "p0")  # 10 days after FETCHED_AT
 
-    def outlook(self, rate: SpendRate = RATE, expiry: Expiry | None = None) -> Forecast:
+    def forecast(self, rate: SpendRate = RATE, expiry: Expiry | None = None) -> Forecast:
         return build_forecast(Decimal("128.32"), rate, expiry)
 
     def test_spend_and_days_left_in_the_menu_and_tooltip(self) -> None:
-        state = state_with("128.32", outlook=self.outlook())
+        state = state_with("128.32", forecast=self.forecast())
         texts = [line.text.strip() for line in menu_lines(state)]
         assert "Spent today: $1.20, $4.25 a day on average" in texts
         assert "About 30 days left" in texts
@@ -377,28 +377,28 @@ class TestOutlook:
         assert tooltip.startswith("Deepgram $128.32 · ") and tooltip.endswith("updated 18:03")
 
     def test_history_rates_have_no_spend_today_line_of_their_own(self) -> None:
-        state = state_with("128.32", outlook=self.outlook(SpendRate("history", Decimal(2))))
+        state = state_with("128.32", forecast=self.forecast(SpendRate("history", Decimal(2))))
         texts = [line.text.strip() for line in menu_lines(state)]
         assert "Spending $2.00 a day on average" in texts
         assert "More than a year left" not in texts and "About 64 days left" in texts
 
     def test_too_little_data_is_said_in_the_menu_only(self) -> None:
-        state = state_with("128.32", outlook=self.outlook(NO_DATA))
+        state = state_with("128.32", forecast=self.forecast(NO_DATA))
         texts = [line.text.strip() for line in menu_lines(state)]
         assert "Too little data to say when it runs out" in texts
         assert not any(t.startswith("Spen") for t in texts)
         assert tooltip_text(state) == "Deepgram $128.32 · updated 18:03"
 
     def test_the_nearest_expiry_is_in_the_menu_and_in_the_tooltip_once_it_is_near(self) -> None:
-        state = state_with("128.32", outlook=self.outlook(expiry=self.EXPIRY))
+        state = state_with("128.32", forecast=self.forecast(expiry=self.EXPIRY))
         texts = [line.text.strip() for line in menu_lines(state)]
         assert "Credit expiring: $150.00 on 4 Dec 2026 (in 10 days)" in texts
         assert "$150.00 expires in 10 days" in tooltip_text(state)
         at_the_limit = state_with(
-            "128.32", outlook=self.outlook(expiry=self.EXPIRY), warn_expiry_days=10
+            "128.32", forecast=self.forecast(expiry=self.EXPIRY), warn_expiry_days=10
         )
         assert "$150.00 expires in 10 days" in tooltip_text(at_the_limit)
-        far = state_with("128.32", outlook=self.outlook(expiry=self.EXPIRY), warn_expiry_days=9)
+        far = state_with("128.32", forecast=self.forecast(expiry=self.EXPIRY), warn_expiry_days=9)
         assert "expires" not in tooltip_text(far)
         assert "Credit expiring: $150.00 on 4 Dec 2026 (in 10 days)" in [
             line.text.strip() for line in menu_lines(far)
@@ -407,14 +407,14 @@ class TestOutlook:
     def test_the_longest_tooltip_fits_windows(self) -> None:
         rate = SpendRate("billing", Decimal("123456.78"), Decimal("99999.99"))
         expiry = Expiry(date(2026, 11, 25), Decimal("1234567.89"), "usd", "p0")
-        state = state_with("9999999.99", "8888888.88", outlook=self.outlook(rate, expiry))
+        state = state_with("9999999.99", "8888888.88", forecast=self.forecast(rate, expiry))
         assert len(tooltip_text(state)) <= TOOLTIP_LIMIT
 
-    def test_a_problem_or_stale_data_comes_before_the_outlook_in_the_tooltip(self) -> None:
+    def test_a_problem_or_stale_data_comes_before_the_forecast_in_the_tooltip(self) -> None:
         from trayapp.errors import NetworkError
 
-        failing = state_with("128.32", outlook=self.outlook(), error=NetworkError("x."))
+        failing = state_with("128.32", forecast=self.forecast(), error=NetworkError("x."))
         assert "days left" not in tooltip_text(failing)
         assert "offline" in tooltip_text(failing)
-        stale = state_with("128.32", outlook=self.outlook(), stale=True)
+        stale = state_with("128.32", forecast=self.forecast(), stale=True)
         assert "days left" not in tooltip_text(stale)

@@ -20,7 +20,10 @@ from tests.support.recording_backend import RecordingIcon
 from trayapp.config import Settings
 from trayapp.deepgram.models import Project, Timeouts
 from trayapp.tray.app import TrayApp
-from trayapp.tray.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
+from trayapp.tray.fetch_process import (
+    fetch_forecast_inputs_in_child_process,
+    fetch_in_child_process,
+)
 from trayapp.tray.notifications import Alert
 from trayapp.tray.poller import Fetch, FetchResult, Poller
 from trayapp.tray.render import tooltip_text
@@ -38,9 +41,9 @@ class TrayHarness:
         load_settings: Callable[[], Settings] | None = None,
         timeouts: Timeouts = QUICK_TIMEOUTS,
         icon_class: type[RecordingIcon] = RecordingIcon,
-        read_outlook: bool = False,
+        read_forecast_inputs: bool = False,
     ) -> None:
-        """`read_outlook`: also read spend and expiry (hourly) through the real worker."""
+        """`read_forecast_inputs`: also read spend and expiry (hourly) through the real worker."""
         self.settings = settings
         self.clock = FakeClock()
         self.fetch_times: list[float] = []
@@ -56,9 +59,9 @@ class TrayHarness:
             on_alert=self._alert,
             clock=self.clock.clock,
             wall_now=lambda: datetime.fromtimestamp(self.clock.wall, timezone.utc),
-            fetch_outlook=(
-                (lambda s, ids: fetch_outlook_in_child_process(s, ids, timeouts=timeouts))
-                if read_outlook
+            fetch_forecast_inputs=(
+                (lambda s, ids: fetch_forecast_inputs_in_child_process(s, ids, timeouts=timeouts))
+                if read_forecast_inputs
                 else None
             ),
         )

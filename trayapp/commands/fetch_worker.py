@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 from trayapp.credentials import require_api_key
 from trayapp.deepgram.client import DeepgramClient
 from trayapp.errors import DeepgramTrayError
-from trayapp.outlook.fetch import read_outlook
+from trayapp.outlook.fetch import read_forecast_inputs
 from trayapp.tray.worker_protocol import (
-    OutlookRequest,
+    ForecastInputsRequest,
     decode_request,
     encode_failure,
-    encode_outlook,
+    encode_forecast_inputs,
     encode_success,
 )
 
@@ -31,9 +31,11 @@ def run_fetch_worker(args: argparse.Namespace) -> int:
         fetch = decode_request(request)
         key = require_api_key()
         with DeepgramClient(fetch.api_url, key.value, timeouts=fetch.timeouts) as client:
-            if isinstance(fetch, OutlookRequest):
+            if isinstance(fetch, ForecastInputsRequest):
                 today = datetime.now(timezone.utc).date()
-                answer = encode_outlook(read_outlook(client, fetch.project_ids, today))
+                answer = encode_forecast_inputs(
+                    read_forecast_inputs(client, fetch.project_ids, today)
+                )
             else:
                 projects = client.list_projects() if fetch.known is None else fetch.known
                 snapshot = client.fetch_snapshot(fetch.watched, projects=projects)

@@ -40,7 +40,10 @@ def _run() -> int:
     from trayapp.desktop import autostart
     from trayapp.tk.launcher import WindowLauncher
     from trayapp.tray.app import TrayApp, load_backend
-    from trayapp.tray.fetch_process import fetch_in_child_process, fetch_outlook_in_child_process
+    from trayapp.tray.fetch_process import (
+        fetch_forecast_inputs_in_child_process,
+        fetch_in_child_process,
+    )
     from trayapp.tray.state import TrayState
 
     backend, icon_class = load_backend()
@@ -57,7 +60,7 @@ def _run() -> int:
         on_alert=lambda alert: app.notify(alert),
         clock=Clock(monotonic=time.monotonic, wall=time.time),
         record_history=record_history,
-        fetch_outlook=fetch_outlook_in_child_process,
+        fetch_forecast_inputs=fetch_forecast_inputs_in_child_process,
     )
     # Saved or not, re-reading the settings and the key is cheap: refresh when it closes.
     settings_window = WindowLauncher("settings", name="settings", on_closed=poller.refresh)

@@ -15,7 +15,7 @@ from trayapp.errors import ApiError, AuthError, NotFoundError, PermissionDeniedE
 from trayapp.outlook.forecast import (
     WINDOW_DAYS,
     Forecast,
-    OutlookReading,
+    ForecastInputs,
     Sample,
     combine,
     nearest_expiry,
@@ -38,17 +38,19 @@ def read_forecast(
 ) -> Forecast:
     """Deepgram's billing figures where the key may read them, else the app's own history."""
     try:
-        reading = read_outlook(client, project_ids, now.date())
+        reading = read_forecast_inputs(client, project_ids, now.date())
     except ApiError as exc:
         # The balance was read: a failed extra call leaves the forecast to the history.
         log.info("Spend and expiry unavailable: %s", exc.message)
-        reading = OutlookReading(billing=None, expiry=None, expiry_read=False)
+        reading = ForecastInputs(billing=None, expiry=None, expiry_read=False)
     history_rate = spend_from_history(history, now)
     log.debug("Spend rate: billing %s, history %s", reading.billing, history_rate)
     return combine(total, reading.billing, history_rate, reading.expiry)
 
 
-def read_outlook(client: DeepgramClient, project_ids: Sequence[str], today: date) -> OutlookReading:
+def read_forecast_inputs(
+    client: DeepgramClient, project_ids: Sequence[str], today: date
+) -> ForecastInputs:
     """Each project's spend over the last WINDOW_DAYS and its orders.
 
     A key that may not read them (a Member key: 403) gives billing None, so the history is used;
@@ -71,4 +73,4 @@ def read_outlook(client: DeepgramClient, project_ids: Sequence[str], today: date
         except REFUSALS as exc:
             log.info("Purchases of %s unavailable: %s", project_id, exc.message)
     billing = spend_from_billing(daily, today) if billing_readable else None
-    return OutlookReading(billing, nearest_expiry(orders, today), expiry_read=bool(orders))
+    return ForecastInputs(billing, nearest_expiry(orders, today), expiry_read=bool(orders))

@@ -136,7 +136,7 @@ def build_forecast(total: Decimal | None, rate: SpendRate, expiry: Expiry | None
     return Forecast(rate, left, expiry)
 
 
-class OutlookReading(NamedTuple):
+class ForecastInputs(NamedTuple):
     """What the tray reads from Deepgram at most hourly for its forecast."""
 
     billing: SpendRate | None

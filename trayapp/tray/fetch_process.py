@@ -12,16 +12,16 @@ from trayapp.config import Settings
 from trayapp.deepgram.models import DEFAULT_TIMEOUTS, Project, Timeouts
 from trayapp.desktop.self_command import own_command
 from trayapp.errors import NetworkError
-from trayapp.outlook.forecast import OutlookReading
+from trayapp.outlook.forecast import ForecastInputs
 from trayapp.redaction import redact
 from trayapp.tray.poller import FetchResult
 from trayapp.tray.worker_protocol import (
     FetchRequest,
-    OutlookRequest,
+    ForecastInputsRequest,
     WorkerProtocolError,
     decode_answer,
-    decode_outlook,
-    encode_outlook_request,
+    decode_forecast_inputs,
+    encode_forecast_inputs_request,
     encode_request,
 )
 
@@ -45,11 +45,11 @@ def fetch_in_child_process(
     return FetchResult(snapshot=snapshot, projects=projects)
 
 
-def fetch_outlook_in_child_process(
+def fetch_forecast_inputs_in_child_process(
     settings: Settings, project_ids: list[str], *, timeouts: Timeouts = DEFAULT_TIMEOUTS
-) -> OutlookReading:
-    request = OutlookRequest(settings.api_url, tuple(project_ids), timeouts)
-    return decode_outlook(_run_worker(encode_outlook_request(request), timeouts))
+) -> ForecastInputs:
+    request = ForecastInputsRequest(settings.api_url, tuple(project_ids), timeouts)
+    return decode_forecast_inputs(_run_worker(encode_forecast_inputs_request(request), timeouts))
 
 
 def _run_worker(request: bytes, timeouts: Timeouts) -> bytes:

@@ -11,43 +11,43 @@ from collections.abc import Callable
 
 from trayapp.config import Settings
 from trayapp.errors import DeepgramTrayError
-from trayapp.outlook.forecast import OutlookReading
+from trayapp.outlook.forecast import ForecastInputs
 from trayapp.tray.scheduler import Clock
 
 log = logging.getLogger(__name__)
 
-FetchOutlook = Callable[[Settings, "list[str]"], OutlookReading]
-"""fetch_outlook(settings, project_ids): Deepgram's spend rate and the nearest credit expiry."""
+FetchForecastInputs = Callable[[Settings, "list[str]"], ForecastInputs]
+"""fetch(settings, project_ids): Deepgram's spend rate and the nearest credit expiry."""
 
-OUTLOOK_INTERVAL = 3600.0
+INPUTS_INTERVAL = 3600.0
 """Billing and purchases change slowly: read them at most hourly, not at every poll."""
-OUTLOOK_RETRY = 900.0
+INPUTS_RETRY = 900.0
 """After a failed read (network, server), try again sooner than an hour, but not every poll."""
 
 
-class OutlookSchedule:
-    """The last OutlookReading, read again from Deepgram when an hour has passed."""
+class ForecastInputsSchedule:
+    """The last ForecastInputs, read again from Deepgram when an hour has passed."""
 
-    def __init__(self, fetch: FetchOutlook | None, clock: Clock) -> None:
+    def __init__(self, fetch: FetchForecastInputs | None, clock: Clock) -> None:
         self._fetch = fetch
         self._clock = clock
-        self._last = OutlookReading(billing=None, expiry=None)
+        self._last = ForecastInputs(billing=None, expiry=None)
         self._due_at: float | None = None
         """Monotonic time of the next read; None: at the next complete balance read."""
 
     def forget(self) -> None:
         """Other projects or another account: what was read says nothing about them."""
-        self._last, self._due_at = OutlookReading(billing=None, expiry=None), None
+        self._last, self._due_at = ForecastInputs(billing=None, expiry=None), None
 
     @property
-    def last(self) -> OutlookReading:
+    def last(self) -> ForecastInputs:
         return self._last
 
     def due(self) -> bool:
         now = self._clock.monotonic()
         return self._fetch is not None and (self._due_at is None or now >= self._due_at)
 
-    def refresh(self, settings: Settings, project_ids: list[str]) -> OutlookReading:
+    def refresh(self, settings: Settings, project_ids: list[str]) -> ForecastInputs:
         """Read from Deepgram now; on failure keep the last reading and try again sooner."""
         assert self._fetch is not None, "refresh() only when due()"
         now = self._clock.monotonic()
@@ -55,9 +55,9 @@ class OutlookSchedule:
             fresh = self._fetch(settings, project_ids)
         except DeepgramTrayError as exc:
             log.info("Spend and expiry not read (%s); keeping what was known", exc.message)
-            self._due_at = now + OUTLOOK_RETRY
+            self._due_at = now + INPUTS_RETRY
             return self._last
         if not fresh.expiry_read:
             fresh = fresh._replace(expiry=self._last.expiry)
-        self._last, self._due_at = fresh, now + OUTLOOK_INTERVAL
+        self._last, self._due_at = fresh, now + INPUTS_INTERVAL
         return fresh

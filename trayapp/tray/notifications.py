@@ -88,14 +88,14 @@ def _days_left_alert(
     memory: AlertMemory, state: TrayState, total: Decimal, alerts: list[Alert]
 ) -> AlertMemory:
     """Once as the projection drops below warn_days_left; re-armed when it is back above."""
-    outlook, limit = state.outlook, state.warn_days_left
-    if outlook is None or outlook.days_left is None or limit <= 0:
+    forecast, limit = state.forecast, state.warn_days_left
+    if forecast is None or forecast.days_left is None or limit <= 0:
         return memory  # unknown is not "plenty": keep what was said until there is a figure
-    if outlook.days_left >= limit:
+    if forecast.days_left >= limit:
         return replace(memory, few_days_left=False)
-    if not memory.few_days_left and outlook.rate.per_day is not None:
-        rate = display_amount(outlook.rate.per_day, MAIN_UNIT)
-        lasts = describe_days(outlook.days_left)
+    if not memory.few_days_left and forecast.rate.per_day is not None:
+        rate = display_amount(forecast.rate.per_day, MAIN_UNIT)
+        lasts = describe_days(forecast.days_left)
         alerts.append(
             _alert(
                 f"Deepgram credit: {lasts} left",
@@ -109,10 +109,10 @@ def _days_left_alert(
 
 def _expiry_alert(memory: AlertMemory, state: TrayState, alerts: list[Alert]) -> AlertMemory:
     """Once per expiry date, warn_expiry_days before it."""
-    outlook, limit, days = state.outlook, state.warn_expiry_days, state.days_to_expiry
-    if outlook is None or outlook.nearest_expiry is None or days is None or limit <= 0:
+    forecast, limit, days = state.forecast, state.warn_expiry_days, state.days_to_expiry
+    if forecast is None or forecast.nearest_expiry is None or days is None or limit <= 0:
         return memory
-    expiry = outlook.nearest_expiry
+    expiry = forecast.nearest_expiry
     if days > limit or memory.expiry_warned == expiry.day:
         return memory
     amount = display_amount(expiry.amount, expiry.units)

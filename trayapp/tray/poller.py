@@ -23,7 +23,7 @@ from trayapp.errors import (
 )
 from trayapp.outlook.forecast import NO_DATA, Forecast, SpendRate, combine
 from trayapp.tray.carry_forward import carry_forward, headline_error, read_nothing
-from trayapp.tray.forecast_schedule import FetchOutlook, OutlookSchedule
+from trayapp.tray.forecast_schedule import FetchForecastInputs, ForecastInputsSchedule
 from trayapp.tray.notifications import Alert, AlertMemory, alerts_for
 from trayapp.tray.scheduler import Clock, PollScheduler
 from trayapp.tray.state import TrayState
@@ -59,12 +59,12 @@ class Poller:
         wall_now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         scheduler: PollScheduler | None = None,
         record_history: Callable[[BalanceSnapshot], SpendRate] = lambda snapshot: NO_DATA,
-        fetch_outlook: FetchOutlook | None = None,
+        fetch_forecast_inputs: FetchForecastInputs | None = None,
     ) -> None:
         self._record_history = record_history
         """Given every read in which each watched project answered: adds it to the balance
         history and returns the spend rate the history shows up to it."""
-        self._outlook = OutlookSchedule(fetch_outlook, clock)
+        self._forecast_inputs = ForecastInputsSchedule(fetch_forecast_inputs, clock)
         self._load_settings = load_settings
         self._fetch = fetch
         self._on_state = on_state
@@ -194,10 +194,10 @@ class Poller:
         history = self._record(result.snapshot) if complete else NO_DATA
         # The amount first: when spend and expiry are due too, their read (a worker process, two
         # calls per project) must not hold it back. Until then the last forecast stays on show.
-        read_outlook = complete and self._outlook.due()
-        outlook = self.state.outlook
-        if complete and not read_outlook:
-            outlook = self._forecast(result.snapshot, history)
+        read_forecast_inputs = complete and self._forecast_inputs.due()
+        forecast = self.state.forecast
+        if complete and not read_forecast_inputs:
+            forecast = self._forecast(result.snapshot, history)
         snapshot = carry_forward(result.snapshot, self.state.snapshot)
         self._last_success_at = self._clock.monotonic()
         retry_after = _retry_after(result.snapshot)
@@ -214,7 +214,7 @@ class Poller:
             replace(
                 self.state,
                 snapshot=snapshot,
-                outlook=outlook,
+                forecast=forecast,
                 error=self._settings_error,
                 stale=False,
                 refreshing=False,
@@ -222,10 +222,10 @@ class Poller:
                 checked_at=self._wall_now(),
             )
         )
-        if read_outlook:
+        if read_forecast_inputs:
             ids = [p.project.project_id for p in result.snapshot.projects]
-            self._outlook.refresh(self._settings, ids)
-            self._publish(replace(self.state, outlook=self._forecast(result.snapshot, history)))
+            self._forecast_inputs.refresh(self._settings, ids)
+            self._publish(replace(self.state, forecast=self._forecast(result.snapshot, history)))
 
     def _record(self, snapshot: BalanceSnapshot) -> SpendRate:
         """Add a complete read to the history; the spend rate the history shows up to it."""
@@ -237,7 +237,7 @@ class Poller:
 
     def _forecast(self, snapshot: BalanceSnapshot, history: SpendRate) -> Forecast:
         """Deepgram's own spend rate when the key may read it, else the history's."""
-        reading = self._outlook.last
+        reading = self._forecast_inputs.last
         return combine(snapshot.main_total, reading.billing, history, reading.expiry)
 
     def _failed(self, error: DeepgramTrayError) -> None:
@@ -267,7 +267,7 @@ class Poller:
             self.scheduler.interval = settings.poll_interval
         if settings.projects != previous.projects or settings.api_url != previous.api_url:
             self._projects = None  # another account or other projects: list them again
-            self._outlook.forget()
+            self._forecast_inputs.forget()
         self._publish(
             replace(
                 self.state,

@@ -108,8 +108,8 @@ def tooltip_text(state: TrayState) -> str:
     problem = state.blocking_error or state.error
     if problem is not None:
         parts.append(problem_words(problem))
-    elif state.outlook is not None and not state.stale:
-        parts += outlook_tooltip_parts(state)
+    elif state.forecast is not None and not state.stale:
+        parts += forecast_tooltip_parts(state)
     if snapshot is not None:
         label = "stale since" if state.stale else "updated"
         parts.append(f"{label} {clock_time(snapshot.fetched_at)}")
@@ -157,7 +157,7 @@ def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[
             else:
                 value = display_totals(project.totals)
             lines.append(MenuLine(_fit(f"    {project.project.name}: {value}", MENU_TEXT_LIMIT)))
-    lines += [MenuLine(_fit(text, MENU_TEXT_LIMIT)) for text in outlook_menu_texts(state)]
+    lines += [MenuLine(_fit(text, MENU_TEXT_LIMIT)) for text in forecast_menu_texts(state)]
     lines.append(MenuLine(_fit(status_line(state), MENU_TEXT_LIMIT)))
     lines += [
         SEPARATOR,
@@ -176,13 +176,13 @@ def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[
     return lines
 
 
-def outlook_menu_texts(state: TrayState) -> list[str]:
+def forecast_menu_texts(state: TrayState) -> list[str]:
     """Spend, days left and the nearest expiry: a line each."""
-    outlook, total = state.outlook, state.total
-    if outlook is None or total is None or state.snapshot is None:
+    forecast, total = state.forecast, state.total
+    if forecast is None or total is None or state.snapshot is None:
         return []
     texts = []
-    rate = outlook.rate
+    rate = forecast.rate
     if rate.per_day is not None:
         average = f"{display_amount(rate.per_day, MAIN_UNIT)} a day on average"
         if rate.today is not None:
@@ -191,7 +191,7 @@ def outlook_menu_texts(state: TrayState) -> list[str]:
             texts.append(f"Spending {average}")
     days = describe_days_left(total, rate)
     texts.append(days[:1].upper() + days[1:])
-    expiry, to_expiry = outlook.nearest_expiry, state.days_to_expiry
+    expiry, to_expiry = forecast.nearest_expiry, state.days_to_expiry
     if expiry is not None and to_expiry is not None:
         when = describe_when(to_expiry)
         amount = display_amount(expiry.amount, expiry.units)
@@ -199,18 +199,18 @@ def outlook_menu_texts(state: TrayState) -> list[str]:
     return texts
 
 
-def outlook_tooltip_parts(state: TrayState) -> list[str]:
+def forecast_tooltip_parts(state: TrayState) -> list[str]:
     """Days left with the rate behind it, and an expiry once it is within the warning period."""
-    outlook, total = state.outlook, state.total
-    if outlook is None or total is None or state.snapshot is None:
+    forecast, total = state.forecast, state.total
+    if forecast is None or total is None or state.snapshot is None:
         return []
-    rate, parts = outlook.rate, []
+    rate, parts = forecast.rate, []
     if rate.per_day is not None:  # "too little data" is for the menu: the tooltip is short
         days = f"{describe_days_left(total, rate)} at {display_amount(rate.per_day, MAIN_UNIT)}/day"
         if rate.today is not None:
             days += f" ({display_amount(rate.today, MAIN_UNIT)} today)"
         parts.append(days)
-    expiry, to_expiry = outlook.nearest_expiry, state.days_to_expiry
+    expiry, to_expiry = forecast.nearest_expiry, state.days_to_expiry
     if expiry is not None and to_expiry is not None and to_expiry <= state.warn_expiry_days:
         amount = display_amount(expiry.amount, expiry.units)
         parts.append(f"{amount} expires {describe_when(to_expiry)}")

@@ -41,7 +41,7 @@ class TrayState:
     refreshing: bool = False
     checked_at: datetime | None = None
     """Wall-clock time of the latest attempt, successful or not."""
-    outlook: Forecast | None = None
+    forecast: Forecast | None = None
     """Spend rate, days left and the nearest expiry, as of the last complete read."""
     warn_days_left: Decimal = Decimal(7)
     """Notify when the projection drops below this many days (0: never)."""
@@ -59,9 +59,9 @@ class TrayState:
     @property
     def days_to_expiry(self) -> int | None:
         """Days from the last read to the nearest credit expiry; None when none is known."""
-        if self.outlook is None or self.outlook.nearest_expiry is None or self.snapshot is None:
+        if self.forecast is None or self.forecast.nearest_expiry is None or self.snapshot is None:
             return None
-        return days_until(self.outlook.nearest_expiry, self.snapshot.fetched_at.date())
+        return days_until(self.forecast.nearest_expiry, self.snapshot.fetched_at.date())
 
     @property
     def blocking_error(self) -> DeepgramTrayError | None:

@@ -36,7 +36,7 @@ from trayapp.errors import (
     ServerError,
 )
 from trayapp.formats import render_json
-from trayapp.outlook.forecast import Expiry, OutlookReading, SpendRate
+from trayapp.outlook.forecast import Expiry, ForecastInputs, SpendRate
 
 ERROR_CLASSES: dict[str, type[DeepgramTrayError]] = {
     cls.kind: cls
@@ -71,7 +71,7 @@ class FetchRequest(NamedTuple):
     timeouts: Timeouts = DEFAULT_TIMEOUTS
 
 
-class OutlookRequest(NamedTuple):
+class ForecastInputsRequest(NamedTuple):
     """Read the spend rate and credit expiry (billing breakdown, purchases) of these projects."""
 
     api_url: str
@@ -79,9 +79,9 @@ class OutlookRequest(NamedTuple):
     timeouts: Timeouts = DEFAULT_TIMEOUTS
 
 
-def encode_outlook_request(request: OutlookRequest) -> bytes:
+def encode_forecast_inputs_request(request: ForecastInputsRequest) -> bytes:
     document = {
-        "read": "outlook",
+        "read": "forecast_inputs",
         "api_url": request.api_url,
         "project_ids": list(request.project_ids),
         "timeouts": list(request.timeouts),
@@ -101,10 +101,10 @@ def encode_request(request: FetchRequest) -> bytes:
     return json.dumps(document).encode()
 
 
-def decode_request(data: bytes) -> FetchRequest | OutlookRequest:
+def decode_request(data: bytes) -> FetchRequest | ForecastInputsRequest:
     document = _load(data)
-    if document.get("read") == "outlook":
-        return OutlookRequest(
+    if document.get("read") == "forecast_inputs":
+        return ForecastInputsRequest(
             str(document["api_url"]),
             tuple(str(p) for p in document["project_ids"]),
             _timeouts(document),
@@ -139,7 +139,7 @@ def encode_success(snapshot: BalanceSnapshot, projects: list[Project]) -> bytes:
     return (envelope[:-1] + ', "snapshot": ' + render_json(snapshot).strip() + "}").encode()
 
 
-def encode_outlook(reading: OutlookReading) -> bytes:
+def encode_forecast_inputs(reading: ForecastInputs) -> bytes:
     billing = reading.billing
     expiry = reading.expiry
     document = {
@@ -160,8 +160,8 @@ def encode_outlook(reading: OutlookReading) -> bytes:
     return json.dumps(document).encode()
 
 
-def decode_outlook(data: bytes) -> OutlookReading:
-    """The worker's OutlookReading, or its error raised again here."""
+def decode_forecast_inputs(data: bytes) -> ForecastInputs:
+    """The worker's ForecastInputs, or its error raised again here."""
     document = _load_answer(data)
     try:
         billing_doc, expiry_doc = document["billing"], document["expiry"]
@@ -180,7 +180,7 @@ def decode_outlook(data: bytes) -> OutlookReading:
                 str(expiry_doc["units"]),
                 str(expiry_doc["project_id"]),
             )
-        return OutlookReading(billing, expiry, expiry_read=bool(document["expiry_read"]))
+        return ForecastInputs(billing, expiry, expiry_read=bool(document["expiry_read"]))
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise WorkerProtocolError(
             "The spend check returned something unreadable: please report this bug."
