@@ -222,6 +222,15 @@ class TestMalformed:
         with pytest.raises(MalformedResponseError, match="HTML page"):
             client.list_projects()
 
+    def test_an_answer_that_is_not_json_keeps_its_request_id(
+        self, client: DeepgramClient, deepgram: FakeDeepgram
+    ) -> None:
+        deepgram.fail("^/v1/projects$", Fault(200, "<html>"))
+        with pytest.raises(MalformedResponseError) as info:
+            client.list_projects()
+        assert info.value.request_id  # the test server sends one with every answer
+        assert f"(request id {info.value.request_id})." in info.value.user_message()
+
     def test_truncated_json(self, client: DeepgramClient, deepgram: FakeDeepgram) -> None:
         deepgram.fail("/balances", Fault(200, '{"balances": [{"amount": 1', action="truncate"))
         errors = client.fetch_snapshot().errors

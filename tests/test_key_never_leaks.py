@@ -112,3 +112,44 @@ def test_client_and_key_reprs_hide_the_key(deepgram: FakeDeepgram) -> None:
     with DeepgramClient(deepgram.base_url, MEMBER_KEY) as client:
         assert MEMBER_KEY not in repr(client._session.auth)
         assert MEMBER_KEY not in repr(vars(client))
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 418, 429, 500])
+@pytest.mark.parametrize("path", ["^/v1/projects$", "/balances"])
+def test_an_error_quoting_the_key_is_built_without_it(
+    deepgram: FakeDeepgram, status: int, path: str
+) -> None:
+    """Redacted before the error is built: message, str(), args and the sentence all agree."""
+    deepgram.fail(
+        path,
+        Fault(
+            status,
+            f'{{"err_msg": "bad key {OWNER_KEY}", "request_id": "id {OWNER_KEY}"}}',
+            headers={"dg-request-id": OWNER_KEY},
+        ),
+    )
+    with (
+        DeepgramClient(deepgram.base_url, OWNER_KEY, timeouts=Timeouts(1, 1, 2)) as client,
+        pytest.raises(ApiError) as info,
+    ):
+        if path == "/balances":
+            client.list_balances(PROJECT_B)
+        else:
+            client.list_projects()
+    error = info.value
+    assert str(error) == error.message
+    assert f"bad key <key …{OWNER_KEY[-4:]}>" in error.message  # still quoted, only scrubbed
+    for text in (str(error), error.message, error.user_message(), repr(error.args)):
+        assert OWNER_KEY not in text
+    assert error.request_id is not None and OWNER_KEY not in error.request_id
+
+
+def test_a_request_id_header_quoting_the_key_is_scrubbed(deepgram: FakeDeepgram) -> None:
+    deepgram.fail("^/v1/projects$", Fault(200, "<html>", headers={"dg-request-id": OWNER_KEY}))
+    with (
+        DeepgramClient(deepgram.base_url, OWNER_KEY, timeouts=Timeouts(1, 1, 2)) as client,
+        pytest.raises(ApiError) as info,
+    ):
+        client.list_projects()
+    assert info.value.request_id is not None
+    assert OWNER_KEY not in info.value.user_message()

@@ -31,6 +31,10 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
+from trayapp.redaction import remember_secret
+
+ECHOED_KEY = "e" * 36 + "9876"
+"""A key the parsing tests pretend was loaded, so server text quoting it must come out scrubbed."""
 
 
 def balances_from(text: str) -> list[Balance]:
@@ -158,6 +162,12 @@ class TestDecode:
         with pytest.raises(MalformedResponseError, match=says):
             decode_json(body)
 
+    def test_the_error_carries_the_request_id_it_is_given(self) -> None:
+        with pytest.raises(MalformedResponseError) as info:
+            decode_json(b"<html>", request_id="r-9")
+        assert info.value.request_id == "r-9"
+        assert "request id r-9" in info.value.user_message()
+
 
 class TestErrorBodies:
     def test_old_shape(self) -> None:
@@ -196,6 +206,21 @@ class TestErrorBodies:
     def test_160_characters_are_kept_whole_and_longer_text_is_cut_to_160(self) -> None:
         assert parse_error_body(b"x" * 160).message == "x" * 160
         assert parse_error_body(b"y" * 161).message == "y" * 159 + "…"
+
+    def test_a_key_the_server_echoes_is_scrubbed_from_message_and_request_id(self) -> None:
+        remember_secret(ECHOED_KEY)
+        info = parse_error_body(
+            f'{{"err_msg": "Bad key {ECHOED_KEY}.", "request_id": "{ECHOED_KEY}"}}'.encode()
+        )
+        assert (info.message, info.request_id) == ("Bad key <key …9876>.", "<key …9876>")
+        assert parse_error_body(f"plain {ECHOED_KEY}".encode()).message == "plain <key …9876>"
+
+    def test_a_key_is_scrubbed_before_long_text_is_cut(self) -> None:
+        remember_secret(ECHOED_KEY)
+        # Cut first, the key would straddle the 160th character and half of it would stay.
+        message = parse_error_body(("x" * 140 + ECHOED_KEY).encode()).message
+        assert message == "x" * 140 + "<key …9876>"
+        assert ECHOED_KEY[:19] not in (message or "")
 
     def test_long_or_multiline_text_becomes_one_short_line(self) -> None:
         info = parse_error_body(b"line one\nline two\x1b[31m" + b"x" * 1000)
@@ -261,6 +286,11 @@ class TestErrorForStatus:
         error = error_for_status(status, b"", {})
         assert isinstance(error, ServerError)
         assert error.message.startswith(f"Deepgram's API answered with an unexpected HTTP {status}")
+
+    def test_a_key_in_the_request_id_header_is_scrubbed(self) -> None:
+        remember_secret(ECHOED_KEY)
+        error = error_for_status(500, b"", {"dg-request-id": ECHOED_KEY})
+        assert error.request_id == "<key …9876>"
 
     def test_request_id_from_body_else_header(self) -> None:
         assert error_for_status(500, b'{"request_id":"body-id"}', {}).request_id == "body-id"

@@ -6,7 +6,7 @@ import argparse
 
 from trayapp.cli import print_out
 from trayapp.desktop import autostart
-from trayapp.errors import ConfigError
+from trayapp.errors import ConfigError, os_reason
 
 
 def run_autostart(args: argparse.Namespace) -> int:
@@ -25,7 +25,7 @@ def run_autostart(args: argparse.Namespace) -> int:
             state = "enabled" if autostart.is_enabled() else "disabled"
             print_out(f"Start at login is {state}.\n")
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        reason = os_reason(exc)
         raise ConfigError(
             f"Could not change start at login ({reason}): check the permissions of your "
             "autostart folder."

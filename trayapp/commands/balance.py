@@ -11,7 +11,7 @@ from trayapp.config import load_settings
 from trayapp.credentials import require_api_key
 from trayapp.deepgram.client import DeepgramClient
 from trayapp.deepgram.models import BalanceSnapshot
-from trayapp.errors import ConfigError, most_severe_exit_code
+from trayapp.errors import ConfigError, most_severe_exit_code, os_reason
 from trayapp.formats import render_json, render_prometheus, render_text
 from trayapp.outlook.forecast import Forecast
 
@@ -56,7 +56,7 @@ def _write_output(path: Path, text: str) -> None:
     try:
         write_atomically(path, text.encode("utf-8"))
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        reason = os_reason(exc)
         raise ConfigError(
             f"Cannot write {path} ({reason}): choose a file in a folder you may write to."
         ) from exc

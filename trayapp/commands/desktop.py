@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from trayapp.cli import print_out
-from trayapp.errors import ConfigError
+from trayapp.errors import ConfigError, os_reason
 
 
 def run_install_desktop(args: argparse.Namespace) -> int:
@@ -62,7 +62,7 @@ def _require_freedesktop(command: str) -> None:
 
 
 def _unwritable(exc: OSError) -> ConfigError:
-    reason = exc.strerror or type(exc).__name__
+    reason = os_reason(exc)
     where = f" at {exc.filename}" if exc.filename else ""
     return ConfigError(
         f"Could not change the applications menu ({reason}{where}): check the permissions of "

@@ -20,7 +20,14 @@ from trayapp.credentials import (
 )
 from trayapp.deepgram.client import DeepgramClient
 from trayapp.deepgram.key_check import check_key
-from trayapp.errors import ApiError, AuthError, NetworkError, PermissionDeniedError
+from trayapp.errors import (
+    BALANCES_KEY,
+    MEMBER_KEYS_CANNOT,
+    ApiError,
+    AuthError,
+    NetworkError,
+    PermissionDeniedError,
+)
 
 NOT_SAVED = "the key was not saved"
 
@@ -75,9 +82,8 @@ def _verify(key: str) -> str:
 
 def _member_key_error(exc: PermissionDeniedError, what: str) -> PermissionDeniedError:
     return PermissionDeniedError(
-        f"This key works, but {what} may not read balances, so {NOT_SAVED}: create an Owner or "
-        "Admin key with the billing:read scope in the Deepgram Console (Member keys cannot read "
-        "balances).",
+        f"This key works, but {what} may not read balances, so {NOT_SAVED}: create "
+        f"{BALANCES_KEY} in the Deepgram Console {MEMBER_KEYS_CANNOT}.",
         status=exc.status,
         request_id=exc.request_id,
     )

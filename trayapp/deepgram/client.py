@@ -26,6 +26,7 @@ from trayapp.deepgram.models import (
     Timeouts,
 )
 from trayapp.deepgram.parsing import (
+    clean_server_text,
     decode_json,
     error_for_status,
     parse_balances,
@@ -35,7 +36,7 @@ from trayapp.deepgram.parsing import (
 )
 from trayapp.deepgram.urls import validate_api_url
 from trayapp.errors import ApiError, MalformedResponseError, NetworkError, NotFoundError
-from trayapp.redaction import redact, remember_secret
+from trayapp.redaction import remember_secret
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ class DeepgramClient:
         with response:
             body = self._read_capped(response, started)
             status = response.status_code
-            request_id = response.headers.get("dg-request-id")
+            request_id = clean_server_text(response.headers.get("dg-request-id") or "") or None
             log.debug(
                 "GET %s -> %s in %.3f s (request id %s)", path, status, _since(started), request_id
             )
@@ -196,21 +197,15 @@ class DeepgramClient:
                     request_id=request_id,
                 )
             if status >= 400:
-                error = error_for_status(status, body, response.headers, project_id=project_id)
-                # The message quotes the server, which could echo the key back: scrub it.
-                error.message = redact(error.message)
-                raise error
+                # The server's words in it are redacted before it is built: they could echo the key.
+                raise error_for_status(status, body, response.headers, project_id=project_id)
             if status != 200:
                 raise MalformedResponseError(
                     f"The API answered with HTTP {status} and no data: check api_url.",
                     status=status,
                     request_id=request_id,
                 )
-            try:
-                return decode_json(body)
-            except MalformedResponseError as exc:
-                exc.request_id = request_id
-                raise
+            return decode_json(body, request_id=request_id)
 
     def _read_capped(self, response: requests.Response, started: float) -> bytes:
         """Read the body up to the size cap and the total deadline.

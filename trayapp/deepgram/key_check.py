@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from trayapp.deepgram.client import DeepgramClient
 from trayapp.deepgram.models import Project
-from trayapp.errors import PermissionDeniedError
+from trayapp.errors import BALANCES_KEY, MEMBER_KEYS_CANNOT, PermissionDeniedError
 
 
 class KeyCheck(NamedTuple):
@@ -27,8 +27,8 @@ class KeyCheck(NamedTuple):
         if self.balances_readable:
             return f"it sees {projects} and can read balances"
         return (
-            f"it sees {projects} but may not read balances: an Owner or Admin key with the "
-            "billing:read scope is needed (Member keys cannot read them)"
+            f"it sees {projects} but may not read balances: {BALANCES_KEY} is needed "
+            f"{MEMBER_KEYS_CANNOT}"
         )
 
 

@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 from trayapp.deepgram.models import MAIN_UNIT, Balance, Order, Project
 from trayapp.errors import (
+    BALANCES_KEY,
+    MEMBER_KEYS_CANNOT,
     ApiError,
     AuthError,
     MalformedResponseError,
@@ -24,6 +26,7 @@ from trayapp.errors import (
     RateLimitedError,
     ServerError,
 )
+from trayapp.redaction import redact
 
 # Amounts beyond this are not credit balances; refusing them also keeps Decimal formatting cheap.
 _MAX_ABS_AMOUNT = Decimal(10) ** 15
@@ -34,15 +37,18 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
 _MALFORMED_HINT = "check api_url, or whether a proxy or captive portal is answering instead"
 
 
-def decode_json(body: bytes) -> object:
-    """Parse a body as JSON, keeping every number's exact decimal value."""
+def decode_json(body: bytes, *, request_id: str | None = None) -> object:
+    """Parse a body as JSON, keeping every number's exact decimal value.
+
+    `request_id` goes into the error when the body is not JSON.
+    """
     try:
         text = body.decode("utf-8")
         return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         snippet = "an HTML page" if body.lstrip()[:1] == b"<" else "something that is not JSON"
         raise MalformedResponseError(
-            f"The API answered with {snippet}: {_MALFORMED_HINT}."
+            f"The API answered with {snippet}: {_MALFORMED_HINT}.", request_id=request_id
         ) from exc
 
 
@@ -192,17 +198,20 @@ def parse_error_body(body: bytes) -> ErrorBody:
         request_id = payload.get("request_id")
         return ErrorBody(
             code=code if isinstance(code, str) else None,
-            message=_clean(message) if isinstance(message, str) else None,
-            request_id=_clean(request_id) if isinstance(request_id, str) else None,
+            message=clean_server_text(message) if isinstance(message, str) else None,
+            request_id=clean_server_text(request_id) if isinstance(request_id, str) else None,
         )
     if text[:1] == "<":
         return ErrorBody()  # an HTML error page says nothing a user can act on
-    return ErrorBody(message=_clean(text) or None)
+    return ErrorBody(message=clean_server_text(text) or None)
 
 
-def _clean(text: str) -> str:
-    """One short line: server text is shown to users and written to logs."""
-    text = _CONTROL_CHARS.sub(" ", text).strip()
+def clean_server_text(text: str) -> str:
+    """One short line without the key: server text is shown to users and written to logs.
+
+    Redacted before it is cut, so a key cut in half cannot slip past as an unrecognised part.
+    """
+    text = _CONTROL_CHARS.sub(" ", redact(text)).strip()
     if len(text) > _MAX_DETAIL_CHARS:
         text = text[: _MAX_DETAIL_CHARS - 1].rstrip() + "…"
     return text
@@ -229,8 +238,8 @@ def parse_retry_after(value: str | None) -> float | None:
 
 _SET_KEY_HINT = "set a valid key with `deepgram-tray key set`"
 _ADMIN_KEY_HINT = (
-    "balances need an Owner or Admin key with the billing:read scope (Member keys cannot read "
-    "them): create one in the Deepgram Console and set it with `deepgram-tray key set`"
+    f"balances need {BALANCES_KEY} {MEMBER_KEYS_CANNOT}: create one in the Deepgram Console "
+    "and set it with `deepgram-tray key set`"
 )
 
 
@@ -246,7 +255,7 @@ def error_for_status(
     `project_id` is set for per-project calls, so a 404 can name the project.
     """
     info = parse_error_body(body)
-    request_id = info.request_id or headers.get("dg-request-id") or None
+    request_id = info.request_id or clean_server_text(headers.get("dg-request-id") or "") or None
     said = f' ("{info.message}")' if info.message else ""
     permission_codes = {"INSUFFICIENT_PERMISSIONS", "FORBIDDEN", "MISSING_SCOPE"}
     code = (info.code or "").upper()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from trayapp.deepgram.models import MAIN_UNIT
-from trayapp.errors import ConfigError
+from trayapp.errors import HistoryUnreadableError
 from trayapp.outlook.forecast import WINDOW_DAYS, Sample
 
 THIN_AFTER = timedelta(days=90)
@@ -35,10 +35,6 @@ class HistoryRow(NamedTuple):
     at: datetime
     units: str
     total: Decimal
-
-
-class HistoryUnreadableError(ConfigError):
-    """The history file is not a usable database (damaged, or something else at its path)."""
 
 
 @contextmanager

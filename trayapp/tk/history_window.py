@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from tkinter import filedialog, ttk
 
-from trayapp.errors import DeepgramTrayError
+from trayapp.errors import DeepgramTrayError, os_reason
 from trayapp.formats import render_history_csv
 from trayapp.outlook.history import HistoryRow, main_unit_samples, read
 from trayapp.tk.history_chart import chart_png, history_view, summary_text
@@ -125,7 +125,7 @@ class HistoryWindow:
         try:
             write_atomically(path, render_history_csv(self.rows).encode("utf-8"), private=False)
         except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
+            reason = os_reason(exc)
             self._say(f"Could not save {path.name} ({reason}): choose another folder.", ok=False)
             return
         self._say(f"Saved {len(self.rows)} samples to {path.name}.", ok=True)

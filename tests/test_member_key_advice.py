@@ -1,0 +1,57 @@
+"""Advice for a key that may not read balances: one wording, kept word for word in each message."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from tests.conftest import MEMBER_KEY
+from tests.support.deepgram_server import FakeDeepgram
+from tests.support.memory_keyring import MemoryKeyring
+from trayapp.cli import main
+from trayapp.deepgram.key_check import KeyCheck
+from trayapp.deepgram.models import Project
+from trayapp.deepgram.parsing import error_for_status
+from trayapp.errors import BALANCES_KEY, MEMBER_KEYS_CANNOT
+
+
+def test_the_shared_words() -> None:
+    assert f"{BALANCES_KEY} {MEMBER_KEYS_CANNOT}" == (
+        "an Owner or Admin key with the billing:read scope (Member keys cannot read balances)"
+    )
+
+
+def test_a_refusal_from_deepgram() -> None:
+    error = error_for_status(403, b'{"category":"FORBIDDEN","message":"Nope"}', {})
+    assert error.message == (
+        'Deepgram refused access ("Nope"): balances need an Owner or Admin key with the '
+        "billing:read scope (Member keys cannot read balances): create one in the Deepgram "
+        "Console and set it with `deepgram-tray key set`."
+    )
+
+
+def test_a_key_check_that_could_not_read_balances() -> None:
+    check = KeyCheck(projects=[Project("a", "A"), Project("b", "B")], balances_readable=False)
+    assert check.summary() == (
+        "it sees 2 projects but may not read balances: an Owner or Admin key with the "
+        "billing:read scope is needed (Member keys cannot read balances)"
+    )
+
+
+def test_key_set_with_a_member_key(
+    deepgram: FakeDeepgram,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DEEPGRAM_TRAY_API_URL", deepgram.base_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO(MEMBER_KEY + "\n"))
+    assert main(["key", "set"]) == 3
+    said = re.sub(r" \(request id [^)]+\)\.$", ".", capsys.readouterr().err.strip())
+    assert said.endswith(
+        "This key works, but it sees 2 project(s) but may not read balances, so the key was not "
+        "saved: create an Owner or Admin key with the billing:read scope in the Deepgram Console "
+        "(Member keys cannot read balances)."
+    )
