@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +21,8 @@ from tests.conftest import (
     plant_at_startup,
 )
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
-from tests.support.tray_states import snapshot
+from tests.support.tray_states import FETCHED_AT, snapshot
+from tests.test_import_rules import imports_of
 from trayapp.config import Settings
 from trayapp.deepgram.models import Project, Timeouts
 from trayapp.errors import (
@@ -33,17 +37,19 @@ from trayapp.errors import (
     PermissionDeniedError,
     RateLimitedError,
     ServerError,
+    WorkerProtocolError,
 )
 from trayapp.outlook.forecast import Expiry, ForecastInputs, SpendRate
+from trayapp.tray import worker_protocol
 from trayapp.tray.fetch_process import (
     fetch_forecast_inputs_in_child_process,
     fetch_in_child_process,
     worker_command,
 )
 from trayapp.tray.worker_protocol import (
+    PROTOCOL,
     FetchRequest,
     ForecastInputsRequest,
-    WorkerProtocolError,
     decode_answer,
     decode_forecast_inputs,
     decode_request,
@@ -106,11 +112,124 @@ class TestProtocol:
             assert getattr(back, attribute, None) == getattr(error, attribute, None)
 
     @pytest.mark.parametrize(
-        "data", [b"", b"not json", b"[1, 2]", b'{"ok": true}', b'{"ok": true, "projects": 5}']
+        "data",
+        [
+            b"",
+            b"not json",
+            b"\xff\xfe",
+            b"[1, 2]",
+            b'{"protocol": 1, "read": "balances", "ok": true}',
+            b'{"protocol": 1, "read": "balances", "ok": true, "projects": 5, "snapshot": {}}',
+            b'{"protocol": 1, "read": "forecast_inputs", "ok": true, "billing": null}',
+            b'{"protocol": 1, "read": "balances", "ok": "yes"}',
+        ],
     )
     def test_garbage_is_a_protocol_error(self, data: bytes) -> None:
-        with pytest.raises(WorkerProtocolError):
+        with pytest.raises(WorkerProtocolError, match="unreadable: please report this bug"):
             decode_answer(data)
+
+    def test_the_answer_has_its_own_shape_with_exact_amounts(self) -> None:
+        """The protocol's own format, not the CLI's JSON: `balance --json` may change alone."""
+        shot = snapshot(
+            "104.568222271234567890123", "0", "1E+2", errors={1: NotFoundError("Gone.")}
+        )
+        document = json.loads(encode_success(shot, [Project("p0", "Project 0")]))
+        assert document == {
+            "protocol": PROTOCOL,
+            "read": "balances",
+            "ok": True,
+            "snapshot": {
+                "fetched_at": FETCHED_AT.isoformat(),
+                "projects": [
+                    {
+                        "project": {"project_id": "p0", "name": "Project 0"},
+                        "balances": [
+                            {
+                                "balance_id": "b0",
+                                "amount": "104.568222271234567890123",
+                                "units": "usd",
+                                "purchase_order_id": None,
+                            }
+                        ],
+                        "error": None,
+                    },
+                    {
+                        "project": {"project_id": "p1", "name": "Project 1"},
+                        "balances": [],
+                        "error": {
+                            "kind": "not_found",
+                            "message": "Gone.",
+                            "status": None,
+                            "request_id": None,
+                        },
+                    },
+                    {
+                        "project": {"project_id": "p2", "name": "Project 2"},
+                        "balances": [
+                            {
+                                "balance_id": "b2",
+                                "amount": "1E+2",
+                                "units": "usd",
+                                "purchase_order_id": None,
+                            }
+                        ],
+                        "error": None,
+                    },
+                ],
+            },
+            "projects": [{"project_id": "p0", "name": "Project 0"}],
+        }
+        decoded, _ = decode_answer(encode_success(shot, []))
+        assert (decoded.projects[0], decoded.projects[2]) == (shot.projects[0], shot.projects[2])
+        assert str(decoded.projects[2].balances[0].amount) == "1E+2"
+        error = decoded.projects[1].error
+        assert isinstance(error, NotFoundError) and error.message == "Gone."
+
+    def test_the_protocol_does_not_borrow_the_clis_output(self) -> None:
+        assert "trayapp.formats" not in imports_of(Path(worker_protocol.__file__))
+
+    def test_every_message_carries_the_version(self) -> None:
+        reading = ForecastInputs(None, None)
+        for message in (
+            encode_request(FetchRequest("https://api.deepgram.com", (), None)),
+            encode_forecast_inputs_request(ForecastInputsRequest("https://api.deepgram.com", ())),
+            encode_success(snapshot("1"), []),
+            encode_forecast_inputs(reading),
+            encode_failure(NetworkError("Offline.")),
+        ):
+            assert json.loads(message)["protocol"] == PROTOCOL
+
+    @pytest.mark.parametrize("version", ["2", "0", '"1"', "true", None], ids=str)
+    @pytest.mark.parametrize(
+        "decode", [decode_request, decode_answer, decode_forecast_inputs], ids=lambda f: f.__name__
+    )
+    def test_another_version_says_to_restart(
+        self, decode: Callable[[bytes], object], version: str | None
+    ) -> None:
+        """After an upgrade the running tray may meet a newer worker: it says what to do."""
+        failure = json.loads(encode_failure(AuthError("Refused.")))
+        if version is None:
+            del failure["protocol"]  # from before the envelope had a version
+        else:
+            failure["protocol"] = json.loads(version)
+        with pytest.raises(WorkerProtocolError, match="quit the tray and start it again"):
+            decode(json.dumps(failure).encode())
+
+    @pytest.mark.parametrize(
+        "data",
+        [
+            b"garbage",
+            b'{"protocol": 1}',
+            b'{"protocol": 1, "read": "everything"}',
+            b'{"protocol": 1, "read": "balances", "api_url": 5, "watched": [], '
+            b'"known_projects": null, "timeouts": [1, 2, 3]}',
+            b'{"protocol": 1, "read": "forecast_inputs", "api_url": "x", "project_ids": [], '
+            b'"timeouts": "fast"}',
+        ],
+    )
+    def test_a_garbled_request_is_a_protocol_error(self, data: bytes) -> None:
+        with pytest.raises(WorkerProtocolError, match="asked something unreadable"):
+            decode_request(data)
 
 
 @pytest.fixture
@@ -198,6 +317,23 @@ class TestChildProcess:
         assert "RuntimeError" in caplog.text
         assert OWNER_KEY not in caplog.text
 
+    @pytest.mark.parametrize(
+        ("request_bytes", "says"),
+        [
+            (b'{"protocol": 99, "read": "balances"}', "quit the tray and start it again"),
+            (b"not a request", "asked something unreadable"),
+        ],
+    )
+    def test_the_worker_answers_a_request_it_cannot_read(
+        self, worker_env: Settings, request_bytes: bytes, says: str
+    ) -> None:
+        completed = subprocess.run(
+            worker_command(), input=request_bytes, capture_output=True, timeout=60, check=False
+        )
+        assert completed.returncode == 0, completed.stderr
+        with pytest.raises(WorkerProtocolError, match=says):
+            decode_answer(completed.stdout)
+
     def test_worker_command_in_a_bundle(self, monkeypatch: pytest.MonkeyPatch) -> None:
         import sys
 
@@ -222,8 +358,13 @@ class TestOutlook:
     def test_errors_and_garbage_arrive_as_errors(self) -> None:
         with pytest.raises(ServerError):
             decode_forecast_inputs(encode_failure(ServerError("busy.")))
-        with pytest.raises(WorkerProtocolError):
-            decode_forecast_inputs(b'{"ok": true, "billing": {"per_day": "x"}}')
+        with pytest.raises(WorkerProtocolError, match="spend check returned something unread"):
+            decode_forecast_inputs(
+                b'{"protocol": 1, "read": "forecast_inputs", "ok": true, '
+                b'"billing": {"per_day": "x", "today": null}, "expiry": null, "expiry_read": true}'
+            )
+        with pytest.raises(WorkerProtocolError, match="spend check returned something unread"):
+            decode_forecast_inputs(encode_success(snapshot("1"), []))
 
     def test_deepgrams_rate_and_nearest_expiry(
         self, worker_env: Settings, billed: FakeDeepgram

@@ -3,7 +3,8 @@ the balances at each poll, or (at most hourly) the spend rate and credit expiry.
 
 Reads the request from stdin, finds the key itself (environment, then keyring) and writes the
 answer to stdout; see trayapp.tray.worker_protocol. Failures the user should see are part of the
-answer, so the exit status is 0 unless something unexpected happened.
+answer, so the exit status is 0 unless something unexpected happened. That includes a request it
+cannot read, garbled or from another version of the app: the tray then says what to do.
 """
 
 from __future__ import annotations

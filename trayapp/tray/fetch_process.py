@@ -11,14 +11,13 @@ import subprocess
 from trayapp.config import Settings
 from trayapp.deepgram.models import DEFAULT_TIMEOUTS, Project, Timeouts
 from trayapp.desktop.self_command import own_command
-from trayapp.errors import NetworkError
+from trayapp.errors import NetworkError, WorkerProtocolError
 from trayapp.outlook.forecast import ForecastInputs
 from trayapp.redaction import redact
 from trayapp.tray.poller import FetchResult
 from trayapp.tray.worker_protocol import (
     FetchRequest,
     ForecastInputsRequest,
-    WorkerProtocolError,
     decode_answer,
     decode_forecast_inputs,
     encode_forecast_inputs_request,

@@ -1,15 +1,21 @@
-"""What the tray and its fetch worker say to each other: JSON on a pipe. Pure.
+"""What the tray and its fetch worker say to each other: versioned JSON on a pipe. Pure.
 
 The tray runs each fetch in a short-lived child process (`deepgram-tray _fetch`), so the long-lived
 UI process never loads requests, OpenSSL or keyring (about 20 MB of resident memory), and a hung or
-crashing fetch cannot take the icon down. Amounts cross as exact decimal text; errors cross as
-their `kind`, message and details, and are rebuilt as the same classes on the other side.
+crashing fetch cannot take the icon down.
+
+Every request and answer is an envelope `{"protocol": PROTOCOL, ...}` whose whole shape is written
+here, not borrowed from the CLI's JSON output, so a change to `balance --json` cannot change what
+the tray reads. The child runs from the installed files: after an upgrade it may speak another
+version than the tray still running, and the version says so instead of being misread. Amounts
+cross as exact decimal text; errors cross as their `kind`, message and details, and are rebuilt
+as the same classes on the other side.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -23,41 +29,31 @@ from trayapp.deepgram.models import (
 )
 from trayapp.errors import (
     ApiError,
-    AuthError,
-    ConfigError,
     DeepgramTrayError,
-    KeyringUnavailableError,
-    MalformedResponseError,
-    MissingKeyError,
-    NetworkError,
-    NotFoundError,
-    PermissionDeniedError,
     RateLimitedError,
     ServerError,
+    WorkerProtocolError,
+    error_class_for,
 )
-from trayapp.formats import render_json
 from trayapp.outlook.forecast import Expiry, ForecastInputs, SpendRate
 
-ERROR_CLASSES: dict[str, type[DeepgramTrayError]] = {
-    cls.kind: cls
-    for cls in (
-        DeepgramTrayError,
-        ConfigError,
-        MissingKeyError,
-        KeyringUnavailableError,
-        AuthError,
-        PermissionDeniedError,
-        NotFoundError,
-        RateLimitedError,
-        ServerError,
-        NetworkError,
-        MalformedResponseError,
-    )
-}
+PROTOCOL = 1
+"""The envelope's version: raise it whenever a message changes shape."""
 
+READ_BALANCES = "balances"
+READ_FORECAST_INPUTS = "forecast_inputs"
 
-class WorkerProtocolError(DeepgramTrayError):
-    """The worker's answer could not be read: a bug, reported as such."""
+OTHER_VERSION = (
+    "The tray and its balance check are different versions of the app (probably upgraded while "
+    "the tray was running): quit the tray and start it again."
+)
+_UNREADABLE_REQUEST = "The balance check was asked something unreadable: please report this bug."
+_UNREADABLE_BALANCES = "The balance check returned something unreadable: please report this bug."
+_UNREADABLE_SPEND = "The spend check returned something unreadable: please report this bug."
+
+# What a document of the wrong shape raises while it is taken apart (InvalidOperation, from
+# Decimal, is an ArithmeticError).
+_SHAPE_ERRORS = (KeyError, TypeError, ValueError, ArithmeticError)
 
 
 # --- requests -----------------------------------------------------------------------------------
@@ -79,137 +75,149 @@ class ForecastInputsRequest(NamedTuple):
     timeouts: Timeouts = DEFAULT_TIMEOUTS
 
 
-def encode_forecast_inputs_request(request: ForecastInputsRequest) -> bytes:
-    document = {
-        "read": "forecast_inputs",
-        "api_url": request.api_url,
-        "project_ids": list(request.project_ids),
-        "timeouts": list(request.timeouts),
-    }
-    return json.dumps(document).encode()
-
-
 def encode_request(request: FetchRequest) -> bytes:
-    document = {
-        "api_url": request.api_url,
-        "watched": list(request.watched),
-        "known_projects": (
-            None if request.known is None else [[p.project_id, p.name] for p in request.known]
-        ),
-        "timeouts": list(request.timeouts),
-    }
-    return json.dumps(document).encode()
-
-
-def decode_request(data: bytes) -> FetchRequest | ForecastInputsRequest:
-    document = _load(data)
-    if document.get("read") == "forecast_inputs":
-        return ForecastInputsRequest(
-            str(document["api_url"]),
-            tuple(str(p) for p in document["project_ids"]),
-            _timeouts(document),
-        )
-    known = document.get("known_projects")
-    projects = None if known is None else [Project(str(i), str(n)) for i, n in known]
-    return FetchRequest(
-        str(document["api_url"]),
-        tuple(str(p) for p in document["watched"]),
-        projects,
-        _timeouts(document),
+    return _encode(
+        {
+            "read": READ_BALANCES,
+            "api_url": request.api_url,
+            "watched": list(request.watched),
+            "known_projects": (
+                None if request.known is None else [_project_document(p) for p in request.known]
+            ),
+            "timeouts": list(request.timeouts),
+        }
     )
 
 
-def _timeouts(document: dict[str, Any]) -> Timeouts:
-    timeouts = document.get("timeouts")
-    return Timeouts(*(float(t) for t in timeouts)) if timeouts else DEFAULT_TIMEOUTS
+def encode_forecast_inputs_request(request: ForecastInputsRequest) -> bytes:
+    return _encode(
+        {
+            "read": READ_FORECAST_INPUTS,
+            "api_url": request.api_url,
+            "project_ids": list(request.project_ids),
+            "timeouts": list(request.timeouts),
+        }
+    )
+
+
+def decode_request(data: bytes) -> FetchRequest | ForecastInputsRequest:
+    document = _load(data, _UNREADABLE_REQUEST)
+    try:
+        read = document["read"]
+        if read == READ_BALANCES:
+            known = document["known_projects"]
+            return FetchRequest(
+                _text(document["api_url"]),
+                tuple(_text(p) for p in document["watched"]),
+                None if known is None else [_project(p) for p in known],
+                _timeouts(document["timeouts"]),
+            )
+        if read == READ_FORECAST_INPUTS:
+            return ForecastInputsRequest(
+                _text(document["api_url"]),
+                tuple(_text(p) for p in document["project_ids"]),
+                _timeouts(document["timeouts"]),
+            )
+    except _SHAPE_ERRORS as exc:
+        raise WorkerProtocolError(_UNREADABLE_REQUEST) from exc
+    raise WorkerProtocolError(_UNREADABLE_REQUEST)
+
+
+def _timeouts(value: object) -> Timeouts:
+    if not isinstance(value, list):
+        raise TypeError("timeouts are not a list")
+    return Timeouts(*(float(t) for t in value))
 
 
 # --- answers ------------------------------------------------------------------------------------
 
 
 def encode_success(snapshot: BalanceSnapshot, projects: list[Project]) -> bytes:
-    envelope = json.dumps(
+    return _encode(
         {
+            "read": READ_BALANCES,
             "ok": True,
-            "fetched_at_exact": snapshot.fetched_at.isoformat(),
-            "projects": [[p.project_id, p.name] for p in projects],
+            "snapshot": {
+                "fetched_at": snapshot.fetched_at.isoformat(),
+                "projects": [_project_balances_document(p) for p in snapshot.projects],
+            },
+            "projects": [_project_document(p) for p in projects],
         }
     )
-    # The snapshot travels as the CLI's own JSON, whose amounts are exact decimal numbers.
-    return (envelope[:-1] + ', "snapshot": ' + render_json(snapshot).strip() + "}").encode()
-
-
-def encode_forecast_inputs(reading: ForecastInputs) -> bytes:
-    billing = reading.billing
-    expiry = reading.expiry
-    document = {
-        "ok": True,
-        "billing": None
-        if billing is None
-        else {"per_day": _decimal_text(billing.per_day), "today": _decimal_text(billing.today)},
-        "expiry": None
-        if expiry is None
-        else {
-            "date": expiry.day.isoformat(),
-            "amount": str(expiry.amount),
-            "units": expiry.units,
-            "project_id": expiry.project_id,
-        },
-        "expiry_read": reading.expiry_read,
-    }
-    return json.dumps(document).encode()
-
-
-def decode_forecast_inputs(data: bytes) -> ForecastInputs:
-    """The worker's ForecastInputs, or its error raised again here."""
-    document = _load_answer(data)
-    try:
-        billing_doc, expiry_doc = document["billing"], document["expiry"]
-        billing = None
-        if billing_doc is not None:
-            billing = SpendRate(
-                "billing",
-                _decimal_or_none(billing_doc["per_day"]),
-                _decimal_or_none(billing_doc["today"]),
-            )
-        expiry = None
-        if expiry_doc is not None:
-            expiry = Expiry(
-                date.fromisoformat(expiry_doc["date"]),
-                Decimal(str(expiry_doc["amount"])),
-                str(expiry_doc["units"]),
-                str(expiry_doc["project_id"]),
-            )
-        return ForecastInputs(billing, expiry, expiry_read=bool(document["expiry_read"]))
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        raise WorkerProtocolError(
-            "The spend check returned something unreadable: please report this bug."
-        ) from exc
-
-
-def _decimal_text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _decimal_or_none(value: object) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
-def encode_failure(error: DeepgramTrayError) -> bytes:
-    return json.dumps({"ok": False, "error": error_to_document(error)}).encode()
 
 
 def decode_answer(data: bytes) -> tuple[BalanceSnapshot, list[Project]]:
     """The worker's snapshot and project list, or its error raised again here."""
-    document = _load_answer(data)
+    document = _load_answer(data, READ_BALANCES, _UNREADABLE_BALANCES)
     try:
-        projects = [Project(str(i), str(n)) for i, n in document["projects"]]
-        snapshot = _snapshot_from_document(document["snapshot"], document["fetched_at_exact"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise WorkerProtocolError(
-            "The balance check returned something unreadable: please report this bug."
-        ) from exc
-    return snapshot, projects
+        snapshot_document = document["snapshot"]
+        snapshot = BalanceSnapshot(
+            fetched_at=datetime.fromisoformat(_text(snapshot_document["fetched_at"])),
+            projects=tuple(_project_balances(p) for p in snapshot_document["projects"]),
+        )
+        return snapshot, [_project(p) for p in document["projects"]]
+    except _SHAPE_ERRORS as exc:
+        raise WorkerProtocolError(_UNREADABLE_BALANCES) from exc
+
+
+def encode_forecast_inputs(reading: ForecastInputs) -> bytes:
+    billing, expiry = reading.billing, reading.expiry
+    return _encode(
+        {
+            "read": READ_FORECAST_INPUTS,
+            "ok": True,
+            "billing": None
+            if billing is None
+            else {
+                "per_day": _decimal_text(billing.per_day),
+                "today": _decimal_text(billing.today),
+            },
+            "expiry": None
+            if expiry is None
+            else {
+                "date": expiry.day.isoformat(),
+                "amount": str(expiry.amount),
+                "units": expiry.units,
+                "project_id": expiry.project_id,
+            },
+            "expiry_read": reading.expiry_read,
+        }
+    )
+
+
+def decode_forecast_inputs(data: bytes) -> ForecastInputs:
+    """The worker's ForecastInputs, or its error raised again here."""
+    document = _load_answer(data, READ_FORECAST_INPUTS, _UNREADABLE_SPEND)
+    try:
+        billing_document, expiry_document = document["billing"], document["expiry"]
+        billing = None
+        if billing_document is not None:
+            billing = SpendRate(
+                "billing",
+                _decimal_or_none(billing_document["per_day"]),
+                _decimal_or_none(billing_document["today"]),
+            )
+        expiry = None
+        if expiry_document is not None:
+            expiry = Expiry(
+                date.fromisoformat(_text(expiry_document["date"])),
+                _decimal(expiry_document["amount"]),
+                _text(expiry_document["units"]),
+                _text(expiry_document["project_id"]),
+            )
+        expiry_read = document["expiry_read"]
+        if not isinstance(expiry_read, bool):
+            raise TypeError("expiry_read is not true or false")
+        return ForecastInputs(billing, expiry, expiry_read=expiry_read)
+    except _SHAPE_ERRORS as exc:
+        raise WorkerProtocolError(_UNREADABLE_SPEND) from exc
+
+
+def encode_failure(error: DeepgramTrayError) -> bytes:
+    return _encode({"ok": False, "error": error_to_document(error)})
+
+
+# --- errors -------------------------------------------------------------------------------------
 
 
 def error_to_document(error: DeepgramTrayError) -> dict[str, Any]:
@@ -222,66 +230,128 @@ def error_to_document(error: DeepgramTrayError) -> dict[str, Any]:
 
 
 def error_from_document(document: dict[str, Any]) -> DeepgramTrayError:
-    cls = ERROR_CLASSES.get(str(document.get("kind")), DeepgramTrayError)
+    """The error a document describes, as its own class; a kind unknown here is a bug."""
+    cls = error_class_for(str(document.get("kind")))
     message = str(document.get("message") or "The balance check failed.")
+    status, request_id = document.get("status"), document.get("request_id")
+    status = status if isinstance(status, int) else None
+    request_id = request_id if isinstance(request_id, str) else None
     if issubclass(cls, RateLimitedError):
         retry_after = document.get("retry_after")
         return cls(
             message,
-            status=document.get("status"),
-            request_id=document.get("request_id"),
-            retry_after=float(retry_after) if retry_after is not None else None,
+            status=status,
+            request_id=request_id,
+            retry_after=float(retry_after) if isinstance(retry_after, (int, float)) else None,
         )
     if issubclass(cls, ApiError):
-        return cls(message, status=document.get("status"), request_id=document.get("request_id"))
+        return cls(message, status=status, request_id=request_id)
     return cls(message)
 
 
-def _snapshot_from_document(document: dict[str, Any], fetched_at: str) -> BalanceSnapshot:
-    projects = []
-    for entry in document["projects"]:
-        project = Project(str(entry["project_id"]), str(entry["name"]))
-        if entry.get("error"):
-            projects.append(ProjectBalances(project, error=_api_error(entry["error"])))
-            continue
-        balances = tuple(
-            Balance(
-                balance_id=str(b["balance_id"]),
-                amount=Decimal(str(b["amount"])),
-                units=str(b["units"]),
-                purchase_order_id=b.get("purchase_order_id"),
-            )
-            for b in entry["balances"]
-        )
-        projects.append(ProjectBalances(project, balances))
-    when = datetime.fromisoformat(fetched_at)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return BalanceSnapshot(fetched_at=when, projects=tuple(projects))
-
-
-def _api_error(document: dict[str, Any]) -> ApiError:
+def _api_error(document: object) -> ApiError:
+    if not isinstance(document, dict):
+        raise TypeError("an error is not an object")
     error = error_from_document(document)
     if isinstance(error, ApiError):
         return error
     return ServerError(error.message)
 
 
-def _load_answer(data: bytes) -> dict[str, Any]:
-    """A worker's answer document; its error raised again here when it failed."""
-    document = _load(data)
-    if not document.get("ok"):
-        raise error_from_document(document.get("error") or {})
+# --- the parts of a snapshot --------------------------------------------------------------------
+
+
+def _project_document(project: Project) -> dict[str, str]:
+    return {"project_id": project.project_id, "name": project.name}
+
+
+def _project(document: dict[str, Any]) -> Project:
+    return Project(_text(document["project_id"]), _text(document["name"]))
+
+
+def _project_balances_document(entry: ProjectBalances) -> dict[str, Any]:
+    return {
+        "project": _project_document(entry.project),
+        "balances": [
+            {
+                "balance_id": b.balance_id,
+                "amount": str(b.amount),
+                "units": b.units,
+                "purchase_order_id": b.purchase_order_id,
+            }
+            for b in entry.balances
+        ],
+        "error": None if entry.error is None else error_to_document(entry.error),
+    }
+
+
+def _project_balances(document: dict[str, Any]) -> ProjectBalances:
+    project = _project(document["project"])
+    if document["error"] is not None:
+        return ProjectBalances(project, error=_api_error(document["error"]))
+    balances = tuple(
+        Balance(
+            balance_id=_text(b["balance_id"]),
+            amount=_decimal(b["amount"]),
+            units=_text(b["units"]),
+            purchase_order_id=_text_or_none(b["purchase_order_id"]),
+        )
+        for b in document["balances"]
+    )
+    return ProjectBalances(project, balances)
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{value!r} is not text")
+    return value
+
+
+def _text_or_none(value: object) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _decimal(value: object) -> Decimal:
+    """An amount, from the exact decimal text it crossed as."""
+    return Decimal(_text(value))
+
+
+def _decimal_or_none(value: object) -> Decimal | None:
+    return None if value is None else _decimal(value)
+
+
+def _decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+# --- the envelope -------------------------------------------------------------------------------
+
+
+def _encode(document: dict[str, Any]) -> bytes:
+    return json.dumps({"protocol": PROTOCOL, **document}).encode()
+
+
+def _load_answer(data: bytes, read: str, unreadable: str) -> dict[str, Any]:
+    """A worker's answer to a `read` request; its error raised again here when it failed."""
+    document = _load(data, unreadable)
+    if document.get("ok") is False:
+        error = document.get("error")
+        raise error_from_document(error if isinstance(error, dict) else {})
+    if document.get("ok") is not True or document.get("read") != read:
+        raise WorkerProtocolError(unreadable)
     return document
 
 
-def _load(data: bytes) -> dict[str, Any]:
+def _load(data: bytes, unreadable: str) -> dict[str, Any]:
+    """The envelope's document, once it is known to be of this version."""
     try:
-        document = json.loads(data.decode("utf-8"), parse_float=Decimal)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise WorkerProtocolError(
-            "The balance check returned something unreadable: please report this bug."
-        ) from exc
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise WorkerProtocolError(unreadable) from exc
     if not isinstance(document, dict):
-        raise WorkerProtocolError("The balance check returned something unreadable.")
+        raise WorkerProtocolError(unreadable)
+    version = document.get("protocol")
+    # An envelope without a version comes from before versions existed: another version too.
+    if isinstance(version, bool) or version != PROTOCOL:
+        raise WorkerProtocolError(OTHER_VERSION)
     return document
