@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import typing
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,12 +14,16 @@ import tomli_w
 
 from trayapp.atomic import write_atomically
 from trayapp.config import (
+    FIELDS,
+    Conflict,
     Settings,
+    conflict_in,
     load_settings,
     parse_cli_value,
     set_config_value,
     settings_as_table,
     settings_from_table,
+    settings_with,
     validate_value,
 )
 from trayapp.desktop.paths import config_path
@@ -47,6 +52,23 @@ def test_contract_defaults() -> None:
     assert settings.notify is True
     assert settings.warn_days_left == 7
     assert settings.warn_expiry_days == 14
+
+
+def test_the_table_and_settings_agree() -> None:
+    """Settings is the typed record the app reads, FIELDS how each setting is read, written and
+    shown: the same names in the same order, the same defaults, each of its attribute's type."""
+    assert tuple(field.name for field in FIELDS) == Settings._fields
+    assert [field.default for field in FIELDS] == list(Settings())
+    hints = typing.get_type_hints(Settings)
+    for field in FIELDS:
+        declared = typing.get_origin(hints[field.name]) or hints[field.name]
+        assert type(field.default) is declared, field.name
+
+
+@pytest.mark.parametrize("field", FIELDS, ids=lambda field: field.name)
+def test_every_default_survives_being_written_and_read(field: typing.Any) -> None:
+    value = field.read(field.write(field.default), field.name)
+    assert value == field.default and type(value) is type(field.default)
 
 
 def test_missing_file_gives_defaults(isolated_config: Path) -> None:
@@ -149,6 +171,87 @@ def test_whole_numbers_written_as_floats_are_accepted(name: str, value: int) -> 
     settings = settings_from_table({name: float(value)}, origin="t")
     assert getattr(settings, name) == value
     assert type(getattr(settings, name)) is int
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            {"poll_interval": 5},
+            "poll_interval in f.toml is 5 s, below the minimum of 10 s: use a larger value (the "
+            "default is 300) so the API is polled gently.",
+        ),
+        (
+            {"poll_interval": 86401},
+            "poll_interval in f.toml is 86401 s: use at most 86400 (one day).",
+        ),
+        (
+            {"poll_interval": "300"},
+            "poll_interval in f.toml must be a whole number of seconds, e.g. 300.",
+        ),
+        ({"warn_below": "20"}, "warn_below in f.toml must be a number, e.g. 20.0."),
+        (
+            {"critical_below": -1},
+            "critical_below in f.toml must be zero or a positive number, e.g. 20.0.",
+        ),
+        (
+            {"warn_days_left": "7"},
+            "warn_days_left in f.toml must be a number of days, e.g. 7 (0 turns the warning off).",
+        ),
+        (
+            {"warn_days_left": -1},
+            "warn_days_left in f.toml must be zero or a positive number of days, e.g. 7 (0 turns "
+            "the warning off).",
+        ),
+        (
+            {"warn_expiry_days": 366},
+            "warn_expiry_days in f.toml must be a whole number of days from 0 to 365, e.g. 14 (0 "
+            "turns the warning off).",
+        ),
+        (
+            {"projects": "abc"},
+            'projects in f.toml must be a list of project ids, e.g. ["id-1", "id-2"], or [] for '
+            "all.",
+        ),
+        ({"notify": "yes"}, "notify in f.toml must be true or false."),
+        (
+            {"api_url": 5},
+            'api_url in f.toml must be a quoted URL such as "https://api.deepgram.com".',
+        ),
+        (
+            {"warn_below": 5, "critical_below": 10},
+            "critical_below (10) is above warn_below (5) in f.toml: make critical_below the "
+            "smaller one.",
+        ),
+    ],
+)
+def test_file_refusals_word_for_word(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        settings_from_table(table, origin="f.toml")
+    assert info.value.message == message
+
+
+def test_a_conflict_names_the_setting_to_change_and_is_said_with_or_without_a_place() -> None:
+    conflict = conflict_in(Settings(warn_below=Decimal(5), critical_below=Decimal(10)))
+    assert conflict == Conflict(
+        "critical_below",
+        "critical_below (10) is above warn_below (5)",
+        "make critical_below the smaller one.",
+    )
+    assert conflict.said("f.toml") == (
+        "critical_below (10) is above warn_below (5) in f.toml: make critical_below the "
+        "smaller one."
+    )
+    assert conflict.said() == (
+        "critical_below (10) is above warn_below (5): make critical_below the smaller one."
+    )
+    assert conflict_in(Settings(warn_below=Decimal(8), critical_below=Decimal(8))) is None
+
+
+def test_settings_with_changes_only_the_named_settings() -> None:
+    changed = settings_with(CUSTOM, {"poll_interval": 60, "projects": ()})
+    assert changed == CUSTOM._replace(poll_interval=60, projects=())
+    assert settings_with(CUSTOM, {}) == CUSTOM
 
 
 def test_one_value_is_checked_on_its_own() -> None:
@@ -289,6 +392,33 @@ class TestSet:
     def test_bad_command_line_text(self, name: str, text: str, says: str) -> None:
         with pytest.raises(ConfigError, match=says):
             parse_cli_value(name, text)
+
+    @pytest.mark.parametrize(
+        ("name", "text", "message"),
+        [
+            ("poll_interval", "5m", "poll_interval takes a whole number of seconds, e.g. 300."),
+            ("warn_below", "lots", "warn_below takes a number, e.g. 20 or 7.5."),
+            ("critical_below", "inf", "critical_below takes a number, e.g. 20 or 7.5."),
+            ("warn_days_left", "soon", "warn_days_left takes a number of days, e.g. 7 (0: never)."),
+            ("warn_expiry_days", "2w", "warn_expiry_days takes a whole number of days, e.g. 14."),
+            ("notify", "maybe", "notify takes true or false."),
+            (
+                "api_url",
+                "ftp://x",
+                "api_url must be an https:// URL such as https://api.deepgram.com.",
+            ),
+            (
+                "colour",
+                "red",
+                "There is no setting called 'colour': use one of api_url, poll_interval, "
+                "warn_below, critical_below, projects, notify, warn_days_left, warn_expiry_days.",
+            ),
+        ],
+    )
+    def test_command_line_refusals_word_for_word(self, name: str, text: str, message: str) -> None:
+        with pytest.raises(ConfigError) as info:
+            parse_cli_value(name, text)
+        assert info.value.message == message
 
 
 class TestAtomicWrite:

@@ -1,6 +1,9 @@
-"""Settings: the TOML config file, its validation, environment overrides and atomic writes.
+"""Settings: the table of settings, the TOML config file, its validation, environment overrides
+and atomic writes.
 
-An unreadable or invalid file is reported, never overwritten: `config set` refuses to touch it.
+Every setting is one entry in FIELDS: the file, `config set`, `config show` and the settings
+window all work from that table (Settings gives the rest of the app the values, typed). An
+unreadable or invalid file is reported, never overwritten: `config set` refuses to touch it.
 """
 
 from __future__ import annotations
@@ -8,24 +11,47 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
 from trayapp.deepgram.urls import DEFAULT_API_URL, validate_api_url
 from trayapp.desktop.paths import config_path
-from trayapp.errors import ConfigError
+from trayapp.errors import ConfigError, os_reason
+from trayapp.setting_fields import (
+    MAX_EXPIRY_DAYS,
+    CheckBox,
+    FormRow,
+    NumberEntry,
+    ProjectPicker,
+    SettingField,
+    api_url_text,
+    api_url_value,
+    as_is,
+    comma_list,
+    non_negative_number,
+    number_text,
+    poll_seconds,
+    project_ids,
+    setting,
+    toml_number,
+    true_or_false,
+    whole_number,
+    whole_number_text,
+    yes_or_no,
+)
 
 log = logging.getLogger(__name__)
 
 API_URL_ENV = "DEEPGRAM_TRAY_API_URL"
-MIN_POLL_INTERVAL = 10
-MAX_POLL_INTERVAL = 86_400
-MAX_EXPIRY_DAYS = 365
+EVERY_PROJECT: tuple[str, ...] = ()
+"""No project ids: watch every project the key sees."""
 
 
 class Settings(NamedTuple):
+    """The settings in effect, typed for the code that reads them; FIELDS below says the rest."""
+
     api_url: str = DEFAULT_API_URL
     """Management API base URL, without a trailing slash."""
     poll_interval: int = 300
@@ -34,7 +60,7 @@ class Settings(NamedTuple):
     """Total (main unit) below which the icon turns amber."""
     critical_below: Decimal = Decimal("5.0")
     """Total (main unit) below which the icon turns red."""
-    projects: tuple[str, ...] = ()
+    projects: tuple[str, ...] = EVERY_PROJECT
     """Watched project ids; empty means every project the key sees."""
     notify: bool = True
     """Desktop notification when a threshold is crossed downward."""
@@ -44,7 +70,87 @@ class Settings(NamedTuple):
     """Notify this many days before credit expires (0: never)."""
 
 
-SETTING_NAMES = Settings._fields
+# Each setting of Settings, in the same order with the same default (a test holds them together),
+# and in the order the file and `config show` list them.
+FIELDS: tuple[SettingField, ...] = (
+    setting(
+        "api_url",
+        DEFAULT_API_URL,
+        read=api_url_value,
+        parse=api_url_text,
+        write=as_is,
+    ),
+    setting(
+        "poll_interval",
+        300,
+        read=poll_seconds,
+        parse=whole_number_text("a whole number of seconds, e.g. 300"),
+        write=as_is,
+        form=NumberEntry(4, "Check every", "seconds (10 at least)"),
+    ),
+    setting(
+        "warn_below",
+        Decimal("20.0"),
+        read=non_negative_number("number", example="20.0"),
+        parse=number_text("a number, e.g. 20 or 7.5"),
+        write=float,
+        form=NumberEntry(2, "Warn below", "USD (amber icon)"),
+    ),
+    setting(
+        "critical_below",
+        Decimal("5.0"),
+        read=non_negative_number("number", example="20.0"),
+        parse=number_text("a number, e.g. 20 or 7.5"),
+        write=float,
+        form=NumberEntry(3, "Critical below", "USD (red icon)"),
+    ),
+    setting(
+        "projects",
+        EVERY_PROJECT,
+        read=project_ids,
+        parse=comma_list,
+        write=list,
+        form=ProjectPicker(1, "Projects"),
+    ),
+    setting(
+        "notify",
+        True,
+        read=true_or_false,
+        parse=yes_or_no,
+        write=as_is,
+        form=CheckBox(7, "Notify me (low balance, days left, expiring credit)"),
+    ),
+    setting(
+        "warn_days_left",
+        Decimal(7),
+        read=non_negative_number("number of days", example="7 (0 turns the warning off)"),
+        parse=number_text("a number of days, e.g. 7 (0: never)"),
+        write=toml_number,
+        form=NumberEntry(5, "Warn at", "days of credit left (0: never)"),
+    ),
+    setting(
+        "warn_expiry_days",
+        14,
+        read=whole_number(
+            0,
+            MAX_EXPIRY_DAYS,
+            expects=f"a whole number of days from 0 to {MAX_EXPIRY_DAYS}, e.g. 14 "
+            "(0 turns the warning off)",
+        ),
+        parse=whole_number_text("a whole number of days, e.g. 14"),
+        write=as_is,
+        form=NumberEntry(6, "Warn", "days before credit expires (0: never)"),
+    ),
+)
+
+
+def form_rows() -> list[tuple[str, FormRow]]:
+    """The settings the settings window shows, by name with how each shows, in the file's order."""
+    return [(field.name, field.form) for field in FIELDS if field.form is not None]
+
+
+def _field_named(name: str) -> SettingField | None:
+    return next((field for field in FIELDS if field.name == name), None)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -58,7 +164,7 @@ def read_config_file(path: Path) -> dict[str, object]:
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        reason = os_reason(exc)
         raise ConfigError(
             f"The config file {path} cannot be read ({reason}): check that it is a file you may "
             "read."
@@ -86,13 +192,15 @@ def settings_from_table(table: Mapping[str, object], *, origin: str) -> Settings
     """Validate a config table; `origin` names where it came from in error messages."""
     values: dict[str, object] = {}
     for name, raw in table.items():
-        parse = _TOML_PARSERS.get(name)
-        if parse is None:
+        field = _field_named(name)
+        if field is None:
             log.warning("Ignoring unknown setting %r in %s", name, origin)
             continue
-        values[name] = parse(raw, f"{name} in {origin}")
-    settings = Settings(**values)  # type: ignore[arg-type]
-    _check_thresholds(settings, origin)
+        values[name] = field.read(raw, f"{name} in {origin}")
+    settings = Settings._make(values.get(field.name, field.default) for field in FIELDS)
+    conflict = conflict_in(settings)
+    if conflict is not None:
+        raise ConfigError(conflict.said(origin))
     return settings
 
 
@@ -106,101 +214,46 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
     return settings
 
 
-def _check_thresholds(settings: Settings, origin: str) -> None:
-    if settings.critical_below > settings.warn_below:
-        raise ConfigError(
-            f"critical_below ({settings.critical_below}) is above warn_below "
-            f"({settings.warn_below}) in {origin}: make critical_below the smaller one."
-        )
-
-
-# --- per-key validation of TOML values ----------------------------------------------------------
-
-
-def _api_url(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f'{where} must be a quoted URL such as "{DEFAULT_API_URL}".')
-    return validate_api_url(value, source=where)
-
-
-def _poll_interval(value: object, where: str) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # TOML writers may turn 300 into 300.0
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{where} must be a whole number of seconds, e.g. 300.")
-    seconds = value
-    if seconds < MIN_POLL_INTERVAL:
-        raise ConfigError(
-            f"{where} is {seconds} s, below the minimum of {MIN_POLL_INTERVAL} s: use a larger "
-            "value (the default is 300) so the API is polled gently."
-        )
-    if seconds > MAX_POLL_INTERVAL:
-        raise ConfigError(f"{where} is {seconds} s: use at most {MAX_POLL_INTERVAL} (one day).")
-    return seconds
-
-
-def _threshold(value: object, where: str) -> Decimal:
-    return _non_negative_number(value, where, noun="number", example="20.0")
-
-
-def _days_left(value: object, where: str) -> Decimal:
-    return _non_negative_number(
-        value, where, noun="number of days", example="7 (0 turns the warning off)"
-    )
-
-
-def _non_negative_number(value: object, where: str, *, noun: str, example: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{where} must be a {noun}, e.g. {example}.")
-    amount = Decimal(str(value))
-    if not amount.is_finite() or amount < 0:
-        raise ConfigError(f"{where} must be zero or a positive {noun}, e.g. {example}.")
-    return amount
-
-
-def _projects(value: object, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(
-            f'{where} must be a list of project ids, e.g. ["id-1", "id-2"], or [] for all.'
-        )
-    return tuple(dict.fromkeys(v.strip() for v in value))
-
-
-def _notify(value: object, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{where} must be true or false.")
-    return value
-
-
-def _expiry_days(value: object, where: str) -> int:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_EXPIRY_DAYS:
-        raise ConfigError(
-            f"{where} must be a whole number of days from 0 to {MAX_EXPIRY_DAYS}, e.g. 14 "
-            "(0 turns the warning off)."
-        )
-    return value
-
-
-_TOML_PARSERS: dict[str, Callable[[object, str], object]] = {
-    "api_url": _api_url,
-    "poll_interval": _poll_interval,
-    "warn_below": _threshold,
-    "critical_below": _threshold,
-    "projects": _projects,
-    "notify": _notify,
-    "warn_days_left": _days_left,
-    "warn_expiry_days": _expiry_days,
-}
-
-
 def validate_value(name: str, value: object) -> object:
-    """Check one setting's value on its own (cross-setting rules are checked with the rest)."""
-    parse = _TOML_PARSERS.get(name)
-    if parse is None:
+    """Check one setting's value on its own (conflict_in checks them together)."""
+    field = _field_named(name)
+    if field is None:
         raise ConfigError(f"There is no setting called {name!r}.")
-    return parse(value, name)
+    return field.read(value, name)
+
+
+def settings_with(current: Settings, values: Mapping[str, object]) -> Settings:
+    """`current` with some settings changed, by name, to values validate_value gave."""
+    return Settings._make(values.get(field.name, getattr(current, field.name)) for field in FIELDS)
+
+
+# --- settings that are each fine but wrong together ---------------------------------------------
+
+
+class Conflict(NamedTuple):
+    """Two settings at odds: what is wrong, what to do, and which setting to change."""
+
+    name: str
+    """The setting to change, beside which the settings window shows the problem."""
+    problem: str
+    fix: str
+
+    def said(self, origin: str | None = None) -> str:
+        """The sentence, naming where the settings came from when they came from somewhere."""
+        where = f" in {origin}" if origin else ""
+        return f"{self.problem}{where}: {self.fix}"
+
+
+def conflict_in(settings: Settings) -> Conflict | None:
+    """The rules between settings, in one place; each setting has been checked on its own."""
+    if settings.critical_below > settings.warn_below:
+        return Conflict(
+            "critical_below",
+            f"critical_below ({settings.critical_below}) is above warn_below "
+            f"({settings.warn_below})",
+            "make critical_below the smaller one.",
+        )
+    return None
 
 
 # --- `config set`: text from the command line to a TOML value -----------------------------------
@@ -208,47 +261,11 @@ def validate_value(name: str, value: object) -> object:
 
 def parse_cli_value(name: str, text: str) -> object:
     """The TOML value for `config set NAME TEXT`, or ConfigError saying what is expected."""
-    text = text.strip()
-    if name == "api_url":
-        return validate_api_url(text)
-    if name == "poll_interval":
-        try:
-            return int(text)
-        except ValueError:
-            raise ConfigError("poll_interval takes a whole number of seconds, e.g. 300.") from None
-    if name in ("warn_below", "critical_below"):
-        return float(_number_text(text, f"{name} takes a number, e.g. 20 or 7.5."))
-    if name == "warn_days_left":
-        days = _number_text(text, "warn_days_left takes a number of days, e.g. 7 (0: never).")
-        return _toml_number(days)
-    if name == "warn_expiry_days":
-        try:
-            return int(text)
-        except ValueError:
-            raise ConfigError("warn_expiry_days takes a whole number of days, e.g. 14.") from None
-    if name == "projects":
-        return [part.strip() for part in text.split(",") if part.strip()]
-    if name == "notify":
-        lowered = text.lower()
-        if lowered in ("true", "yes", "on", "1"):
-            return True
-        if lowered in ("false", "no", "off", "0"):
-            return False
-        raise ConfigError("notify takes true or false.")
-    raise ConfigError(
-        f"There is no setting called {name!r}: use one of {', '.join(SETTING_NAMES)}."
-    )
-
-
-def _number_text(text: str, expected: str) -> Decimal:
-    """A finite number typed on the command line; `expected` says what to type instead."""
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise ConfigError(expected) from None
-    if not amount.is_finite():
-        raise ConfigError(expected)
-    return amount
+    field = _field_named(name)
+    if field is None:
+        names = ", ".join(field.name for field in FIELDS)
+        raise ConfigError(f"There is no setting called {name!r}: use one of {names}.")
+    return field.write(field.parse(text.strip(), name))
 
 
 def set_config_value(path: Path, name: str, text: str) -> Settings:
@@ -271,17 +288,4 @@ def update_config(path: Path, values: Mapping[str, object]) -> Settings:
 
 def settings_as_table(settings: Settings) -> dict[str, object]:
     """The TOML table for these settings (thresholds as floats: TOML has no decimal type)."""
-    return {
-        "api_url": settings.api_url,
-        "poll_interval": settings.poll_interval,
-        "warn_below": float(settings.warn_below),
-        "critical_below": float(settings.critical_below),
-        "projects": list(settings.projects),
-        "notify": settings.notify,
-        "warn_days_left": _toml_number(settings.warn_days_left),
-        "warn_expiry_days": settings.warn_expiry_days,
-    }
-
-
-def _toml_number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
+    return {field.name: field.write(getattr(settings, field.name)) for field in FIELDS}
