@@ -10,13 +10,25 @@ import pytest
 from tests.conftest import OWNER_KEY
 from trayapp.config import Settings
 from trayapp.errors import AuthError, NetworkError, PermissionDeniedError
-from trayapp.tk.settings_form import FieldErrors, FormInput, SavePlan, initial_input, plan_save
+from trayapp.setting_fields import CheckBox, NumberEntry, ProjectPicker
+from trayapp.tk.settings_form import (
+    FieldErrors,
+    FormInput,
+    SavePlan,
+    initial_input,
+    plan_save,
+    rows_top_first,
+)
 
 CURRENT = Settings(warn_below=Decimal("20.0"), critical_below=Decimal("5.0"))
 
 
 def form(**changes: object) -> FormInput:
-    return replace(initial_input(CURRENT), **changes)  # type: ignore[arg-type]
+    """The form as first shown, with some changes; a setting's name changes its entry's text."""
+    start = initial_input(CURRENT)
+    typed = {name: text for name, text in changes.items() if name in start.entries}
+    others = {name: value for name, value in changes.items() if name not in typed}
+    return replace(start, entries={**start.entries, **typed}, **others)  # type: ignore[arg-type]
 
 
 def plan(value: FormInput, *, has_key: bool = True, keyring_usable: bool = True) -> SavePlan:
@@ -34,10 +46,29 @@ def errors(
 
 
 def test_initial_values_are_what_a_person_would_type() -> None:
-    start = initial_input(Settings(projects=("a",), warn_below=Decimal("7.50")))
-    assert (start.warn_below, start.critical_below, start.poll_interval) == ("7.5", "5", "300")
+    start = initial_input(Settings(projects=("a",), warn_below=Decimal("7.50"), notify=False))
+    assert start.entries == {
+        "warn_below": "7.5",
+        "critical_below": "5",
+        "poll_interval": "300",
+        "warn_days_left": "7",
+        "warn_expiry_days": "14",
+    }
     assert start.key_text == "" and not start.watch_all and start.watched == ("a",)
-    assert (start.warn_days_left, start.warn_expiry_days) == ("7", "14")
+    assert start.checks == {"notify": False}
+
+
+def test_the_window_shows_its_rows_in_its_own_order() -> None:
+    """Projects, money, polling, then warnings: not the file's order (the table's `place`)."""
+    assert rows_top_first() == [
+        ("projects", ProjectPicker(1, "Projects")),
+        ("warn_below", NumberEntry(2, "Warn below", "USD (amber icon)")),
+        ("critical_below", NumberEntry(3, "Critical below", "USD (red icon)")),
+        ("poll_interval", NumberEntry(4, "Check every", "seconds (10 at least)")),
+        ("warn_days_left", NumberEntry(5, "Warn at", "days of credit left (0: never)")),
+        ("warn_expiry_days", NumberEntry(6, "Warn", "days before credit expires (0: never)")),
+        ("notify", CheckBox(7, "Notify me (low balance, days left, expiring credit)")),
+    ]
 
 
 def test_unchanged_form_saves_the_same_settings_and_keeps_the_key() -> None:
@@ -58,6 +89,15 @@ def test_a_new_key_and_new_values() -> None:
         )
     )
     assert result.new_key == OWNER_KEY
+    assert list(result.config_updates.items()) == [  # the file's order, as `config show` has it
+        ("poll_interval", 60),
+        ("warn_below", 50.0),
+        ("critical_below", 10.0),
+        ("projects", []),
+        ("notify", True),
+        ("warn_days_left", 3.5),
+        ("warn_expiry_days", 30),
+    ]
     assert result.config_updates == {
         "warn_below": 50.0,
         "critical_below": 10.0,
@@ -71,6 +111,21 @@ def test_a_new_key_and_new_values() -> None:
     assert (
         result.settings.warn_days_left == Decimal("3.5") and result.settings.warn_expiry_days == 30
     )
+
+
+def test_a_check_box_is_saved_as_true_or_false() -> None:
+    result = plan(form(checks={"notify": False}))
+    assert result.config_updates["notify"] is False
+    assert result.settings.notify is False
+
+
+def test_thresholds_out_of_order_are_said_beside_critical_below_without_a_place() -> None:
+    # Each value is fine on its own; together they are not. The sentence is the one the config
+    # file gets, less the file's name: the window shows it as it comes.
+    assert errors(form(critical_below="30")) == {
+        "critical_below": "critical_below (30.0) is above warn_below (20.0): make critical_below "
+        "the smaller one."
+    }
 
 
 def test_start_at_login_is_carried_to_the_plan() -> None:

@@ -1,32 +1,30 @@
 """The settings window's logic, without Tk: validate what was typed, decide what Save writes.
 
-Pure: the window (settings_window.py) reads its widgets into FormInput, shows the FieldErrors next
-to their fields, and carries out a SavePlan.
+Pure: the window (settings_window.py) lays out the rows rows_top_first() lists, reads its widgets
+into FormInput, shows the FieldErrors next to their fields, and carries out a SavePlan.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from trayapp.config import (
     Settings,
+    conflict_in,
+    form_rows,
     parse_cli_value,
-    settings_as_table,
-    settings_from_table,
+    settings_with,
     validate_value,
 )
 from trayapp.credentials import clean_key_text
-from trayapp.errors import ConfigError, DeepgramTrayError
+from trayapp.errors import ConfigError
+from trayapp.setting_fields import CheckBox, FormRow, NumberEntry, ProjectPicker
 
 KEY_FIELD = "key"
-NUMBER_FIELDS = (
-    "warn_below",
-    "critical_below",
-    "poll_interval",
-    "warn_days_left",
-    "warn_expiry_days",
-)
+EMPTY_NUMBER = "Enter a number."
+NO_PROJECT_TICKED = "Tick at least one project, or watch all of them."
 
 
 @dataclass(frozen=True)
@@ -35,12 +33,10 @@ class FormInput:
 
     key_text: str
     """Empty means: keep the stored key."""
-    warn_below: str
-    critical_below: str
-    poll_interval: str
-    warn_days_left: str
-    warn_expiry_days: str
-    notify: bool
+    entries: Mapping[str, str]
+    """Each number entry's text, by setting name."""
+    checks: Mapping[str, bool]
+    """Each check box, by setting name."""
     watch_all: bool
     watched: tuple[str, ...] = ()
     """Checked project ids; used when `watch_all` is off."""
@@ -61,21 +57,28 @@ class SavePlan:
 @dataclass(frozen=True)
 class FieldErrors:
     by_field: dict[str, str] = field(default_factory=dict)
+    """Each message as the window shows it, by setting name (or KEY_FIELD)."""
 
     def __bool__(self) -> bool:
         return bool(self.by_field)
 
 
+def rows_top_first() -> list[tuple[str, FormRow]]:
+    """The window's setting rows in the order it lays them out (each row's `place`)."""
+    return sorted(form_rows(), key=lambda row: row[1].place)
+
+
 def initial_input(settings: Settings) -> FormInput:
     """The form's starting values: the settings in effect, and no new key."""
+    rows = form_rows()
     return FormInput(
         key_text="",
-        warn_below=_plain(settings.warn_below),
-        critical_below=_plain(settings.critical_below),
-        poll_interval=str(settings.poll_interval),
-        warn_days_left=_plain(settings.warn_days_left),
-        warn_expiry_days=str(settings.warn_expiry_days),
-        notify=settings.notify,
+        entries={
+            name: _as_typed(getattr(settings, name))
+            for name, row in rows
+            if isinstance(row, NumberEntry)
+        },
+        checks={name: getattr(settings, name) for name, row in rows if isinstance(row, CheckBox)},
         watch_all=not settings.projects,
         watched=settings.projects,
     )
@@ -98,32 +101,23 @@ def plan_save(
     elif not has_key:
         errors[KEY_FIELD] = "Paste an API key from the Deepgram Console (Owner or Admin)."
 
+    rows = form_rows()
     updates: dict[str, object] = {}
-    for name in NUMBER_FIELDS:
-        text = getattr(form, name).strip()
-        if not text:
-            errors[name] = "Enter a number."
-            continue
+    values: dict[str, object] = {}
+    for name, row in rows:
         try:
-            value = parse_cli_value(name, text)
-            validate_value(name, value)
+            updates[name] = _toml_value(form, name, row)
+            values[name] = validate_value(name, updates[name])
         except ConfigError as exc:
             errors[name] = exc.message
-        else:
-            updates[name] = value
-    updates["notify"] = form.notify
-    if not form.watch_all and not form.watched:
-        errors["projects"] = "Tick at least one project, or watch all of them."
-    updates["projects"] = [] if form.watch_all else list(form.watched)
+        if isinstance(row, ProjectPicker) and not form.watch_all and not form.watched:
+            errors[name] = NO_PROJECT_TICKED
 
-    settings = current
-    if not any(name in errors for name in NUMBER_FIELDS):
-        table = {**settings_as_table(current), **updates}
-        try:
-            settings = settings_from_table(table, origin="the settings window")
-        except DeepgramTrayError as exc:
-            # Each field passed on its own above: what is left is their order (critical <= warn).
-            errors["critical_below"] = exc.message
+    settings = settings_with(current, values)
+    # Settings are checked together only once each one is fine on its own.
+    conflict = conflict_in(settings) if len(values) == len(rows) else None
+    if conflict is not None:
+        errors[conflict.name] = conflict.said()
     if errors:
         return FieldErrors(errors)
     return SavePlan(
@@ -134,7 +128,21 @@ def plan_save(
     )
 
 
-def _plain(number: object) -> str:
-    """20.0 -> "20", 7.5 -> "7.5": what a person would type."""
-    text = format(number, "f") if not isinstance(number, str) else number
+def _toml_value(form: FormInput, name: str, row: FormRow) -> object:
+    """What the row holds, as the config file would: ConfigError when the text is no value."""
+    if isinstance(row, NumberEntry):
+        text = form.entries[name].strip()
+        if not text:
+            raise ConfigError(EMPTY_NUMBER)
+        return parse_cli_value(name, text)
+    if isinstance(row, CheckBox):
+        return form.checks[name]
+    return [] if form.watch_all else list(form.watched)
+
+
+def _as_typed(value: object) -> str:
+    """20.0 -> "20", 7.5 -> "7.5", 300 -> "300": what a person would type."""
+    if not isinstance(value, Decimal):
+        return str(value)
+    text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
