@@ -13,6 +13,7 @@ import threading
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
+from typing import TypeVar
 
 from trayapp.config import Settings, load_settings, update_config
 from trayapp.credentials import API_KEY_ENV, ApiKey, find_api_key, store_api_key
@@ -20,12 +21,15 @@ from trayapp.deepgram.models import Project
 from trayapp.desktop import autostart
 from trayapp.desktop.paths import config_path
 from trayapp.errors import (
+    BALANCES_KEY,
     AuthError,
     ConfigError,
     DeepgramTrayError,
     KeyringUnavailableError,
     PermissionDeniedError,
+    os_reason,
 )
+from trayapp.setting_fields import CheckBox, NumberEntry, ProjectPicker
 from trayapp.tk.look import (
     ERROR_COLOUR,
     OK_COLOUR,
@@ -40,9 +44,12 @@ from trayapp.tk.settings_form import (
     SavePlan,
     initial_input,
     plan_save,
+    rows_top_first,
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 TITLE = "Deepgram Balance settings"
 SAVE_PROBLEM = "save"
@@ -56,8 +63,8 @@ def describe_key_check(error: DeepgramTrayError | None, summary: str | None) -> 
         return False, "Deepgram refused this key: copy it again from the Deepgram Console."
     if isinstance(error, PermissionDeniedError):
         return False, (
-            "This key may not read balances (a Member key?): create an Owner or Admin key "
-            "in the Deepgram Console."
+            f"This key may not read balances (a Member key?): create {BALANCES_KEY} in the "
+            "Deepgram Console."
         )
     return False, f"The key could not be tested: {error.message}"
 
@@ -81,6 +88,8 @@ class SettingsWindow:
         self.projects: list[Project] = []
         self.project_vars: dict[str, tk.BooleanVar] = {}
         self.error_labels: dict[str, ttk.Label] = {}
+        self.entry_vars: dict[str, tk.StringVar] = {}
+        self.check_vars: dict[str, tk.BooleanVar] = {}
         self._build()
         self._poll_results()
         if self.key is not None:
@@ -97,18 +106,35 @@ class SettingsWindow:
         frame.grid(sticky="nsew")
         root.columnconfigure(0, weight=1)
         row = 0
+        for section in (
+            self._notice_section,
+            self._key_section,
+            self._settings_section,
+            self._start_at_login_section,
+            self._buttons_section,
+        ):
+            row = section(frame, row)
+        self._bind_keys()
 
+    # Each section lays itself out from grid row `row` on and returns the next free row.
+
+    def _notice_section(self, frame: ttk.Frame, row: int) -> int:
         notice = self._notice_text()
-        if notice:
-            ttk.Label(frame, text=notice, wraplength=460, foreground=ERROR_COLOUR).grid(
-                row=row, column=0, columnspan=3, sticky="w", pady=(0, 10)
-            )
-            row += 1
+        if not notice:
+            return row
+        ttk.Label(frame, text=notice, wraplength=460, foreground=ERROR_COLOUR).grid(
+            row=row, column=0, columnspan=3, sticky="w", pady=(0, 10)
+        )
+        return row + 1
 
+    def _key_section(self, frame: ttk.Frame, row: int) -> int:
         ttk.Label(frame, text="API key").grid(row=row, column=0, sticky="w")
         self.key_var = tk.StringVar()
         self.key_entry = ttk.Entry(frame, textvariable=self.key_var, show="•", width=42)
         self.key_entry.grid(row=row, column=1, sticky="we")
+        if self.keyring_problem is not None and not self.key:
+            self.key_entry.state(["disabled"])
+        self.key_entry.focus_set()
         self.show_key = tk.BooleanVar(value=False)
         ttk.Checkbutton(
             frame, text="Show", variable=self.show_key, command=self._toggle_key, takefocus=False
@@ -129,9 +155,22 @@ class SettingsWindow:
         row += 1
         self.test_result = ttk.Label(frame, text="", wraplength=420)
         self.test_result.grid(row=row, column=1, columnspan=2, sticky="w", pady=(2, 8))
-        row += 1
+        return row + 1
 
-        ttk.Label(frame, text="Projects").grid(row=row, column=0, sticky="nw")
+    def _settings_section(self, frame: ttk.Frame, row: int) -> int:
+        """One row per setting the window shows, in the order and kind the settings table says."""
+        form = initial_input(self.settings)
+        for name, shown in rows_top_first():
+            if isinstance(shown, ProjectPicker):
+                row = self._projects_row(frame, row, name, shown)
+            elif isinstance(shown, NumberEntry):
+                row = self._number_row(frame, row, name, shown, form.entries[name])
+            else:
+                row = self._check_row(frame, row, name, shown, form.checks[name])
+        return row
+
+    def _projects_row(self, frame: ttk.Frame, row: int, name: str, shown: ProjectPicker) -> int:
+        ttk.Label(frame, text=shown.label).grid(row=row, column=0, sticky="nw")
         self.watch_all = tk.BooleanVar(value=not self.settings.projects)
         self.projects_frame = ttk.Frame(frame)
         self.projects_frame.grid(row=row, column=1, columnspan=2, sticky="w")
@@ -143,61 +182,60 @@ class SettingsWindow:
         ).grid(row=0, column=0, sticky="w")
         self.projects_status = ttk.Label(self.projects_frame, text="")
         self.projects_status.grid(row=1, column=0, sticky="w")
-        row += 1
-        self._error_label(frame, "projects", row)
-        row += 1
+        self._render_projects()
+        self._error_label(frame, name, row + 1)
+        return row + 2
 
-        form = initial_input(self.settings)
-        self.number_vars: dict[str, tk.StringVar] = {}
-        for name, label, unit in (
-            ("warn_below", "Warn below", "USD (amber icon)"),
-            ("critical_below", "Critical below", "USD (red icon)"),
-            ("poll_interval", "Check every", "seconds (10 at least)"),
-            ("warn_days_left", "Warn at", "days of credit left (0: never)"),
-            ("warn_expiry_days", "Warn", "days before credit expires (0: never)"),
-        ):
-            ttk.Label(frame, text=label).grid(row=row, column=0, sticky="w", pady=(6, 0))
-            var = tk.StringVar(value=getattr(form, name))
-            ttk.Entry(frame, textvariable=var, width=12).grid(
-                row=row, column=1, sticky="w", pady=(6, 0)
-            )
-            ttk.Label(frame, text=unit).grid(row=row, column=2, sticky="w", pady=(6, 0))
-            self.number_vars[name] = var
-            row += 1
-            self._error_label(frame, name, row)
-            row += 1
+    def _number_row(
+        self, frame: ttk.Frame, row: int, name: str, shown: NumberEntry, text: str
+    ) -> int:
+        ttk.Label(frame, text=shown.label).grid(row=row, column=0, sticky="w", pady=(6, 0))
+        var = tk.StringVar(value=text)
+        ttk.Entry(frame, textvariable=var, width=12).grid(
+            row=row, column=1, sticky="w", pady=(6, 0)
+        )
+        ttk.Label(frame, text=shown.unit).grid(row=row, column=2, sticky="w", pady=(6, 0))
+        self.entry_vars[name] = var
+        self._error_label(frame, name, row + 1)
+        return row + 2
 
-        self.notify = tk.BooleanVar(value=self.settings.notify)
-        ttk.Checkbutton(
-            frame, text="Notify me (low balance, days left, expiring credit)", variable=self.notify
-        ).grid(row=row, column=1, columnspan=2, sticky="w", pady=(8, 0))
-        row += 1
+    def _check_row(
+        self, frame: ttk.Frame, row: int, name: str, shown: CheckBox, ticked: bool
+    ) -> int:
+        var = tk.BooleanVar(value=ticked)
+        ttk.Checkbutton(frame, text=shown.text, variable=var).grid(
+            row=row, column=1, columnspan=2, sticky="w", pady=(8, 0)
+        )
+        self.check_vars[name] = var
+        return row + 1
+
+    def _start_at_login_section(self, frame: ttk.Frame, row: int) -> int:
         self.start_at_login: tk.BooleanVar | None = None
         self.started_at_login = autostart.state()
-        if self.started_at_login is not None:
-            self.start_at_login = tk.BooleanVar(value=self.started_at_login)
-            ttk.Checkbutton(frame, text="Start at login", variable=self.start_at_login).grid(
-                row=row, column=1, columnspan=2, sticky="w", pady=(4, 0)
-            )
-            row += 1
+        if self.started_at_login is None:
+            return row
+        self.start_at_login = tk.BooleanVar(value=self.started_at_login)
+        ttk.Checkbutton(frame, text="Start at login", variable=self.start_at_login).grid(
+            row=row, column=1, columnspan=2, sticky="w", pady=(4, 0)
+        )
+        return row + 1
 
+    def _buttons_section(self, frame: ttk.Frame, row: int) -> int:
         buttons = ttk.Frame(frame)
         buttons.grid(row=row, column=0, columnspan=3, sticky="e", pady=(16, 0))
         ttk.Button(buttons, text="Cancel", command=self.cancel).grid(row=0, column=0, padx=(0, 8))
         self.save_button = ttk.Button(buttons, text="Save", command=self.save, default="active")
         self.save_button.grid(row=0, column=1)
-        row += 1
         # Problems with saving itself (the config file, start at login) belong to no field.
-        self._error_label(frame, SAVE_PROBLEM, row)
+        self._error_label(frame, SAVE_PROBLEM, row + 1)
+        return row + 2
 
+    def _bind_keys(self) -> None:
+        root = self.root
         root.bind("<Return>", lambda _event: self.save())
         root.bind("<KP_Enter>", lambda _event: self.save())
         root.bind("<Escape>", lambda _event: self.cancel())
         root.protocol("WM_DELETE_WINDOW", self.cancel)
-        if self.keyring_problem is not None and not self.key:
-            self.key_entry.state(["disabled"])
-        self.key_entry.focus_set()
-        self._render_projects()
 
     def _notice_text(self) -> str:
         if self.keyring_problem is not None:
@@ -215,6 +253,27 @@ class SettingsWindow:
 
     def _toggle_key(self) -> None:
         self.key_entry.configure(show="" if self.show_key.get() else "•")
+
+    # --- background work --------------------------------------------------------------------
+
+    def _in_background(self, name: str, work: Callable[[], T], then: Callable[[T], None]) -> None:
+        """Run `work` on a worker thread, then `then(result)` on Tk's thread, via the queue that
+        _poll_results empties: Tk itself is only ever touched from its own thread."""
+
+        def run() -> None:
+            result = work()
+            self.results.put(lambda: then(result))
+
+        threading.Thread(target=run, name=name, daemon=True).start()
+
+    def _poll_results(self) -> None:
+        while True:
+            try:
+                action = self.results.get_nowait()
+            except queue.Empty:
+                break
+            action()
+        self.root.after(50, self._poll_results)
 
     # --- projects ---------------------------------------------------------------------------
 
@@ -235,22 +294,22 @@ class SettingsWindow:
     def _fetch_projects(self, key: str) -> None:
         self.projects_status.configure(text="Loading projects…")
 
-        def work() -> None:
+        def fetch() -> list[Project] | DeepgramTrayError:
             from trayapp.deepgram.client import DeepgramClient
 
             try:
                 with DeepgramClient(self.settings.api_url, key) as client:
-                    projects = client.list_projects()
+                    return client.list_projects()
             except DeepgramTrayError as exc:
-                message = exc.message
-                self.results.put(lambda: self._projects_failed(message))
-                return
-            self.results.put(lambda: self._show_projects(projects))
+                return exc
 
-        threading.Thread(target=work, name="projects", daemon=True).start()
+        self._in_background("projects", fetch, self._projects_arrived)
 
-    def _projects_failed(self, message: str) -> None:
-        self.projects_status.configure(text=message)
+    def _projects_arrived(self, result: list[Project] | DeepgramTrayError) -> None:
+        if isinstance(result, DeepgramTrayError):
+            self.projects_status.configure(text=result.message)
+        else:
+            self._show_projects(result)
 
     def _show_projects(self, projects: list[Project]) -> None:
         self.projects = projects
@@ -273,7 +332,7 @@ class SettingsWindow:
         self.test_button.state(["disabled"])
         self.test_result.configure(text="Testing…", foreground="")
 
-        def work() -> None:
+        def check() -> tuple[bool, str, list[Project]]:
             from trayapp.credentials import clean_key_text
             from trayapp.deepgram.client import DeepgramClient
             from trayapp.deepgram.key_check import check_key
@@ -290,9 +349,9 @@ class SettingsWindow:
             except DeepgramTrayError as exc:
                 error = exc
             worked, sentence = describe_key_check(error, summary)
-            self.results.put(lambda: self._finish_test(worked, sentence, projects))
+            return worked, sentence, projects
 
-        threading.Thread(target=work, name="test-key", daemon=True).start()
+        self._in_background("test-key", check, lambda outcome: self._finish_test(*outcome))
 
     def _finish_test(self, worked: bool, sentence: str, projects: list[Project]) -> None:
         self.test_button.state(["!disabled"])
@@ -308,12 +367,8 @@ class SettingsWindow:
     def read_form(self) -> FormInput:
         return FormInput(
             key_text=self.key_var.get(),
-            warn_below=self.number_vars["warn_below"].get(),
-            critical_below=self.number_vars["critical_below"].get(),
-            poll_interval=self.number_vars["poll_interval"].get(),
-            warn_days_left=self.number_vars["warn_days_left"].get(),
-            warn_expiry_days=self.number_vars["warn_expiry_days"].get(),
-            notify=self.notify.get(),
+            entries={name: var.get() for name, var in self.entry_vars.items()},
+            checks={name: var.get() for name, var in self.check_vars.items()},
             watch_all=self.watch_all.get(),
             watched=tuple(pid for pid, var in self.project_vars.items() if var.get()),
             start_at_login=self.start_at_login.get() if self.start_at_login else None,
@@ -333,9 +388,7 @@ class SettingsWindow:
         )
         if isinstance(plan, FieldErrors):
             for name, message in plan.by_field.items():
-                self.error_labels[name].configure(
-                    text=message.replace(" in the settings window", "")
-                )
+                self.error_labels[name].configure(text=message)
             return
         try:
             self._write(plan)
@@ -355,29 +408,18 @@ class SettingsWindow:
             update_config(path, plan.config_updates)
         except OSError as exc:
             raise ConfigError(
-                f"Cannot write {path} ({exc.strerror or type(exc).__name__}): check that its "
+                f"Cannot write {path} ({os_reason(exc)}): check that its "
                 "folder exists and you may write to it."
             ) from exc
         if plan.start_at_login is not None and plan.start_at_login != self.started_at_login:
             try:
                 autostart.set_enabled(plan.start_at_login)
             except OSError as exc:
-                raise ConfigError(
-                    f"Could not change start at login ({exc.strerror or type(exc).__name__})."
-                ) from exc
+                raise ConfigError(f"Could not change start at login ({os_reason(exc)}).") from exc
         log.info("Settings saved%s", " with a new key" if plan.new_key else "")
 
     def cancel(self) -> None:
         self.root.destroy()
-
-    def _poll_results(self) -> None:
-        while True:
-            try:
-                action = self.results.get_nowait()
-            except queue.Empty:
-                break
-            action()
-        self.root.after(50, self._poll_results)
 
 
 def run_window() -> bool:
