@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from tests.conftest import MEMBER_KEY, OWNER_KEY, PROJECT_B, stored_secret
+from tests.conftest import (
+    MEMBER_KEY,
+    OWNER_KEY,
+    PROJECT_B,
+    REPO_ROOT,
+    plant_at_startup,
+    stored_secret,
+)
+from tests.support import made_up_setting
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import Rect, TrayProcess, VirtualDesktop, Word
 from tests.support.waiting import wait_until
@@ -221,3 +229,42 @@ def test_a_config_that_cannot_be_written_is_reported_not_raised(
     assert "Traceback" not in window.stderr()
     desktop.xdotool("key", "Escape")
     assert window.wait(timeout=20) == 0
+
+
+def type_over(desktop: VirtualDesktop, point: tuple[int, int], text: str) -> None:
+    """Select all of the entry at `point` (a triple click) and type `text` over it."""
+    desktop.xdotool("mousemove", str(point[0]), str(point[1]), "click", "--repeat", "3", "1")
+    desktop.xdotool("type", text)
+
+
+def test_a_setting_added_to_the_table_gets_a_row_that_checks_and_saves(
+    desktop: VirtualDesktop,
+    session_env: dict[str, str],
+    tmp_path: Path,
+    processes: list[TrayProcess],
+) -> None:
+    # One entry in the settings table (tests/support/made_up_setting.py, planted in the window's
+    # process only): "Retry up to [12] times when Deepgram is busy", with nothing else written.
+    session_env["DEEPGRAM_API_KEY"] = OWNER_KEY  # no key to store: only the config is written
+    session_env["PYTHONPATH"] = str(REPO_ROOT)
+    plant_at_startup(session_env, tmp_path / "start-up", made_up_setting.PLANT)
+    window = open_window(desktop, session_env, tmp_path, processes)
+    text = window_text(desktop)
+    assert "Retry" in text and "times when Deepgram is busy" in text
+
+    _, words = read_window(desktop)
+    entry = find(words, "12").rect.centre
+    type_over(desktop, entry, "100")
+    desktop.xdotool("key", "Return")
+    wait_until(
+        lambda: "whole number from 0 to 99" in window_text(desktop),
+        what="the new setting's own error beside its row",
+    )
+    assert window.process.poll() is None, "nothing valid to save: the window stays open"
+
+    type_over(desktop, entry, "40")
+    desktop.xdotool("key", "Return")
+    assert window.wait(timeout=20) == 0
+    assert "Settings saved." in window.stdout()
+    config = tomllib.loads(Path(session_env["DEEPGRAM_TRAY_CONFIG"]).read_text())
+    assert config["retries"] == 40 and config["warn_below"] == 20.0
