@@ -12,7 +12,7 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from trayapp.deepgram.models import Order
 
@@ -28,9 +28,13 @@ class Sample(NamedTuple):
     total: Decimal
 
 
+SpendBasis = Literal["billing", "history", "none"]
+"""Where a spend rate comes from: Deepgram's billing breakdown, the app's own balance samples, or
+nowhere (too little data). The JSON and Prometheus output carry these words as they are."""
+
+
 class SpendRate(NamedTuple):
-    basis: str
-    """billing (Deepgram's billing breakdown), history (the app's samples) or none."""
+    basis: SpendBasis
     per_day: Decimal | None
     """Average spend per day over the window; None when there is too little data."""
     today: Decimal | None = None
