@@ -236,7 +236,8 @@ def test_the_days_left_notification_fires_once_through_the_poller() -> None:
 def test_the_settings_carry_the_notification_limits_to_the_state() -> None:
     settings = Settings(warn_days_left=Decimal(3), warn_expiry_days=30)
     poller, _ = make_poller(ForecastInputsServer(ForecastInputs(None, None)), settings=[settings])
-    assert poller.state.warn_days_left == 3 and poller.state.warn_expiry_days == 30
+    limits = poller.state.thresholds
+    assert limits.warn_days_left == 3 and limits.warn_expiry_days == 30
 
 
 # --- the real tray, worker and HTTP server, on a simulated clock -------------------------------

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from tests.support.tray_states import CRITICAL, WARN, snapshot, state_with
+from tests.support.tray_states import CRITICAL, THRESHOLDS, WARN, snapshot, state_with
 from trayapp.config import Settings
 from trayapp.deepgram.models import Balance, Project, ProjectBalances
 from trayapp.errors import AuthError, NetworkError, PermissionDeniedError, ServerError
 from trayapp.outlook.forecast import NO_DATA, Expiry, build_forecast
-from trayapp.tray.state import Level, TrayState, level_for_total
+from trayapp.tray.state import Level, Thresholds, TrayState, level_for_total
 
 MEMBER = PermissionDeniedError("Deepgram refused access: use an Owner or Admin key.")
 
 
-def test_a_state_without_settings_warns_as_the_default_settings_do() -> None:
-    defaults = {f.name: f.default for f in fields(TrayState)}
-    assert defaults["warn_days_left"] == Settings().warn_days_left
-    assert defaults["warn_expiry_days"] == Settings().warn_expiry_days
-    bare = TrayState(WARN, CRITICAL)
+def test_the_thresholds_are_the_settings_limits() -> None:
+    chosen = Settings(
+        warn_below=Decimal(50),
+        critical_below=Decimal("7.5"),
+        warn_days_left=Decimal("3.5"),
+        warn_expiry_days=30,
+        notify=False,
+    )
+    assert Thresholds.from_settings(chosen) == Thresholds(
+        warn_below=Decimal(50),
+        critical_below=Decimal("7.5"),
+        warn_days_left=Decimal("3.5"),
+        warn_expiry_days=30,
+    )
+    assert Thresholds.from_settings(Settings()) == THRESHOLDS  # the tests' limits are the defaults
+    bare = TrayState(THRESHOLDS)
     assert (bare.has_key, bare.stale, bare.refreshing) == (True, False, False)
 
 

@@ -13,11 +13,13 @@ from tests.conftest import OWNER_KEY, PROJECT_A, PROJECT_B
 from tests.support.colours import dominant_family
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.recording_backend import RecordingIcon
+from tests.support.tray_states import state_with
 from tests.support.waiting import wait_until
 from trayapp.config import Settings
 from trayapp.tray.app import CONSOLE_URL, TrayApp
 from trayapp.tray.fetch_process import fetch_in_child_process
 from trayapp.tray.poller import Poller
+from trayapp.tray.render import MenuAction, menu_lines
 from trayapp.tray.scheduler import Clock
 
 
@@ -56,7 +58,7 @@ def tray(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
         clock=Clock(monotonic=time.monotonic, wall=time.time),
     )
     app = TrayApp(
-        backend="test",
+        backend="dummy",  # the recording backend needs no backend-specific hooks
         icon_class=RecordingIcon,
         initial_state=poller.state,
         on_refresh=poller.refresh,
@@ -67,6 +69,7 @@ def tray(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ru
         set_start_at_login=login.append,
         open_url=opened.append,
     )
+    assert isinstance(app.icon, RecordingIcon)
     worker = threading.Thread(target=poller.run, name="poller")
     ui = threading.Thread(target=app.run, kwargs={"on_ready": worker.start}, name="ui")
     ui.start()
@@ -172,3 +175,37 @@ def test_quit_stops_the_ui_loop_and_the_poller(tray: RunningTray) -> None:
     tray.worker.join(timeout=10)
     assert not tray.ui.is_alive() and not tray.worker.is_alive()
     assert tray.icon.recorded("stopped") == [None]
+
+
+def test_every_menu_action_does_what_its_item_says() -> None:
+    """Choosing each item runs its own handler: a new MenuAction with none fails here too."""
+    did: list[str] = []
+    app = TrayApp(
+        backend="dummy",
+        icon_class=RecordingIcon,
+        initial_state=state_with("1"),
+        on_refresh=lambda: did.append("refresh"),
+        on_quit=lambda: did.append("quit"),
+        on_settings=lambda: did.append("settings"),
+        on_history=lambda: did.append("history"),
+        start_at_login=lambda: False,
+        set_start_at_login=lambda enabled: did.append(f"start at login: {enabled}"),
+        open_url=did.append,
+    )
+    assert isinstance(app.icon, RecordingIcon)
+    items = {str(item): item for item in app.icon.menu.items}
+    effects: dict[MenuAction, set[str]] = {}
+    for line in menu_lines(state_with("1"), start_at_login=False):
+        if line.action is not None:
+            did.clear()
+            items[line.text](app.icon)  # what the backend does when the item is chosen
+            effects.setdefault(line.action, set()).update(did)
+    assert effects == {
+        MenuAction.REFRESH: {"refresh"},
+        MenuAction.HISTORY: {"history"},
+        MenuAction.SETTINGS: {"settings"},
+        MenuAction.AUTOSTART: {"start at login: True"},
+        MenuAction.CONSOLE: {CONSOLE_URL},
+        MenuAction.QUIT: {"quit"},
+    }
+    assert set(effects) == set(MenuAction)

@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 
 from tests.support.colours import colour_family, dominant_family
-from tests.support.tray_states import CRITICAL, WARN, snapshot, state_with
+from tests.support.tray_states import CRITICAL, THRESHOLDS, WARN, snapshot, state_with
 from trayapp.deepgram.models import Balance, Project, ProjectBalances
 from trayapp.errors import (
     AuthError,
@@ -25,6 +25,7 @@ from trayapp.tray.render import (
     COLOURS,
     SEPARATOR,
     TOOLTIP_LIMIT,
+    MenuAction,
     MenuLine,
     icon_image,
     icon_look,
@@ -68,15 +69,14 @@ def test_a_transient_error_keeps_the_last_amount_and_colour() -> None:
 
 def test_member_key_errors_inside_a_snapshot_make_it_a_problem() -> None:
     state = TrayState(
-        warn_below=WARN,
-        critical_below=CRITICAL,
+        THRESHOLDS,
         snapshot=snapshot("0", errors={0: PermissionDeniedError("member")}),
     )
     assert state.level is Level.PROBLEM
 
 
 def test_project_without_balances_counts_as_zero_not_unlimited() -> None:
-    state = TrayState(WARN, CRITICAL, snapshot=snapshot("1")._replace(projects=()))
+    state = TrayState(THRESHOLDS, snapshot=snapshot("1")._replace(projects=()))
     assert state.total == Decimal(0)
     assert state.level is Level.CRITICAL
 
@@ -289,17 +289,17 @@ class TestMenu:
         assert texts[3].startswith("Updated ")
         actions = [(line.text, line.action, line.default) for line in lines if line.action]
         assert actions == [
-            ("Refresh now", "refresh", True),
-            ("Show history…", "history", False),
-            ("Settings…", "settings", False),
-            ("Set API key…", "settings", False),
-            ("Open Deepgram Console", "console", False),
-            ("Quit", "quit", False),
+            ("Refresh now", MenuAction.REFRESH, True),
+            ("Show history…", MenuAction.HISTORY, False),
+            ("Settings…", MenuAction.SETTINGS, False),
+            ("Set API key…", MenuAction.SETTINGS, False),
+            ("Open Deepgram Console", MenuAction.CONSOLE, False),
+            ("Quit", MenuAction.QUIT, False),
         ]
 
     def test_start_at_login_check_box_when_offered(self) -> None:
         def box(lines: list[MenuLine]) -> list[tuple[str, bool | None]]:
-            return [(x.text, x.checked) for x in lines if x.action == "autostart"]
+            return [(x.text, x.checked) for x in lines if x.action is MenuAction.AUTOSTART]
 
         assert box(menu_lines(state_with("1"))) == []
         assert box(menu_lines(state_with("1"), start_at_login=True)) == [("Start at login", True)]
@@ -307,7 +307,7 @@ class TestMenu:
 
     def test_failed_project_says_why(self) -> None:
         state = TrayState(
-            WARN, CRITICAL, snapshot=snapshot("1", "2", errors={1: PermissionDeniedError("m")})
+            THRESHOLDS, snapshot=snapshot("1", "2", errors={1: PermissionDeniedError("m")})
         )
         assert "Project 1: unavailable (key may not read balances)" in [
             line.text.strip() for line in menu_lines(state)

@@ -6,6 +6,7 @@ notes the thread it ran on, so tests can prove nothing touches the icon from the
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 from collections import deque
@@ -15,7 +16,7 @@ from typing import Any
 
 from trayapp.tray.app import import_pystray
 
-_base = import_pystray()._base  # a plain `import pystray` fails without a display
+IconBase: Any = import_pystray()._base.Icon  # a plain `import pystray` fails without a display
 _STOP = object()
 
 
@@ -26,7 +27,7 @@ class Call:
     thread: str
 
 
-class RecordingIcon(_base.Icon):  # type: ignore[misc]
+class RecordingIcon(IconBase):  # type: ignore[misc]
     HAS_DEFAULT_ACTION = True
     HAS_MENU = True
     HAS_NOTIFICATION = True
@@ -93,7 +94,7 @@ class RecordingIcon(_base.Icon):  # type: ignore[misc]
         """Choose a menu item, as the backend would on the UI thread."""
         for item in self.menu.items:
             if str(item) == text:
-                self.run_on_ui_thread(lambda chosen=item: chosen(self))
+                self.run_on_ui_thread(functools.partial(item, self))
                 return
         raise AssertionError(f"no menu item {text!r} in {self.menu_texts()}")
 

@@ -66,7 +66,7 @@ class TrayHarness:
             ),
         )
         self.app = TrayApp(
-            backend="test",
+            backend="dummy",  # the recording backend needs no backend-specific hooks
             icon_class=icon_class,
             initial_state=self.poller.state,
             on_refresh=self.poller.refresh,
@@ -76,7 +76,8 @@ class TrayHarness:
             set_start_at_login=lambda enabled: None,
             open_url=lambda url: None,
         )
-        self.icon: RecordingIcon = self.app.icon
+        assert isinstance(self.app.icon, RecordingIcon)
+        self.icon = self.app.icon
         ready = threading.Event()
         self._ui = threading.Thread(target=self.app.run, args=(ready.set,), name="ui")
         self._ui.start()

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 from trayapp.deepgram.models import Balance, BalanceSnapshot, Project, ProjectBalances
 from trayapp.tray.notifications import AlertMemory, alerts_for
-from trayapp.tray.state import TrayState
+from trayapp.tray.state import Thresholds, TrayState
 
 WARN = Decimal("20")
 CRITICAL = Decimal("5")
+THRESHOLDS = Thresholds(
+    warn_below=WARN, critical_below=CRITICAL, warn_days_left=Decimal(7), warn_expiry_days=14
+)
+"""The default settings' limits, spelled out: amber below $20, red below $5, a week, two weeks."""
 FETCHED_AT = datetime(2026, 11, 24, 18, 3, tzinfo=timezone.utc)
 
 
@@ -29,9 +34,13 @@ def snapshot(*amounts: str, errors: dict[int, Exception] | None = None) -> Balan
 
 
 def state_with(*amounts: str, **changes: object) -> TrayState:
+    """A state showing these amounts (one project each) under THRESHOLDS.
+
+    `changes` sets TrayState's fields, or one of the thresholds by its name (warn_below=...).
+    """
+    limits: dict[str, Any] = {n: changes.pop(n) for n in Thresholds._fields if n in changes}
     values: dict[str, object] = {
-        "warn_below": WARN,
-        "critical_below": CRITICAL,
+        "thresholds": THRESHOLDS._replace(**limits),
         "snapshot": snapshot(*amounts) if amounts else None,
     }
     values.update(changes)

@@ -3,6 +3,7 @@
 It picks a backend, renders each TrayState (icon, tooltip, menu) and applies it on the UI thread:
 pystray's gtk and appindicator backends queue calls onto their main loop, but win32 and darwin are
 not thread-safe, so every change from the poller goes through `TrayApp.show`, which hands it over.
+What it needs of pystray's private attributes, it gets from `backends.pystray_compat`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,22 @@ import sys
 import threading
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import NoReturn
 
 from trayapp import APP_NAME
-from trayapp.errors import DeepgramTrayError
+from trayapp.errors import TrayUnavailableError
+from trayapp.tray.backends import pystray_compat
+from trayapp.tray.backends.interface import (
+    GLIB_BACKENDS,
+    BackendName,
+    Dispatch,
+    IconFactory,
+    RunsItsOwnUiThread,
+    TrayIcon,
+    backend_named,
+)
 from trayapp.tray.notifications import Alert
-from trayapp.tray.render import MenuLine, icon_image, icon_look, menu_lines, tooltip_text
+from trayapp.tray.render import MenuAction, icon_image, icon_look, menu_lines, tooltip_text
 from trayapp.tray.state import TrayState
 
 log = logging.getLogger(__name__)
@@ -31,18 +42,20 @@ TRAY_HOST_GRACE = 5.0
 """Seconds to wait for a tray host to take the icon before saying there is none."""
 
 
-class TrayUnavailableError(DeepgramTrayError):
-    exit_code = 2
-    kind = "no_tray"
-
-
 # --- choosing a backend -------------------------------------------------------------------------
 
 
-def candidate_backends() -> list[str]:
+def candidate_backends() -> list[BackendName]:
+    """The backends to try, best first: PYSTRAY_BACKEND's alone when it is set.
+
+    ValueError when PYSTRAY_BACKEND names no pystray backend.
+    """
     chosen = os.environ.get("PYSTRAY_BACKEND", "").strip()
     if chosen:
-        return [chosen]
+        name = backend_named(chosen)
+        if name is None:
+            raise ValueError(f"{chosen}: pystray has no backend by that name")
+        return [name]
     if sys.platform == "darwin":
         return ["darwin"]
     if sys.platform == "win32":
@@ -51,7 +64,7 @@ def candidate_backends() -> list[str]:
     return ["appindicator", "gtk", "xorg"]
 
 
-def import_pystray() -> Any:
+def import_pystray() -> types.ModuleType:
     """Import the pystray package without letting it choose (and fail on) a backend.
 
     Importing the package makes pystray pick a backend itself and raise whatever that backend
@@ -67,15 +80,19 @@ def import_pystray() -> Any:
             del os.environ["PYSTRAY_BACKEND"]
         else:
             os.environ["PYSTRAY_BACKEND"] = saved
-    return pystray
+    module: types.ModuleType = pystray  # untyped: mypy sees Any
+    return module
 
 
-def load_backend() -> tuple[str, Any]:
+def load_backend() -> tuple[BackendName, IconFactory]:
     """Import the first backend that works here; TrayUnavailableError says what is missing."""
     import_pystray()
     failures: list[str] = []
-    candidates = candidate_backends()
-    if {"gtk", "appindicator"} & set(candidates):
+    try:
+        candidates = candidate_backends()
+    except ValueError as exc:
+        raise TrayUnavailableError(_why_no_backend([str(exc)])) from None
+    if GLIB_BACKENDS & set(candidates):
         _name_the_program()
     for name in candidates:
         try:
@@ -91,7 +108,8 @@ def load_backend() -> tuple[str, Any]:
                 file=sys.stderr,
             )
         log.info("Tray backend: %s", name)
-        return name, module.Icon
+        icon_class: IconFactory = module.Icon
+        return name, icon_class
     log.info("No tray backend could be loaded: %s", "; ".join(failures))  # details for the log
     raise TrayUnavailableError(_why_no_backend(failures))
 
@@ -128,40 +146,33 @@ def _why_no_backend(failures: list[str]) -> str:
 # --- handing work to the UI thread --------------------------------------------------------------
 
 
-def make_dispatcher(backend: str, icon: Any) -> Callable[[Callable[[], None]], None]:
+def make_dispatcher(backend: BackendName, icon: TrayIcon) -> Dispatch:
     """A function that runs a callable on the tray's UI thread."""
-    custom = getattr(icon, "run_on_ui_thread", None)  # test backends provide their own
-    if callable(custom):
-        return custom  # type: ignore[no-any-return]
-    if backend in ("gtk", "appindicator"):
-        from trayapp.tray.backends.glib_dispatch import glib_dispatcher
+    if isinstance(icon, RunsItsOwnUiThread):  # test backends provide their own
+        return icon.run_on_ui_thread
+    match backend:
+        case "gtk" | "appindicator":
+            from trayapp.tray.backends.glib_dispatch import glib_dispatcher
 
-        return glib_dispatcher(_guarded)
-    if backend == "darwin":
-        from PyObjCTools import AppHelper
+            return glib_dispatcher(_guarded)
+        case "darwin":
+            from PyObjCTools import AppHelper
 
-        return lambda action: AppHelper.callAfter(_guarded, action)
-    if backend == "win32":
-        return _win32_dispatcher(icon)
-    return _guarded  # xorg and dummy: pystray serialises these calls itself
-
-
-def _apply_pystray_changes_at_once(icon: Any) -> None:
-    """Make pystray's gtk backends change the icon, title and menu at once, not via idle_add.
-
-    pystray hops each change onto the GLib loop with `GLib.idle_add`, which leaks on PyGObject
-    before 3.44.2 (see glib_dispatch). Every change here is already made on that loop's thread,
-    so the hop is not needed: call the undecorated update. Done once the icon is shown, from the
-    loop's thread; without the undecorated function (another pystray), the hop stays.
-    """
-    for name in ("_update_icon", "_update_title", "_update_menu"):
-        direct = getattr(getattr(type(icon), name, None), "__wrapped__", None)
-        if callable(direct):
-            setattr(icon, name, types.MethodType(direct, icon))
+            return lambda action: AppHelper.callAfter(_guarded, action)
+        case "win32":
+            return _win32_dispatcher(icon)
+        case "xorg" | "dummy":
+            return _guarded  # pystray serialises these calls itself
+        case _:
+            _unhandled(backend)
 
 
-def _win32_dispatcher(icon: Any) -> Callable[[Callable[[], None]], None]:
+def _win32_dispatcher(icon: TrayIcon) -> Dispatch:
     """Post a private window message; pystray's window procedure runs our handler for it."""
+    handlers = pystray_compat.win32_message_handlers(icon)
+    if handlers is None:
+        log.warning("This pystray offers no way onto its UI thread: changing the tray directly")
+        return _guarded
     import ctypes
 
     user32 = ctypes.windll.user32  # type: ignore[attr-defined,unused-ignore]  # Windows only
@@ -176,11 +187,11 @@ def _win32_dispatcher(icon: Any) -> Callable[[Callable[[], None]], None]:
                 return 0
             _guarded(action)
 
-    icon._message_handlers[message] = drain
+    handlers[message] = drain
 
     def post(action: Callable[[], None]) -> None:
         pending.put(action)
-        user32.PostMessageW(icon._hwnd, message, 0, 0)
+        user32.PostMessageW(pystray_compat.win32_window(icon), message, 0, 0)
 
     return post
 
@@ -192,6 +203,11 @@ def _guarded(action: Callable[[], object]) -> None:
         log.exception("Updating the tray failed")
 
 
+def _unhandled(value: NoReturn) -> NoReturn:
+    """Where a `match` over an Enum or Literal ends: mypy fails if any member can reach it."""
+    raise AssertionError(f"unhandled: {value!r}")
+
+
 # --- the app ------------------------------------------------------------------------------------
 
 
@@ -199,8 +215,8 @@ class TrayApp:
     def __init__(
         self,
         *,
-        backend: str,
-        icon_class: Any,
+        backend: BackendName,
+        icon_class: IconFactory,
         initial_state: TrayState,
         on_refresh: Callable[[], None],
         on_quit: Callable[[], None],
@@ -221,7 +237,7 @@ class TrayApp:
         self._open_url = open_url or _open_in_browser
         self._quitting = threading.Event()
         self._state = initial_state
-        self.icon = icon_class(
+        self.icon: TrayIcon = icon_class(
             APP_NAME,
             icon=icon_image(initial_state),
             title=tooltip_text(initial_state),
@@ -250,7 +266,7 @@ class TrayApp:
     def run(self, on_ready: Callable[[], None]) -> None:
         """Show the icon and run the UI loop until Quit; `on_ready` runs once it is visible."""
 
-        def setup(icon: Any) -> None:
+        def setup(icon: TrayIcon) -> None:
             # pystray calls this on a helper thread: showing the icon is a UI change too.
             self._dispatch(self._show_icon)
             on_ready()
@@ -268,8 +284,8 @@ class TrayApp:
     def _show_icon(self) -> None:
         self.icon.visible = True
         self._set_native_tooltip(self.icon.title)
-        if self.backend in ("gtk", "appindicator"):
-            _apply_pystray_changes_at_once(self.icon)
+        if self.backend in GLIB_BACKENDS:
+            pystray_compat.apply_glib_updates_at_once(self.icon)
 
     def _apply(self, state: TrayState) -> None:
         previous, self._state = self._state, state
@@ -282,16 +298,16 @@ class TrayApp:
         self.icon.menu = self._menu_for(state)
 
     def _notify(self, alert: Alert) -> None:
-        if not getattr(self.icon, "HAS_NOTIFICATION", False):
+        if not self.icon.HAS_NOTIFICATION:
             return
         try:
             self.icon.notify(alert.message, alert.title)
         except Exception:  # no notification daemon, etc.: the icon still says it
             log.warning("Could not show a notification: %s", alert.title, exc_info=True)
 
-    def _menu_for(self, state: TrayState) -> Any:
+    def _menu_for(self, state: TrayState) -> object:
         pystray = self._pystray
-        items = []
+        items: list[object] = []
         for line in menu_lines(state, start_at_login=self._start_at_login()):
             if line.is_separator:
                 items.append(pystray.Menu.SEPARATOR)
@@ -301,22 +317,32 @@ class TrayApp:
                 checked = None if line.checked is None else (lambda _item, v=line.checked: v)
                 items.append(
                     pystray.MenuItem(
-                        line.text, self._action(line), default=line.default, checked=checked
+                        line.text, self._action(line.action), default=line.default, checked=checked
                     )
                 )
         return pystray.Menu(*items)
 
-    def _action(self, line: MenuLine) -> Callable[[], None]:
-        actions: dict[str, Callable[[], object]] = {
-            "refresh": self._on_refresh,
-            "settings": self._on_settings,
-            "history": self._on_history,
-            "autostart": self._toggle_start_at_login,
-            "console": lambda: self._open_url(CONSOLE_URL),
-            "quit": self.quit,
-        }
-        action = actions[line.action or ""]
-        return lambda: _guarded(action)
+    def _action(self, action: MenuAction) -> Callable[[], None]:
+        """What a menu item for `action` runs when chosen (an error is logged, not raised)."""
+        handler = self._handler_for(action)
+        return lambda: _guarded(handler)
+
+    def _handler_for(self, action: MenuAction) -> Callable[[], object]:
+        match action:
+            case MenuAction.REFRESH:
+                return self._on_refresh
+            case MenuAction.HISTORY:
+                return self._on_history
+            case MenuAction.SETTINGS:
+                return self._on_settings
+            case MenuAction.AUTOSTART:
+                return self._toggle_start_at_login
+            case MenuAction.CONSOLE:
+                return lambda: self._open_url(CONSOLE_URL)
+            case MenuAction.QUIT:
+                return self.quit
+            case _:
+                _unhandled(action)
 
     def _toggle_start_at_login(self) -> None:
         enabled = self._start_at_login()
@@ -326,12 +352,12 @@ class TrayApp:
 
     def _set_native_tooltip(self, text: str) -> None:
         # pystray's gtk backend sets only the StatusIcon's title, which most trays do not show.
-        status_icon = getattr(self.icon, "_status_icon", None)
+        status_icon = pystray_compat.gtk_status_icon(self.icon)
         if status_icon is not None:
             status_icon.set_tooltip_text(text)
 
     def _warn_if_no_tray_host(self) -> None:
-        status_icon = getattr(self.icon, "_status_icon", None)
+        status_icon = pystray_compat.gtk_status_icon(self.icon)  # only gtk can tell
         if status_icon is None:
             return
         if self._quitting.wait(TRAY_HOST_GRACE):

@@ -13,6 +13,7 @@ from trayapp.deepgram.models import MAIN_UNIT
 from trayapp.formats import display_amount, display_date
 from trayapp.outlook.forecast import describe_days, describe_when
 from trayapp.tray.state import TrayState
+from trayapp.tray.text import fit
 
 TITLE_LIMIT = 64  # Windows balloon titles
 MESSAGE_LIMIT = 256  # Windows balloon texts
@@ -59,9 +60,10 @@ def _threshold_alerts(
     memory: AlertMemory, state: TrayState, total: Decimal, alerts: list[Alert]
 ) -> AlertMemory:
     amount = display_amount(total, MAIN_UNIT)
-    if total < state.critical_below:
+    thresholds = state.thresholds
+    if total < thresholds.critical_below:
         if not memory.critical:
-            limit = display_amount(state.critical_below, MAIN_UNIT)
+            limit = display_amount(thresholds.critical_below, MAIN_UNIT)
             alerts.append(
                 _alert(
                     f"Deepgram balance critical: {amount}",
@@ -71,9 +73,9 @@ def _threshold_alerts(
             )
         return replace(memory, warned=True, critical=True)
     memory = replace(memory, critical=False)
-    if total < state.warn_below:
+    if total < thresholds.warn_below:
         if not memory.warned:
-            limit = display_amount(state.warn_below, MAIN_UNIT)
+            limit = display_amount(thresholds.warn_below, MAIN_UNIT)
             alerts.append(
                 _alert(
                     f"Deepgram balance low: {amount}",
@@ -88,7 +90,7 @@ def _days_left_alert(
     memory: AlertMemory, state: TrayState, total: Decimal, alerts: list[Alert]
 ) -> AlertMemory:
     """Once as the projection drops below warn_days_left; re-armed when it is back above."""
-    forecast, limit = state.forecast, state.warn_days_left
+    forecast, limit = state.forecast, state.thresholds.warn_days_left
     if forecast is None or forecast.days_left is None or limit <= 0:
         return memory  # unknown is not "plenty": keep what was said until there is a figure
     if forecast.days_left >= limit:
@@ -109,7 +111,7 @@ def _days_left_alert(
 
 def _expiry_alert(memory: AlertMemory, state: TrayState, alerts: list[Alert]) -> AlertMemory:
     """Once per expiry date, warn_expiry_days before it."""
-    forecast, limit, days = state.forecast, state.warn_expiry_days, state.days_to_expiry
+    forecast, limit, days = state.forecast, state.thresholds.warn_expiry_days, state.days_to_expiry
     if forecast is None or forecast.nearest_expiry is None or days is None or limit <= 0:
         return memory
     expiry = forecast.nearest_expiry
@@ -127,8 +129,4 @@ def _expiry_alert(memory: AlertMemory, state: TrayState, alerts: list[Alert]) ->
 
 
 def _alert(title: str, message: str) -> Alert:
-    return Alert(title=_fit(title, TITLE_LIMIT), message=_fit(message, MESSAGE_LIMIT))
-
-
-def _fit(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return Alert(title=fit(title, TITLE_LIMIT), message=fit(message, MESSAGE_LIMIT))

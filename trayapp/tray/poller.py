@@ -2,7 +2,8 @@
 
 `Poller.step()` does one turn (wake check, staleness, maybe a fetch) and is what tests drive with a
 fake clock; `Poller.run()` is the thread loop around it, waiting on an Event between turns, so an
-idle tray costs no CPU.
+idle tray costs no CPU. What each next state is, the transitions module decides; the poller does
+the fetching, the scheduling and the publishing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from trayapp.config import Settings
@@ -22,11 +23,22 @@ from trayapp.errors import (
     RateLimitedError,
 )
 from trayapp.outlook.forecast import NO_DATA, Forecast, SpendRate, combine
-from trayapp.tray.carry_forward import carry_forward, headline_error, read_nothing
+from trayapp.tray.carry_forward import headline_error, read_nothing
 from trayapp.tray.forecast_schedule import FetchForecastInputs, ForecastInputsSchedule
 from trayapp.tray.notifications import Alert, AlertMemory, alerts_for
 from trayapp.tray.scheduler import Clock, PollScheduler
-from trayapp.tray.state import TrayState
+from trayapp.tray.state import Thresholds, TrayState
+from trayapp.tray.transitions import (
+    STALE_AFTER_INTERVALS,
+    after_failure,
+    after_no_key,
+    after_read,
+    aged,
+    forecast_made,
+    refresh_started,
+    settings_changed,
+    settings_unreadable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +94,7 @@ class Poller:
             # not what the user chose (their api_url, their projects).
             self._settings, self._settings_error = Settings(), exc
         self.scheduler = scheduler or PollScheduler(self._settings.poll_interval, clock)
-        self.state = TrayState(
-            warn_below=self._settings.warn_below,
-            critical_below=self._settings.critical_below,
-            warn_days_left=self._settings.warn_days_left,
-            warn_expiry_days=self._settings.warn_expiry_days,
-            error=self._settings_error,
-        )
+        self.state = TrayState(Thresholds.from_settings(self._settings), error=self._settings_error)
         self._alerts = AlertMemory()
         self._projects: list[Project] | None = None
         self._last_success_at: float | None = None
@@ -150,7 +156,7 @@ class Poller:
                 with self._lock:
                     self.scheduler.fetch_started(False)
                     self.scheduler.fetch_succeeded(listed_projects=False)  # look again later
-                self._publish(replace(self.state, error=exc, refreshing=False))
+                self._publish(settings_unreadable(self.state, exc))
                 return
         else:
             self._settings_error, self._settings_loaded = None, True
@@ -160,7 +166,7 @@ class Poller:
         with self._lock:
             listed = listed or self.scheduler.should_list_projects()
             self.scheduler.fetch_started(listed)
-        self._publish(replace(self.state, refreshing=True))
+        self._publish(refresh_started(self.state))
         try:
             result = self._fetch(settings, None if listed else self._projects)
         except MissingKeyError:
@@ -175,57 +181,45 @@ class Poller:
         """Nothing to fetch with: check again each interval (or at once on Refresh)."""
         with self._lock:
             self.scheduler.fetch_succeeded(listed_projects=False)
-        self._publish(
-            replace(
-                self.state,
-                has_key=False,
-                error=self._settings_error,
-                refreshing=False,
-                checked_at=None,
-            )
-        )
+        self._publish(after_no_key(self.state, settings_error=self._settings_error))
 
     def _succeeded(self, result: FetchResult, listed: bool) -> None:
         self._projects = result.projects
-        if read_nothing(result.snapshot):
-            self._failed(headline_error(result.snapshot.errors))
+        read = result.snapshot
+        if read_nothing(read):
+            self._failed(headline_error(read.errors))
             return
-        complete = not result.snapshot.errors
-        history = self._record(result.snapshot) if complete else NO_DATA
-        # The amount first: when spend and expiry are due too, their read (a worker process, two
-        # calls per project) must not hold it back. Until then the last forecast stays on show.
-        read_forecast_inputs = complete and self._forecast_inputs.due()
-        forecast = self.state.forecast
-        if complete and not read_forecast_inputs:
-            forecast = self._forecast(result.snapshot, history)
-        snapshot = carry_forward(result.snapshot, self.state.snapshot)
+        complete = not read.errors
+        history = self._record(read) if complete else NO_DATA
         self._last_success_at = self._clock.monotonic()
-        retry_after = _retry_after(result.snapshot)
+        self._schedule_after_read(read, listed)
+        shown = after_read(
+            self.state, read, settings_error=self._settings_error, at=self._wall_now()
+        )
+        # Two steps when spend and expiry are due too: the amount is shown first, with the last
+        # forecast still on show, because their read (a worker process, two calls per project)
+        # must not hold it back; the new forecast follows once they are read.
+        read_forecast_inputs = complete and self._forecast_inputs.due()
+        if complete and not read_forecast_inputs:
+            shown = forecast_made(shown, self._forecast(read, history))
+        self._publish(shown)
+        if read_forecast_inputs:
+            ids = [p.project.project_id for p in read.projects]
+            self._forecast_inputs.refresh(self._settings, ids)
+            self._publish(forecast_made(self.state, self._forecast(read, history)))
+
+    def _schedule_after_read(self, read: BalanceSnapshot, listed: bool) -> None:
+        """The next poll after a read of some projects: later if one was asked to wait."""
+        retry_after = _retry_after(read)
         # A project that was there and is now not found (deleted, moved to another account):
         # list the projects again at the next poll rather than an hour later. One still not found
         # since the last read is not listed for again at every poll.
-        relist = not listed and _newly_not_found(result.snapshot, self.state.snapshot)
+        relist = not listed and _newly_not_found(read, self.state.snapshot)
         with self._lock:
             if retry_after is not None:
                 self.scheduler.fetch_failed(retry_after, relist=relist, listed_projects=listed)
             else:
                 self.scheduler.fetch_succeeded(listed, relist=relist)
-        self._publish(
-            replace(
-                self.state,
-                snapshot=snapshot,
-                forecast=forecast,
-                error=self._settings_error,
-                stale=False,
-                refreshing=False,
-                has_key=True,
-                checked_at=self._wall_now(),
-            )
-        )
-        if read_forecast_inputs:
-            ids = [p.project.project_id for p in result.snapshot.projects]
-            self._forecast_inputs.refresh(self._settings, ids)
-            self._publish(replace(self.state, forecast=self._forecast(result.snapshot, history)))
 
     def _record(self, snapshot: BalanceSnapshot) -> SpendRate:
         """Add a complete read to the history; the spend rate the history shows up to it."""
@@ -246,13 +240,8 @@ class Poller:
         with self._lock:
             self.scheduler.fetch_failed(retry_after, relist=isinstance(error, NotFoundError))
         self._publish(
-            replace(
-                self.state,
-                # The settings problem first: the user can fix it, and it may be the cause.
-                error=self._settings_error or error,
-                refreshing=False,
-                has_key=True,
-                checked_at=self._wall_now(),
+            after_failure(
+                self.state, error, settings_error=self._settings_error, at=self._wall_now()
             )
         )
         self._update_staleness()
@@ -268,29 +257,19 @@ class Poller:
         if settings.projects != previous.projects or settings.api_url != previous.api_url:
             self._projects = None  # another account or other projects: list them again
             self._forecast_inputs.forget()
-        self._publish(
-            replace(
-                self.state,
-                warn_below=settings.warn_below,
-                critical_below=settings.critical_below,
-                warn_days_left=settings.warn_days_left,
-                warn_expiry_days=settings.warn_expiry_days,
-            )
-        )
+        self._publish(settings_changed(self.state, Thresholds.from_settings(settings)))
 
     def _seconds_until_stale(self) -> float | None:
         if self._last_success_at is None or self.state.stale:
             return None
-        limit = 2 * self._settings.poll_interval
+        limit = STALE_AFTER_INTERVALS * self._settings.poll_interval
         return max(0.0, self._last_success_at + limit - self._clock.monotonic())
 
     def _update_staleness(self) -> None:
         if self._last_success_at is None:
             return
-        age = self._clock.monotonic() - self._last_success_at
-        stale = age > 2 * self._settings.poll_interval
-        if stale != self.state.stale:
-            self._publish(replace(self.state, stale=stale))
+        since_read = self._clock.monotonic() - self._last_success_at
+        self._publish(aged(self.state, since_read, self._settings.poll_interval))
 
     def _publish(self, state: TrayState) -> None:
         if state == self.state:

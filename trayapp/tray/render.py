@@ -1,6 +1,6 @@
 """TrayState -> what the tray shows: the icon image, the tooltip and the menu's lines. Pure.
 
-Nothing here knows pystray: `tray.py` turns MenuLine values into its menu items.
+Nothing here knows pystray: `tray/app.py` turns MenuLine values into its menu items.
 """
 
 from __future__ import annotations
@@ -9,25 +9,15 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from trayapp.deepgram.models import MAIN_UNIT
-from trayapp.errors import (
-    AuthError,
-    ConfigError,
-    DeepgramTrayError,
-    KeyringUnavailableError,
-    MalformedResponseError,
-    MissingKeyError,
-    NetworkError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitedError,
-    ServerError,
-)
+from trayapp.errors import DeepgramTrayError
 from trayapp.formats import display_amount, display_date, display_totals
 from trayapp.outlook.forecast import describe_days_left, describe_when
 from trayapp.tray.state import Level, TrayState
+from trayapp.tray.text import fit
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw
@@ -78,22 +68,8 @@ def short_amount(total: Decimal) -> str:
 
 
 def problem_words(error: DeepgramTrayError) -> str:
-    """The problem in a few plain words, for the tooltip and the menu."""
-    for kind, words in (
-        (AuthError, "API key refused"),
-        (PermissionDeniedError, "key may not read balances"),
-        (RateLimitedError, "rate-limited by Deepgram"),
-        (ServerError, "Deepgram server error"),
-        (NetworkError, "offline"),
-        (MalformedResponseError, "unexpected answer from the API"),
-        (NotFoundError, "project not found"),
-        (MissingKeyError, "no API key set"),
-        (KeyringUnavailableError, "keyring unavailable"),
-        (ConfigError, "settings need fixing"),
-    ):
-        if isinstance(error, kind):
-            return words
-    return "something went wrong"
+    """The problem in a few plain words, for the tooltip and the menu: each error class says."""
+    return error.words
 
 
 def clock_time(moment: datetime) -> str:
@@ -115,7 +91,18 @@ def tooltip_text(state: TrayState) -> str:
         parts.append(f"{label} {clock_time(snapshot.fetched_at)}")
     elif problem is None:
         parts.append("checking…")
-    return _fit(" · ".join(parts), TOOLTIP_LIMIT)
+    return fit(" · ".join(parts), TOOLTIP_LIMIT)
+
+
+class MenuAction(Enum):
+    """What choosing a menu item does; the tray handles each one (mypy checks that it does)."""
+
+    REFRESH = "refresh"
+    HISTORY = "history"
+    SETTINGS = "settings"
+    AUTOSTART = "autostart"
+    CONSOLE = "console"
+    QUIT = "quit"
 
 
 @dataclass(frozen=True)
@@ -123,9 +110,8 @@ class MenuLine:
     """One menu entry, or a separator when `text` is empty."""
 
     text: str
-    action: str | None = None
-    """What choosing it does: "refresh", "history", "settings", "autostart", "console" or "quit";
-    None for information lines."""
+    action: MenuAction | None = None
+    """What choosing it does; None for information lines."""
     default: bool = False
     checked: bool | None = None
     """A check box's state; None for plain items."""
@@ -156,22 +142,24 @@ def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[
                 value = f"unavailable ({problem_words(project.error)})"
             else:
                 value = display_totals(project.totals)
-            lines.append(MenuLine(_fit(f"    {project.project.name}: {value}", MENU_TEXT_LIMIT)))
-    lines += [MenuLine(_fit(text, MENU_TEXT_LIMIT)) for text in forecast_menu_texts(state)]
-    lines.append(MenuLine(_fit(status_line(state), MENU_TEXT_LIMIT)))
+            lines.append(MenuLine(fit(f"    {project.project.name}: {value}", MENU_TEXT_LIMIT)))
+    lines += [MenuLine(fit(text, MENU_TEXT_LIMIT)) for text in forecast_menu_texts(state)]
+    lines.append(MenuLine(fit(status_line(state), MENU_TEXT_LIMIT)))
     lines += [
         SEPARATOR,
-        MenuLine("Refresh now", action="refresh", default=True),
-        MenuLine("Show history…", action="history"),
-        MenuLine("Settings…", action="settings"),
-        MenuLine("Set API key…", action="settings"),
+        MenuLine("Refresh now", action=MenuAction.REFRESH, default=True),
+        MenuLine("Show history…", action=MenuAction.HISTORY),
+        MenuLine("Settings…", action=MenuAction.SETTINGS),
+        MenuLine("Set API key…", action=MenuAction.SETTINGS),
     ]
     if start_at_login is not None:
-        lines.append(MenuLine("Start at login", action="autostart", checked=start_at_login))
+        lines.append(
+            MenuLine("Start at login", action=MenuAction.AUTOSTART, checked=start_at_login)
+        )
     lines += [
-        MenuLine("Open Deepgram Console", action="console"),
+        MenuLine("Open Deepgram Console", action=MenuAction.CONSOLE),
         SEPARATOR,
-        MenuLine("Quit", action="quit"),
+        MenuLine("Quit", action=MenuAction.QUIT),
     ]
     return lines
 
@@ -211,7 +199,8 @@ def forecast_tooltip_parts(state: TrayState) -> list[str]:
             days += f" ({display_amount(rate.today, MAIN_UNIT)} today)"
         parts.append(days)
     expiry, to_expiry = forecast.nearest_expiry, state.days_to_expiry
-    if expiry is not None and to_expiry is not None and to_expiry <= state.warn_expiry_days:
+    warn_within = state.thresholds.warn_expiry_days
+    if expiry is not None and to_expiry is not None and to_expiry <= warn_within:
         amount = display_amount(expiry.amount, expiry.units)
         parts.append(f"{amount} expires {describe_when(to_expiry)}")
     return parts
@@ -229,10 +218,6 @@ def status_line(state: TrayState) -> str:
         return "Waiting for the first update"
     when = clock_time(state.snapshot.fetched_at)
     return f"Stale: last update {when}" if state.stale else f"Updated {when}"
-
-
-def _fit(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 # --- the icon -------------------------------------------------------------------------------

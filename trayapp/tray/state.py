@@ -6,7 +6,9 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
+from trayapp.config import Settings
 from trayapp.deepgram.models import BalanceSnapshot
 from trayapp.errors import AuthError, DeepgramTrayError, PermissionDeniedError
 from trayapp.outlook.forecast import Forecast, days_until
@@ -27,10 +29,32 @@ class Level(enum.Enum):
     """No key, key refused, permission missing, or stale data: grey with a mark."""
 
 
+class Thresholds(NamedTuple):
+    """The limits the user chose: where the icon turns amber and red, and when to warn ahead."""
+
+    warn_below: Decimal
+    """Total (main unit) below which the icon turns amber."""
+    critical_below: Decimal
+    """Total (main unit) below which the icon turns red."""
+    warn_days_left: Decimal
+    """Notify when the projection drops below this many days (0: never)."""
+    warn_expiry_days: int
+    """Notify this many days before credit expires (0: never)."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Thresholds:
+        return cls(
+            warn_below=settings.warn_below,
+            critical_below=settings.critical_below,
+            warn_days_left=settings.warn_days_left,
+            warn_expiry_days=settings.warn_expiry_days,
+        )
+
+
 @dataclass(frozen=True)
 class TrayState:
-    warn_below: Decimal
-    critical_below: Decimal
+    thresholds: Thresholds
+    """The settings' limits this state is coloured and announced by."""
     snapshot: BalanceSnapshot | None = None
     """The last good fetch, kept through later failures."""
     error: DeepgramTrayError | None = None
@@ -43,10 +67,6 @@ class TrayState:
     """Wall-clock time of the latest attempt, successful or not."""
     forecast: Forecast | None = None
     """Spend rate, days left and the nearest expiry, as of the last complete read."""
-    warn_days_left: Decimal = Decimal(7)
-    """Notify when the projection drops below this many days (0: never)."""
-    warn_expiry_days: int = 14
-    """Notify this many days before credit expires (0: never)."""
 
     @property
     def total(self) -> Decimal | None:
@@ -81,7 +101,7 @@ class TrayState:
         total = self.total
         if total is None:
             return Level.PROBLEM if self.error is not None else Level.WAITING
-        return level_for_total(total, self.warn_below, self.critical_below)
+        return level_for_total(total, self.thresholds.warn_below, self.thresholds.critical_below)
 
 
 def level_for_total(total: Decimal, warn_below: Decimal, critical_below: Decimal) -> Level:

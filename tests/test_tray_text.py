@@ -1,0 +1,32 @@
+"""fit: text cut to the limit a tooltip, a menu item or a notification allows."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trayapp.tray.text import fit
+
+
+def test_text_within_the_limit_is_left_alone() -> None:
+    assert fit("Deepgram $128.32", 16) == "Deepgram $128.32"
+    assert fit("", 1) == ""
+
+
+def test_longer_text_is_cut_to_the_limit_and_ends_with_an_ellipsis() -> None:
+    assert fit("Deepgram $128.32", 15) == "Deepgram $128.…"
+    assert fit("abcdef", 1) == "…"
+
+
+def test_no_space_is_left_before_the_ellipsis() -> None:
+    assert fit("Total: 12 days left", 11) == "Total: 12…"
+
+
+@given(st.text(), st.integers(min_value=1, max_value=300))
+def test_the_result_never_exceeds_the_limit_and_keeps_the_start(text: str, limit: int) -> None:
+    fitted = fit(text, limit)
+    assert len(fitted) <= limit
+    if len(text) <= limit:
+        assert fitted == text
+    else:
+        assert fitted.endswith("…") and text.startswith(fitted[:-1])

@@ -1,0 +1,124 @@
+"""Every place the tray reaches into pystray's private attributes, and why.
+
+pystray's public API cannot run code on the win32 UI thread, set a gtk tooltip that trays show,
+ask a gtk tray whether it took the icon, or change the icon without a GLib idle source per change.
+The hooks below do these through private names of pystray 0.19. HOOKS lists every name used here;
+a test checks each one against the installed pystray, and pyproject.toml keeps pystray below its
+next minor release, so a pystray that renames one fails the tests rather than the tray. Without a
+hook the tray still runs: each function says what it does instead.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+from trayapp.tray.backends.interface import GLIB_BACKENDS, BackendName
+
+
+class HookKind(Enum):
+    ASSIGNED = "assigned"
+    """An attribute the backend's Icon sets on itself."""
+    WRAPPED = "wrapped"
+    """A method of the backend's Icon that a decorator wraps; `__wrapped__` is the plain one."""
+
+
+@dataclass(frozen=True)
+class Hook:
+    """A private name of a backend's Icon that the tray uses."""
+
+    name: str
+    backends: tuple[BackendName, ...]
+    kind: HookKind
+
+
+WIN32_MESSAGE_HANDLERS = Hook("_message_handlers", ("win32",), HookKind.ASSIGNED)
+"""win32: the Icon's table from window message to handler, which its window procedure reads."""
+WIN32_WINDOW = Hook("_hwnd", ("win32",), HookKind.ASSIGNED)
+"""win32: the Icon's hidden window, which receives the tray's messages."""
+GTK_STATUS_ICON = Hook("_status_icon", ("gtk",), HookKind.ASSIGNED)
+"""gtk: the Gtk.StatusIcon that is the icon."""
+GLIB_UPDATES = tuple(
+    Hook(name, tuple(sorted(GLIB_BACKENDS)), HookKind.WRAPPED)
+    for name in ("_update_icon", "_update_title", "_update_menu")
+)
+"""gtk and appindicator: the methods that apply a new icon, title or menu, each wrapped by
+pystray's `mainloop` decorator, which calls it later from a GLib idle source."""
+
+HOOKS: tuple[Hook, ...] = (WIN32_MESSAGE_HANDLERS, WIN32_WINDOW, GTK_STATUS_ICON, *GLIB_UPDATES)
+"""Every hook this module uses: the test of the installed pystray checks each one."""
+
+
+def _read(icon: object, hook: Hook) -> Any:
+    return getattr(icon, hook.name, None)
+
+
+# --- win32: running code on the UI thread -------------------------------------------------------
+
+MessageHandler = Callable[[int, int], int]
+"""Called with a message's wParam and lParam on the UI thread; returns the message's result."""
+
+
+def win32_message_handlers(icon: object) -> MutableMapping[int, MessageHandler] | None:
+    """The table to add a handler for our own window message to; None without the hook.
+
+    Why: win32 is not thread-safe and pystray has no way to run code on its UI thread. A message
+    posted to its window is handled there, by whatever handler this table holds for it.
+    Without it: the tray makes each change from the thread that asks for it, as on xorg.
+    """
+    handlers: MutableMapping[int, MessageHandler] | None = _read(icon, WIN32_MESSAGE_HANDLERS)
+    return handlers
+
+
+def win32_window(icon: object) -> int | None:
+    """The window to post our message to; None before the icon's loop has made it.
+
+    Why: see `win32_message_handlers`; the window exists only once the loop runs, so it is read
+    for each message. Without it, or before the loop: the message reaches no window and its change
+    is lost (the tray changes nothing before its icon is shown, which the loop does).
+    """
+    window: int | None = _read(icon, WIN32_WINDOW)
+    return window
+
+
+# --- gtk: the status icon -----------------------------------------------------------------------
+
+
+class StatusIcon(Protocol):
+    """What the tray uses of a Gtk.StatusIcon."""
+
+    def set_tooltip_text(self, text: str) -> None: ...
+
+    def is_embedded(self) -> bool: ...
+
+
+def gtk_status_icon(icon: object) -> StatusIcon | None:
+    """The gtk backend's Gtk.StatusIcon; None on other backends, or without the hook.
+
+    Why: pystray sets only the status icon's title, which most trays do not show, so the tray
+    sets its tooltip too; and only the status icon knows whether a tray has taken it.
+    Without it: the tooltip is whatever pystray shows, and nobody warns that no tray took the icon.
+    """
+    status_icon: StatusIcon | None = _read(icon, GTK_STATUS_ICON)
+    return status_icon
+
+
+# --- gtk and appindicator: changes without an idle source ---------------------------------------
+
+
+def apply_glib_updates_at_once(icon: object) -> None:
+    """Make the icon apply a new icon, title and menu at once instead of from a GLib idle source.
+
+    Why: pystray hops each change onto the GLib loop with `GLib.idle_add`, which leaks on
+    PyGObject before 3.44.2 (see glib_dispatch). The tray makes every change on that loop's
+    thread already, so the hop is not needed: the undecorated method is set on the instance.
+    Call it from the loop's thread, once the icon is shown.
+    Without it (a method with no `__wrapped__`): that change keeps its hop, and its small leak.
+    """
+    for hook in GLIB_UPDATES:
+        direct = getattr(getattr(type(icon), hook.name, None), "__wrapped__", None)
+        if callable(direct):
+            setattr(icon, hook.name, types.MethodType(direct, icon))
