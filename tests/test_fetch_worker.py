@@ -372,9 +372,11 @@ class TestOutlook:
         reading = fetch_forecast_inputs_in_child_process(worker_env, [PROJECT_A, PROJECT_B])
         assert reading.billing is not None
         assert reading.billing.per_day == Decimal("4.25") and reading.billing.today == 1
-        assert reading.expiry == Expiry(TODAY + timedelta(days=20), Decimal(25), "usd", PROJECT_B)
+        assert reading.expiry == Expiry(
+            TODAY + timedelta(days=20), Decimal(25), "usd", PROJECT_B, order_id="o4"
+        )
         assert len(billed.requests_to("/billing/breakdown")) == 2
-        assert len(billed.requests_to("/purchases$")) == 2
+        assert len(billed.requests_to(r"/purchases\?limit=1000$")) == 2
 
     def test_a_member_key_reads_neither(
         self, worker_env: Settings, billed: FakeDeepgram, monkeypatch: pytest.MonkeyPatch

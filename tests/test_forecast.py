@@ -129,8 +129,10 @@ class TestBilling:
         rate = spend_from_billing([(date(2026, 11, 24), Decimal(7))], today)
         assert rate.per_day == Decimal(1) and rate.today == 0
 
-    def test_an_empty_breakdown_is_no_data(self) -> None:
-        assert spend_from_billing([], date(2026, 11, 25)) == NO_DATA
+    def test_an_empty_breakdown_is_no_spend(self) -> None:
+        # Deepgram billed nothing in the window: that is $0 a day, not too little data.
+        rate = spend_from_billing([], date(2026, 11, 25))
+        assert rate == SpendRate("billing", Decimal(0), Decimal(0)) and rate != NO_DATA
 
     def test_the_window_is_the_seven_days_before_today(self) -> None:
         today = date(2026, 11, 25)
@@ -182,14 +184,18 @@ def test_the_nearest_expiry_skips_expired_spent_and_undated_credit() -> None:
         ],
         "b": [Order("o5", Decimal(5), "usd", date(2026, 11, 25))],  # today still counts
     }
-    assert nearest_expiry(orders, today) == Expiry(date(2026, 11, 25), Decimal(5), "usd", "b")
+    assert nearest_expiry(orders, today) == Expiry(
+        date(2026, 11, 25), Decimal(5), "usd", "b", order_id="o5"
+    )
     assert nearest_expiry({"a": orders["a"][:3]}, today) is None
 
 
 def test_a_few_cents_left_to_expire_still_count() -> None:
     today = date(2026, 11, 25)
     orders = {"a": [Order("o1", Decimal("0.40"), "usd", date(2026, 12, 1))]}
-    assert nearest_expiry(orders, today) == Expiry(date(2026, 12, 1), Decimal("0.40"), "usd", "a")
+    assert nearest_expiry(orders, today) == Expiry(
+        date(2026, 12, 1), Decimal("0.40"), "usd", "a", order_id="o1"
+    )
 
 
 @pytest.mark.parametrize(

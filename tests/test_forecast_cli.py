@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_B, day, run_cli
+from tests.conftest import PROJECT_B, TODAY, day, run_cli
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
 from trayapp.deepgram.parsing import parse_billing_breakdown, parse_purchases
 from trayapp.errors import MalformedResponseError
+from trayapp.formats import display_date
 from trayapp.outlook.history import record
 
 
@@ -32,6 +33,10 @@ def test_json_gains_a_forecast_from_deepgrams_billing(
             "amount": 25,
             "units": "usd",
             "project_id": PROJECT_B,
+            "order_id": "o4",
+            "order_type": None,
+            "purchased": 25,
+            "remaining": None,
         },
     }
     assert document["totals"] == {"usd": Decimal("128.31822227")}  # the contract's part unchanged
@@ -50,7 +55,8 @@ def test_prometheus_gains_spend_and_days_left(
 def test_text_says_it_in_words(billed: FakeDeepgram, cli_env: dict[str, str]) -> None:
     result = run_cli(["balance", "--forecast"], cli_env)
     assert "Spending $4.25 a day (last 7 days)\nAbout 30 days left\n" in result.stdout
-    assert f"$25.00 of credit expires on {day(-20)}\n" in result.stdout
+    expires = display_date(TODAY + timedelta(days=20))
+    assert f"Credit expiring: $25.00 purchased on {expires} (in 20 days)\n" in result.stdout
 
 
 def test_a_key_that_may_not_read_billing_gets_no_guess(

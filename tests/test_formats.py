@@ -169,7 +169,7 @@ def test_text_forecast() -> None:
         "\n"
         "Spending $4.25 a day (last 7 days)\n"
         "About 30 days left\n"
-        "$150.00 of credit expires on 2027-01-09\n"
+        "Credit expiring: $150.00 purchased on 9 Jan 2027 (in 46 days)\n"
     )
 
 
@@ -204,6 +204,10 @@ def test_json_forecast_matches_the_contract() -> None:
             "amount": Decimal("150.0"),
             "units": "usd",
             "project_id": "p2",
+            "order_id": None,
+            "order_type": None,
+            "purchased": Decimal("150.0"),
+            "remaining": None,
         },
     }
     assert document["totals"] == {"usd": Decimal("128.31822227")}

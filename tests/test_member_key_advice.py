@@ -14,29 +14,27 @@ from trayapp.cli import main
 from trayapp.deepgram.key_check import KeyCheck
 from trayapp.deepgram.models import Project
 from trayapp.deepgram.parsing import error_for_status
-from trayapp.errors import BALANCES_KEY, MEMBER_KEYS_CANNOT
+from trayapp.errors import BALANCES_KEY, MAY_NOT_READ_BALANCES
 
 
 def test_the_shared_words() -> None:
-    assert f"{BALANCES_KEY} {MEMBER_KEYS_CANNOT}" == (
-        "an Owner or Admin key with the billing:read scope (Member keys cannot read balances)"
-    )
+    # True whichever scope or role Deepgram checks: no scope name, no claim about Member keys.
+    assert BALANCES_KEY == "an Owner or Admin key"
+    assert MAY_NOT_READ_BALANCES == "this key may not read balances: an Owner or Admin key can"
 
 
 def test_a_refusal_from_deepgram() -> None:
     error = error_for_status(403, b'{"category":"FORBIDDEN","message":"Nope"}', {})
     assert error.message == (
-        'Deepgram refused access ("Nope"): balances need an Owner or Admin key with the '
-        "billing:read scope (Member keys cannot read balances): create one in the Deepgram "
-        "Console and set it with `deepgram-tray key set`."
+        'Deepgram refused access ("Nope"), so this key may not read balances: an Owner or Admin '
+        "key can; create one in the Deepgram Console and set it with `deepgram-tray key set`."
     )
 
 
 def test_a_key_check_that_could_not_read_balances() -> None:
     check = KeyCheck(projects=[Project("a", "A"), Project("b", "B")], balances_readable=False)
     assert check.summary() == (
-        "it sees 2 projects but may not read balances: an Owner or Admin key with the "
-        "billing:read scope is needed (Member keys cannot read balances)"
+        "it sees 2 projects but may not read balances: an Owner or Admin key can"
     )
 
 
@@ -51,7 +49,7 @@ def test_key_set_with_a_member_key(
     assert main(["key", "set"]) == 3
     said = re.sub(r" \(request id [^)]+\)\.$", ".", capsys.readouterr().err.strip())
     assert said.endswith(
-        "This key works, but it sees 2 project(s) but may not read balances, so the key was not "
-        "saved: create an Owner or Admin key with the billing:read scope in the Deepgram Console "
-        "(Member keys cannot read balances)."
+        "This key works and sees 2 project(s) but may not read balances, so the key was not "
+        "saved: an Owner or Admin key can; create one in the Deepgram Console and run "
+        "`deepgram-tray key set` again."
     )

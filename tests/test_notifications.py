@@ -172,13 +172,14 @@ class TestExpiry:
         assert said(failing) == []
 
 
-@pytest.mark.parametrize(("units", "cut"), [(129, False), (130, True), (300, True)])
+@pytest.mark.parametrize(("units", "cut"), [(121, False), (122, True), (300, True)])
 def test_messages_are_cut_to_the_256_characters_windows_shows(units: int, cut: bool) -> None:
-    # "150.00 ccc… of Deepgram credit expires on 4 Dec 2026: …": 127 characters plus the units.
+    # "Deepgram credit expires on 4 Dec 2026: 150.00 ccc… purchased. …": 135 characters plus the
+    # units.
     odd_units = Expiry(date(2026, 12, 4), Decimal(150), "c" * units, "p0")
     state = state_with("100", forecast=build_forecast(Decimal(100), NO_DATA, odd_units))
     _, (alert,) = alerts_for(AlertMemory(), state)
-    assert len(alert.message) == min(127 + units, 256)
+    assert len(alert.message) == min(135 + units, 256)
     assert alert.message.endswith("…") == cut
     long_refusal = AuthError("Deepgram refused the API key. " * 20)
     _, (key_alert,) = alerts_for(AlertMemory(), state_with(error=long_refusal))

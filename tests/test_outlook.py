@@ -87,7 +87,9 @@ class TestExpiryAlert:
 
     def test_the_message_names_amount_and_date(self) -> None:
         _, alerts = alerts_for(AlertMemory(), with_expiry(EXPIRY))
-        assert alerts[0].message.startswith("$150.00 of Deepgram credit expires on 4 Dec 2026: ")
+        assert alerts[0].message.startswith(
+            "Deepgram credit expires on 4 Dec 2026: $150.00 purchased. "
+        )
 
     def test_a_different_expiry_is_announced_too(self) -> None:
         sooner = EXPIRY._replace(day=date(2026, 11, 25), amount=Decimal(20))
@@ -267,7 +269,7 @@ def test_one_notification_per_crossing_from_the_servers_spend(
     assert "About 30 days left" in tray.menu()
     assert notifications(tray) == ["Deepgram credit: about 30 days left"]
     assert len(billed.requests_to("/billing/breakdown")) == 3 * 2  # hourly, for each project
-    assert len(billed.requests_to("/purchases$")) == 3 * 2
+    assert len(billed.requests_to(r"/purchases\?limit=1000$")) == 3 * 2
 
     # Spending slows to $1.25 a day (about 102 days left): re-armed. Then it speeds up again.
     billed.daily_spend[PROJECT_A] = {}
@@ -285,7 +287,7 @@ def test_an_expiry_within_the_warning_period_is_announced_once(
     tray.settings = tray.settings._replace(warn_days_left=Decimal(0), warn_expiry_days=30)
     tray.run_for(2 * 3600)
     assert notifications(tray) == ["Deepgram credit expires in 20 days"]
-    assert "$25.00 expires in 20 days" in tray.tooltip()
+    assert "$25.00 purchased credit expires in 20 days" in tray.tooltip()
 
 
 def test_a_key_that_may_not_read_billing_falls_back_to_the_history(

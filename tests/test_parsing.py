@@ -245,7 +245,7 @@ class TestErrorForStatus:
     def test_403_names_the_member_key_problem(self) -> None:
         error = error_for_status(403, b'{"category":"FORBIDDEN","message":"Nope"}', {})
         assert isinstance(error, PermissionDeniedError)
-        assert "Owner or Admin" in error.message and "billing:read" in error.message
+        assert "Owner or Admin" in error.message and "may not read balances" in error.message
         assert error.exit_code == 3
 
     def test_404_for_a_project_names_it(self) -> None:
@@ -389,7 +389,7 @@ class TestPurchases:
             b'"amount": "20.5", "units": "usd"}]}'
         )
         assert parse_purchases(payload) == [
-            Order("o1", Decimal(150), "usd", date(2027, 1, 9)),
+            Order("o1", Decimal(150), "usd", date(2027, 1, 9), order_type="promotional"),
             Order("o2", Decimal("20.5"), "usd", None),
         ]
 

@@ -392,15 +392,15 @@ class TestOutlook:
     def test_the_nearest_expiry_is_in_the_menu_and_in_the_tooltip_once_it_is_near(self) -> None:
         state = state_with("128.32", forecast=self.forecast(expiry=self.EXPIRY))
         texts = [line.text.strip() for line in menu_lines(state)]
-        assert "Credit expiring: $150.00 on 4 Dec 2026 (in 10 days)" in texts
-        assert "$150.00 expires in 10 days" in tooltip_text(state)
+        assert "Credit expiring: $150.00 purchased on 4 Dec 2026 (in 10 days)" in texts
+        assert "$150.00 purchased credit expires in 10 days" in tooltip_text(state)
         at_the_limit = state_with(
             "128.32", forecast=self.forecast(expiry=self.EXPIRY), warn_expiry_days=10
         )
-        assert "$150.00 expires in 10 days" in tooltip_text(at_the_limit)
+        assert "$150.00 purchased credit expires in 10 days" in tooltip_text(at_the_limit)
         far = state_with("128.32", forecast=self.forecast(expiry=self.EXPIRY), warn_expiry_days=9)
         assert "expires" not in tooltip_text(far)
-        assert "Credit expiring: $150.00 on 4 Dec 2026 (in 10 days)" in [
+        assert "Credit expiring: $150.00 purchased on 4 Dec 2026 (in 10 days)" in [
             line.text.strip() for line in menu_lines(far)
         ]
 

@@ -139,10 +139,15 @@ class AuthError(ApiError):
     words = "API key refused"
 
 
-BALANCES_KEY = "an Owner or Admin key with the billing:read scope"
-"""The key that may read balances, named the one way every message that asks for it names it."""
-MEMBER_KEYS_CANNOT = "(Member keys cannot read balances)"
-"""Why a key that works may still be refused the balances."""
+BALANCES_KEY = "an Owner or Admin key"
+"""The key that can read balances, named the one way every message that asks for it names it.
+
+Deepgram's roles page gives `billing:read` to the Owner and Admin roles only, and its older .NET
+SDK says balances need a project owner or administrator; but nothing Deepgram publishes ties the
+balances call to that scope, and a key may carry fewer scopes than its role. So messages name the
+roles, never the scope, and never claim why this particular key was refused."""
+MAY_NOT_READ_BALANCES = f"this key may not read balances: {BALANCES_KEY} can"
+"""What a refusal means, worded to stay true whichever scope or role Deepgram turns out to check."""
 
 
 class PermissionDeniedError(ApiError):

@@ -12,7 +12,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from trayapp.deepgram.models import MAIN_UNIT, BalanceSnapshot, ProjectBalances
-from trayapp.outlook.forecast import Forecast
+from trayapp.outlook.forecast import (
+    Expiry,
+    Forecast,
+    days_until,
+    describe_when_after_date,
+    worth_announcing,
+)
 
 if TYPE_CHECKING:
     from trayapp.outlook.history import HistoryRow
@@ -25,13 +31,29 @@ def exact_number(amount: Decimal) -> str:
     return format(amount, "f")
 
 
+HOURS = "hour"
+"""The other unit Deepgram documents for balances (projects billed by the hour)."""
+
+
 def display_amount(amount: Decimal, units: str) -> str:
-    """`$1,234.57` for dollars, `12.50 hours` for anything else (never converted)."""
+    """`$1,234.57` for dollars, `12.5 hours` or `1 hour` for hours, `12.50 zeta` for any other
+    unit: shown as it comes, never converted."""
     rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     if units == MAIN_UNIT:
         sign = "-" if rounded < 0 else ""
         return f"{sign}${abs(rounded):,.2f}"
+    if units == HOURS:
+        return display_hours(rounded)
     return f"{rounded:,.2f} {units}"
+
+
+def display_hours(rounded: Decimal) -> str:
+    """Hours as a person writes them: no trailing zeros ("12.5 hours"), singular for one."""
+    if rounded == rounded.to_integral_value():
+        number = f"{int(rounded):,}"  # int() also drops the sign of a rounded-away -0.00
+    else:
+        number = f"{rounded:,.2f}".rstrip("0")
+    return f"{number} hour{'' if abs(rounded) == 1 else 's'}"
 
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -68,12 +90,49 @@ def forecast_text(forecast: Forecast, snapshot: BalanceSnapshot) -> str:
     if rate.per_day is not None:
         lines.append(f"Spending {display_amount(rate.per_day, MAIN_UNIT)} a day (last 7 days)")
     total = snapshot.main_total
-    lines.append(describe_days_left(total if total is not None else Decimal(0), rate).capitalize())
+    if total is None and HOURS in snapshot.totals:
+        # Spend is in dollars and hours are never converted: there is nothing to divide.
+        lines.append("No days left to count: the balance is in hours, the spend in dollars")
+    else:
+        days = describe_days_left(total if total is not None else Decimal(0), rate)
+        lines.append(days.capitalize())
     expiry = forecast.nearest_expiry
     if expiry is not None:
-        amount = display_amount(expiry.amount, expiry.units)
-        lines.append(f"{amount} of credit expires on {expiry.day.isoformat()}")
+        sentence = expiry_sentence(expiry, days_until(expiry, snapshot.fetched_at.date()))
+        if sentence is not None:
+            lines.append(sentence)
     return "".join(line + "\n" for line in lines)
+
+
+# --- expiring credit, in the same words for the CLI, the menu, the tooltip and notifications ----
+
+
+def expiring_credit(expiry: Expiry) -> str:
+    """What expires: "$40.00 left of $200.00 promotional credit" when the order's balance says
+    what is left, else "$200.00 purchased" (an order's amount is what was bought, not what is left).
+    """
+    purchased = display_amount(expiry.amount, expiry.units)
+    kind = f"{expiry.order_type} credit" if expiry.order_type else "credit"
+    if expiry.remaining is not None:
+        return f"{display_amount(expiry.remaining, expiry.units)} left of {purchased} {kind}"
+    return f"{purchased} purchased" + (f" as {kind}" if expiry.order_type else "")
+
+
+def expiring_credit_short(expiry: Expiry) -> str:
+    """The tooltip's few words: "$40.00 left of $200.00", or "$200.00 purchased credit"."""
+    purchased = display_amount(expiry.amount, expiry.units)
+    if expiry.remaining is not None:
+        return f"{display_amount(expiry.remaining, expiry.units)} left of {purchased}"
+    return f"{purchased} purchased credit"
+
+
+def expiry_sentence(expiry: Expiry, days: int) -> str | None:
+    """ "Credit expiring: $40.00 left of $200.00 promotional credit on 1 Jan 2027 (in 31 days)",
+    for the menu and `balance --forecast`; None beyond the horizon (see `worth_announcing`)."""
+    if not worth_announcing(days):
+        return None
+    when = describe_when_after_date(days)
+    return f"Credit expiring: {expiring_credit(expiry)} on {display_date(expiry.day)}{when}"
 
 
 def _balance_table(snapshot: BalanceSnapshot) -> str:
@@ -120,14 +179,21 @@ def _forecast_json(forecast: Forecast) -> dict[str, object]:
         "basis": rate.basis,
         "spend_per_day": {} if rate.per_day is None else {MAIN_UNIT: rate.per_day.quantize(CENTS)},
         "days_left": None if forecast.days_left is None else forecast.days_left.quantize(TENTHS),
-        "nearest_expiry": None
-        if expiry is None
-        else {
-            "date": expiry.day.isoformat(),
-            "amount": expiry.amount,
-            "units": expiry.units,
-            "project_id": expiry.project_id,
-        },
+        "nearest_expiry": None if expiry is None else _expiry_json(expiry),
+    }
+
+
+def _expiry_json(expiry: Expiry) -> dict[str, object]:
+    """The contract's four fields, then what was added: `amount` stays the order's amount."""
+    return {
+        "date": expiry.day.isoformat(),
+        "amount": expiry.amount,
+        "units": expiry.units,
+        "project_id": expiry.project_id,
+        "order_id": expiry.order_id,
+        "order_type": expiry.order_type,
+        "purchased": expiry.amount,
+        "remaining": expiry.remaining,
     }
 
 

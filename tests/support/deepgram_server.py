@@ -49,16 +49,192 @@ class RecordedRequest:
 
 
 def old_error(code: str, message: str) -> dict[str, Any]:
+    """Deepgram's older error shape, e.g. 401 INVALID_AUTH (see DOCUMENTED_ERRORS)."""
     return {"err_code": code, "err_msg": message, "request_id": str(uuid.uuid4())}
 
 
 def new_error(category: str, message: str, details: str = "") -> dict[str, Any]:
+    """Deepgram's newer error shape, e.g. 403 UNAUTHORIZED (see DOCUMENTED_ERRORS)."""
     return {
         "category": category,
         "message": message,
         "details": details,
         "request_id": str(uuid.uuid4()),
     }
+
+
+@dataclass(frozen=True)
+class DocumentedError:
+    """An error response exactly as Deepgram's published material shows it."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+    def fault(self, **options: Any) -> Fault:
+        """Serve this answer on the paths given to `FakeDeepgram.fail`."""
+        return Fault(
+            status=self.status,
+            body=self.body,
+            headers={"Content-Type": self.content_type},
+            **options,
+        )
+
+
+def _documented_json(**fields: str) -> bytes:
+    return json.dumps(fields).encode()
+
+
+# The sources, quoted word for word (request ids too; "uuid" is what the docs page writes):
+#   ERRORS_PAGE: deepgram/deepgram-docs fern/docs/errors.mdx (https://developers.deepgram.com/docs/errors)
+#   SPEC: deepgram/deepgram-api-specs openapi.yml, components/responses, as of commit c9c07141 (the
+#   newer versions dropped the examples); the paths name which calls may answer each one.
+DOCUMENTED_ERRORS: dict[str, DocumentedError] = {
+    # ERRORS_PAGE "401 Incorrect API key"; SPEC `unauthorized`.
+    "invalid_auth": DocumentedError(
+        401,
+        _documented_json(
+            err_code="INVALID_AUTH", err_msg="Invalid credentials.", request_id="uuid"
+        ),
+    ),
+    # ERRORS_PAGE "401 Insufficient permissions".
+    "insufficient_permissions": DocumentedError(
+        401,
+        _documented_json(
+            err_code="INSUFFICIENT_PERMISSIONS",
+            err_msg="User does not have sufficient permissions.",
+            request_id="uuid",
+        ),
+    ),
+    # ERRORS_PAGE "403 Insufficient permissions" (a model the project may not use); SPEC
+    # `insufficient_permissions`.
+    "model_access": DocumentedError(
+        403,
+        _documented_json(
+            err_code="INSUFFICIENT_PERMISSIONS",
+            err_msg="Project does not have access to the requested model.",
+            request_id="uuid",
+        ),
+    ),
+    # SPEC `authentication_failed`: the only 403 documented for /v1/projects and .../balances.
+    "authentication_failed": DocumentedError(
+        403,
+        _documented_json(
+            category="UNAUTHORIZED",
+            message="Authentication failed.",
+            details="Check that you are using the correct credentials.",
+            request_id="123456-7890-1234-5678-901234",
+        ),
+    ),
+    # SPEC `project_unauthorized`: the 401 documented for .../billing/breakdown and billing/fields.
+    "project_unauthorized": DocumentedError(
+        401, b"User does not have sufficient permissions.", "text/plain"
+    ),
+    # ERRORS_PAGE "404 Project not found" (no request_id there).
+    "project_not_found": DocumentedError(
+        404, _documented_json(err_code="PROJECT_NOT_FOUND", err_msg="Project not found.")
+    ),
+    # SPEC `project_not_found`: the 404 documented for .../balances.
+    "not_found": DocumentedError(
+        404,
+        _documented_json(
+            category="NOT_FOUND",
+            message="A project with the submitted ID cannot be found.",
+            details="Check that you have submitted the intended project ID and that the project "
+            "has not been deleted.",
+            request_id="123456-7890-1234-5678-901234",
+        ),
+    ),
+    # ERRORS_PAGE "404 UUID parsing failed".
+    "uuid_parsing_failed": DocumentedError(
+        404,
+        b"UUID parsing failed: invalid character: expected an optional prefix of `urn:uuid:` "
+        b"followed by [0-9a-zA-Z], found `p` at 1",
+        "text/plain",
+    ),
+    # ERRORS_PAGE "429 Rate limit exceeded".
+    "too_many_requests": DocumentedError(
+        429,
+        _documented_json(
+            err_code="TOO_MANY_REQUESTS",
+            err_msg="Too many requests. Please try again later",
+            request_id="uuid",
+        ),
+    ),
+    # ERRORS_PAGE "503 Service Unavailable": note `error_code`, not `err_code`.
+    "service_unavailable": DocumentedError(
+        503,
+        _documented_json(
+            error_code="Service Unavailable",
+            err_msg="Please try again later",
+            request_id="[unique_request_id]",
+        ),
+    ),
+}
+# What a Member key gets is not documented; these are the documented permission refusals for each
+# call (ERRORS_PAGE's general one where the SPEC lists none), so a Member key sees a real shape.
+MEMBER_REFUSAL = DOCUMENTED_ERRORS["insufficient_permissions"]
+MEMBER_BILLING_REFUSAL = DOCUMENTED_ERRORS["project_unauthorized"]
+
+
+# --- orders and balances as Deepgram publishes them ----------------------------------------------
+
+PURCHASES_DEFAULT_LIMIT = 10
+PURCHASES_MAX_LIMIT = 1000
+"""`limit` of `/purchases`: "Default 10. Range [1, 1000]" (developers.deepgram.com
+reference/manage/billing/purchases/get); there is no page parameter."""
+
+# deepgram/deepgram-python-sdk wiremock/wiremock-mappings.json, "List Project Purchases - default"
+# (commit 00fd08f3); the reference page above shows the same order, `created` with microseconds.
+DOCUMENTED_ORDER: dict[str, Any] = {
+    "order_id": "025e19ba-b6d9-4a04-9f99-4fe715aca5f1",
+    "expiration": "2026-03-04T00:00:00Z",
+    "created": "2023-02-21T21:13:40Z",
+    "amount": 150,
+    "units": "usd",
+    "order_type": "promotional",
+}
+
+# The same file, "Get Project Balances - default": placeholder values, so the ids and units here
+# are replaced by each test (units "usd", ids that tie a balance to its order).
+DOCUMENTED_BALANCE: dict[str, Any] = {
+    "balance_id": "balance_id",
+    "amount": 1.1,
+    "units": "units",
+    "purchase_order_id": "purchase_order_id",
+}
+
+
+def documented_order(**changes: Any) -> dict[str, Any]:
+    """DOCUMENTED_ORDER with some fields changed (`expiration`, `amount`, `order_id` …)."""
+    return DOCUMENTED_ORDER | changes
+
+
+def documented_balance(**changes: Any) -> dict[str, Any]:
+    """DOCUMENTED_BALANCE with some fields changed."""
+    return DOCUMENTED_BALANCE | changes
+
+
+def older_balance(**changes: Any) -> dict[str, Any]:
+    """A balance naming its order `purchase`, as deepgram/deepgram-dotnet-sdk
+    Deepgram/Records/GetProjectBalanceResponse.cs (JsonPropertyName "purchase") reads it."""
+    balance = documented_balance(**changes)
+    balance["purchase"] = balance.pop("purchase_order_id")
+    return balance
+
+
+def purchases_limit(text: str | None) -> int | None:
+    """The page size a `limit` asks for; None when it is outside what Deepgram documents.
+
+    The spec types it a double (the SDKs' wire tests send `1.1`): its whole part counts.
+    """
+    if text is None:
+        return PURCHASES_DEFAULT_LIMIT
+    try:
+        limit = int(float(text))
+    except (ValueError, OverflowError):  # not a number, nan, inf
+        return None
+    return limit if 1 <= limit <= PURCHASES_MAX_LIMIT else None
 
 
 class FakeDeepgram:
@@ -69,6 +245,9 @@ class FakeDeepgram:
         self.requests: list[RecordedRequest] = []
         self.daily_spend: dict[str, dict[str, Any]] = {}
         """project id -> {"YYYY-MM-DD": dollars} for billing/breakdown."""
+        self.breakdown_answers: dict[str, dict[str, Any]] = {}
+        """project id -> a whole billing/breakdown answer (see `billing_breakdown`), served
+        instead of the one built from `daily_spend`: another resolution, a multi-day result."""
         self.orders: dict[str, list[dict[str, Any]]] = {}
         """project id -> orders for purchases."""
         self.latency = latency
@@ -266,14 +445,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         if role == MEMBER:
-            self._send_json(
-                403,
-                new_error(
-                    "INSUFFICIENT_PERMISSIONS",
-                    "You do not have sufficient permissions to access this resource.",
-                    "Requires the billing:read scope.",
-                ),
-            )
+            self._send(MEMBER_REFUSAL.status, MEMBER_REFUSAL.body, MEMBER_REFUSAL.content_type)
             return
         if balance_id is None:
             self._send_json(200, {"balances": balances})
@@ -291,29 +463,46 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(404, new_error("PROJECT_NOT_FOUND", "Project not found."))
             return
         if role == MEMBER:
-            self._send_json(
-                403, new_error("INSUFFICIENT_PERMISSIONS", "Requires the billing:read scope.")
-            )
+            refusal = MEMBER_BILLING_REFUSAL if what == "billing/breakdown" else MEMBER_REFUSAL
+            self._send(refusal.status, refusal.body, refusal.content_type)
             return
         if what == "purchases":
-            self._send_json(200, {"orders": fake.orders.get(project_id, [])})
+            self._purchases(project_id)
             return
         query = dict(p.split("=", 1) for p in self.path.partition("?")[2].split("&") if "=" in p)
         start, end = query.get("start", ""), query.get("end", "")
-        results = [
-            {"dollars": dollars, "grouping": {"start": day, "end": day}}
-            for day, dollars in sorted(fake.daily_spend.get(project_id, {}).items())
-            if start <= day <= end
-        ]
-        self._send_json(
-            200,
-            {
-                "start": start,
-                "end": end,
-                "resolution": {"units": "day", "amount": 1},
-                "results": results,
-            },
-        )
+        with fake._lock:
+            answer = fake.breakdown_answers.get(project_id)
+            spend = sorted(fake.daily_spend.get(project_id, {}).items())
+        if answer is None:
+            days = [breakdown_result(dollars, day, day) for day, dollars in spend]
+            answer = billing_breakdown(start, end, [r for r in days if start <= day_of(r) <= end])
+        self._send_json(200, answer)
+
+    def _purchases(self, project_id: str) -> None:
+        """One page of orders, newest first: `limit` (default 10) within 1 to 1000, else a 400.
+
+        Deepgram documents the range and the default, not the order: newest first is a plausible
+        one that is not the order of the expiry dates, so a client that stops at a page misses
+        an order. The reference page lists a 400 for this call without its body; the new error
+        shape is used here.
+        """
+        query = dict(p.split("=", 1) for p in self.path.partition("?")[2].split("&") if "=" in p)
+        limit = purchases_limit(query.get("limit"))
+        if limit is None:
+            self._send_json(
+                400,
+                new_error(
+                    "INVALID_QUERY_PARAMETER",
+                    "limit must be a number from 1 to 1000.",
+                    f"limit={query.get('limit')}",
+                ),
+            )
+            return
+        with self.server.fake._lock:
+            orders = list(self.server.fake.orders.get(project_id, []))
+        newest_first = sorted(orders, key=lambda o: str(o.get("created") or ""), reverse=True)
+        self._send_json(200, {"orders": newest_first[:limit]})
 
     # --- misbehaviour -----------------------------------------------------------------------------
 
@@ -399,3 +588,72 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client gave up (timeouts, size caps): that is what tests provoke
             self.close_connection = True
             return False
+
+
+# --- billing/breakdown answers -------------------------------------------------------------------
+# Shape from Deepgram's published examples, which agree with each other:
+#   deepgram/deepgram-python-sdk wiremock/wiremock-mappings.json, mapping "Get Project Billing
+#     Breakdown - default" (id 555b6751-587f-400c-bf5e-400e108ad6b4);
+#   deepgram/deepgram-js-sdk tests/wire/manage/v1/projects/billing/breakdown.test.ts, "list (1)";
+#   the reference page developers.deepgram.com/reference/manage/billing/breakdown/get.
+# `start` and `end` echo the query, `resolution` is {"units": "day", "amount": 1} in every example
+# ("billing data is always grouped by date"), each result is `dollars` (a number) and a `grouping`
+# whose `start` == `end` for a one-day result. Its accessor, deployment, line_item and tags are
+# filled in the examples because they asked for grouping=[deployment, line_item]; they are
+# null-able in the spec (deepgram/deepgram-api-specs openapi.yml), and null here, where the app
+# asks for no grouping. No billed spend is an empty `results` list.
+
+DAY_RESOLUTION: dict[str, Any] = {"units": "day", "amount": 1}
+
+PUBLISHED_BREAKDOWN: dict[str, Any] = {
+    "start": "2025-01-16",
+    "end": "2025-01-23",
+    "resolution": {"units": "day", "amount": 1},
+    "results": [
+        {
+            "dollars": 0.25,
+            "grouping": {
+                "start": "2025-01-16",
+                "end": "2025-01-16",
+                "accessor": "123456789012345678901234",
+                "deployment": "hosted",
+                "line_item": "streaming::nova-3",
+                "tags": ["tag1", "tag2"],
+            },
+        }
+    ],
+}
+"""The published example word for word (both SDK sources above carry the same body)."""
+
+
+def breakdown_result(dollars: Any, start: str, end: str) -> dict[str, Any]:
+    """One result in the published shape, not grouped by anything but its dates."""
+    grouping = {
+        "start": start,
+        "end": end,
+        "accessor": None,
+        "deployment": None,
+        "line_item": None,
+        "tags": None,
+    }
+    return {"dollars": dollars, "grouping": grouping}
+
+
+def billing_breakdown(
+    start: str,
+    end: str,
+    results: list[dict[str, Any]],
+    resolution: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A whole billing/breakdown answer in the published shape (day resolution unless given)."""
+    return {
+        "start": start,
+        "end": end,
+        "resolution": dict(DAY_RESOLUTION if resolution is None else resolution),
+        "results": results,
+    }
+
+
+def day_of(result: dict[str, Any]) -> str:
+    """The first day a result covers, as the API writes it."""
+    return str(result["grouping"]["start"])

@@ -47,7 +47,7 @@ def _read_forecast(client: DeepgramClient, snapshot: BalanceSnapshot) -> Forecas
     readable = [p.project.project_id for p in snapshot.projects if p.error is None]
     now = datetime.now(timezone.utc)
     history = recent_samples(history_path(), now)
-    return read_forecast(client, readable, snapshot.main_total, now, history)
+    return read_forecast(client, readable, snapshot.main_total, now, history, snapshot=snapshot)
 
 
 def _write_output(path: Path, text: str) -> None:

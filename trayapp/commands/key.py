@@ -22,7 +22,6 @@ from trayapp.deepgram.client import DeepgramClient
 from trayapp.deepgram.key_check import check_key
 from trayapp.errors import (
     BALANCES_KEY,
-    MEMBER_KEYS_CANNOT,
     ApiError,
     AuthError,
     NetworkError,
@@ -68,7 +67,7 @@ def _verify(key: str) -> str:
             request_id=exc.request_id,
         ) from exc
     except PermissionDeniedError as exc:
-        raise _member_key_error(exc, "it") from exc
+        raise _member_key_error(exc, "This key") from exc
     except ApiError as exc:
         raise NetworkError(
             f"The key could not be checked, so {NOT_SAVED} ({exc.message.rstrip('.')}); try again, "
@@ -76,14 +75,16 @@ def _verify(key: str) -> str:
             request_id=exc.request_id,
         ) from exc
     if check.refusal is not None:
-        raise _member_key_error(check.refusal, f"it sees {check.project_count} project(s) but")
+        seen = f"This key works and sees {check.project_count} project(s) but"
+        raise _member_key_error(check.refusal, seen)
     return check.summary()
 
 
 def _member_key_error(exc: PermissionDeniedError, what: str) -> PermissionDeniedError:
+    """`what` starts the sentence: the key, and what it could do, before it was refused."""
     return PermissionDeniedError(
-        f"This key works, but {what} may not read balances, so {NOT_SAVED}: create "
-        f"{BALANCES_KEY} in the Deepgram Console {MEMBER_KEYS_CANNOT}.",
+        f"{what} may not read balances, so {NOT_SAVED}: {BALANCES_KEY} can; create one in the "
+        "Deepgram Console and run `deepgram-tray key set` again.",
         status=exc.status,
         request_id=exc.request_id,
     )

@@ -46,6 +46,9 @@ T = TypeVar("T")
 MAX_BODY_BYTES = 1_000_000
 """Balance answers are a few hundred bytes; anything near this is not the API."""
 
+PURCHASES_LIMIT = 1000
+"""The most orders `/purchases` returns in one answer (its documented range is 1 to 1000)."""
+
 MAX_CONCURRENT_REQUESTS = 4
 """Balance calls run in parallel up to this many, to stay gentle with undocumented rate limits."""
 
@@ -122,7 +125,10 @@ class DeepgramClient:
         return parse_billing_breakdown(self._get_json(path, project_id=project_id))
 
     def purchases(self, project_id: str) -> list[Order]:
-        path = f"/v1/projects/{quote(project_id, safe='')}/purchases"
+        """Every order, as far as one page goes: the API pages by `limit` alone (default 10, at
+        most 1000, no page parameter, order not documented), so ask for the most it gives, or an
+        expiring order past the tenth would go unseen."""
+        path = f"/v1/projects/{quote(project_id, safe='')}/purchases?limit={PURCHASES_LIMIT}"
         return parse_purchases(self._get_json(path, project_id=project_id))
 
     def fetch_snapshot(

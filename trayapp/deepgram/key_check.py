@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from trayapp.deepgram.client import DeepgramClient
 from trayapp.deepgram.models import Project
-from trayapp.errors import BALANCES_KEY, MEMBER_KEYS_CANNOT, PermissionDeniedError
+from trayapp.errors import BALANCES_KEY, AuthError, PermissionDeniedError
 
 
 class KeyCheck(NamedTuple):
@@ -26,10 +26,7 @@ class KeyCheck(NamedTuple):
             return "it sees no projects yet, so reading balances could not be tried"
         if self.balances_readable:
             return f"it sees {projects} and can read balances"
-        return (
-            f"it sees {projects} but may not read balances: {BALANCES_KEY} is needed "
-            f"{MEMBER_KEYS_CANNOT}"
-        )
+        return f"it sees {projects} but may not read balances: {BALANCES_KEY} can"
 
 
 def check_key(client: DeepgramClient) -> KeyCheck:
@@ -41,4 +38,17 @@ def check_key(client: DeepgramClient) -> KeyCheck:
         client.list_balances(projects[0].project_id)
     except PermissionDeniedError as exc:
         return KeyCheck(projects=projects, balances_readable=False, refusal=exc)
+    except AuthError as exc:
+        # The same key just listed the projects, so this refusal is of the balances, not the key
+        # (Deepgram's spec documents a 403 "Authentication failed." for the balances call).
+        return KeyCheck(projects=projects, balances_readable=False, refusal=_as_refusal(exc))
     return KeyCheck(projects=projects, balances_readable=True)
+
+
+def _as_refusal(exc: AuthError) -> PermissionDeniedError:
+    return PermissionDeniedError(
+        f"This key lists projects but may not read balances: {BALANCES_KEY} can; create one in "
+        "the Deepgram Console and set it with `deepgram-tray key set`.",
+        status=exc.status,
+        request_id=exc.request_id,
+    )

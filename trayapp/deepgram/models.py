@@ -31,6 +31,7 @@ class Balance(NamedTuple):
     units: str
     """Lower-cased; never converted between units."""
     purchase_order_id: str | None = None
+    """The order this credit came from (`purchase_order_id`, or `purchase` in older answers)."""
 
 
 def sum_by_units(balances: Iterable[Balance]) -> Mapping[str, Decimal]:
@@ -88,5 +89,8 @@ class Order(NamedTuple):
 
     order_id: str
     amount: Decimal
+    """What was purchased, not what is left of it: that is the balance of the same order."""
     units: str
     expiration: date | None = None
+    order_type: str | None = None
+    """e.g. `promotional`, as Deepgram writes it."""

@@ -10,14 +10,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 from trayapp.deepgram.models import MAIN_UNIT, Balance, Order, Project
 from trayapp.errors import (
     BALANCES_KEY,
-    MEMBER_KEYS_CANNOT,
+    MAY_NOT_READ_BALANCES,
     ApiError,
     AuthError,
     MalformedResponseError,
@@ -86,6 +86,10 @@ def parse_balance(entry: object) -> Balance:
         raise _malformed("a balance has units that are not text")
     balance_id = entry.get("balance_id")
     purchase_order_id = entry.get("purchase_order_id")
+    if not isinstance(purchase_order_id, str):
+        # The .NET SDK, older JS types, the old Python SDK and the docs pages call it `purchase`;
+        # the spec's name wins when both are there.
+        purchase_order_id = entry.get("purchase")
     return Balance(
         balance_id=balance_id if isinstance(balance_id, str) else "",
         amount=parse_amount(entry.get("amount")),
@@ -117,22 +121,85 @@ def parse_amount(value: object) -> Decimal:
     return amount
 
 
+_DAY_UNITS = ("day", "days")
+_MAX_RESULT_DAYS = 366
+
+
 def parse_billing_breakdown(payload: object) -> list[tuple[date, Decimal]]:
-    """`billing/breakdown` at day resolution: (day, dollars spent) per result."""
+    """`billing/breakdown` as (day, dollars spent) pairs; the lines of one day are not added up.
+
+    Every published example has the resolution `{"units": "day", "amount": 1}` and a result per
+    day, but nothing here relies on it. At a resolution of N days a result covers N days from its
+    grouping's `start`. At a resolution in another unit ("hour", "month") it covers its grouping's
+    `start` to its `end`, both included (as in the examples, where a one-day result has
+    start == end); without an `end` the days it covers are unknown, and the answer is malformed
+    rather than guessed. Its dollars are spread evenly over its days, up to the breakdown's own
+    `end` at most (nothing is spent in the future), so a weekly or monthly result still gives a
+    daily rate. No resolution is one day ("billing data is always grouped by date"). An empty or
+    absent `results` list means nothing was billed in the window.
+    """
+    if not isinstance(payload, dict):
+        raise _malformed("the billing breakdown answer is not a JSON object")
+    entries = _list_field(payload, "results")
+    resolution_days = _resolution_days(payload.get("resolution"))
+    breakdown_end = _parse_day(payload.get("end"))
     days = []
-    for entry in _list_field(payload, "results"):
+    for entry in entries:
         if not isinstance(entry, dict):
             raise _malformed("a billing result that is not an object")
-        grouping = entry.get("grouping")
-        start = grouping.get("start") if isinstance(grouping, dict) else None
-        day = _parse_day(start)
-        if day is None:
-            raise _malformed("a billing result without a start date")
-        days.append((day, parse_amount(entry.get("dollars", 0))))
+        first, last = _result_span(entry.get("grouping"), resolution_days)
+        if breakdown_end is not None and first <= breakdown_end < last:
+            last = breakdown_end
+        dollars = parse_amount(entry.get("dollars", 0))
+        count = (last - first).days + 1
+        share = dollars if count == 1 else dollars / count
+        days += [(first + timedelta(days=n), share) for n in range(count)]
     return days
 
 
+def _resolution_days(resolution: object) -> int | None:
+    """How many days one result covers by the breakdown's `resolution`; None in another unit."""
+    if resolution is None:
+        return 1
+    if not isinstance(resolution, dict):
+        raise _malformed("the billing resolution is not an object")
+    units, amount = resolution.get("units"), resolution.get("amount")
+    if isinstance(units, str) and units.strip().lower() not in _DAY_UNITS:
+        return None
+    if amount is None:
+        return 1
+    try:
+        days = Decimal(str(amount)) if isinstance(amount, (int, str, Decimal)) else Decimal("NaN")
+    except InvalidOperation:
+        days = Decimal("NaN")
+    if isinstance(amount, bool) or not days.is_finite() or days != days.to_integral_value():
+        raise _malformed("the billing resolution is not a whole number of days")
+    if not 1 <= days <= _MAX_RESULT_DAYS:
+        raise _malformed("the billing resolution is out of range")
+    return int(days)
+
+
+def _result_span(grouping: object, resolution_days: int | None) -> tuple[date, date]:
+    """The first and last day a billing result covers (see parse_billing_breakdown)."""
+    if not isinstance(grouping, dict):
+        raise _malformed("a billing result without a start date")
+    first = _parse_day(grouping.get("start"))
+    if first is None:
+        raise _malformed("a billing result without a start date")
+    if resolution_days is not None:
+        return first, first + timedelta(days=resolution_days - 1)
+    last = _parse_day(grouping.get("end"))
+    if last is None:
+        raise _malformed("a billing result without an end date, at a resolution not in days")
+    if last < first:
+        raise _malformed("a billing result that ends before it starts")
+    if (last - first).days >= _MAX_RESULT_DAYS:
+        raise _malformed("a billing result that covers more than a year")
+    return first, last
+
+
 def parse_purchases(payload: object) -> list[Order]:
+    """`purchases`: each order's original amount (not what is left), expiry date and type."""
     orders = []
     for entry in _list_field(payload, "orders"):
         if not isinstance(entry, dict):
@@ -143,9 +210,16 @@ def parse_purchases(payload: object) -> list[Order]:
                 amount=parse_amount(entry.get("amount", 0)),
                 units=str(entry.get("units") or "usd").lower(),
                 expiration=_parse_day(entry.get("expiration")),
+                order_type=_order_type(entry.get("order_type")),
             )
         )
     return orders
+
+
+def _order_type(value: object) -> str | None:
+    """`promotional` and the like; server text shown to users, so cleaned like any other."""
+    text = clean_server_text(value) if isinstance(value, str) else ""
+    return text.lower() or None
 
 
 def _parse_day(value: object) -> date | None:
@@ -180,7 +254,7 @@ class ErrorBody(NamedTuple):
     """What an error response said, from any of Deepgram's three body shapes."""
 
     code: str | None = None
-    """`err_code` (old shape) or `category` (new shape)."""
+    """`err_code` (old shape), `category` (new shape) or `error_code` (Deepgram's 503 example)."""
     message: str | None = None
     request_id: str | None = None
 
@@ -193,7 +267,7 @@ def parse_error_body(body: bytes) -> ErrorBody:
     except (ValueError, RecursionError):
         payload = None
     if isinstance(payload, dict):
-        code = payload.get("err_code") or payload.get("category")
+        code = payload.get("err_code") or payload.get("category") or payload.get("error_code")
         message = payload.get("err_msg") or payload.get("message") or payload.get("details")
         request_id = payload.get("request_id")
         return ErrorBody(
@@ -238,9 +312,13 @@ def parse_retry_after(value: str | None) -> float | None:
 
 _SET_KEY_HINT = "set a valid key with `deepgram-tray key set`"
 _ADMIN_KEY_HINT = (
-    f"balances need {BALANCES_KEY} {MEMBER_KEYS_CANNOT}: create one in the Deepgram Console "
-    "and set it with `deepgram-tray key set`"
+    f"{MAY_NOT_READ_BALANCES}; create one in the Deepgram Console and set it with "
+    "`deepgram-tray key set`"
 )
+# Deepgram's spec lists a 403 "Authentication failed." as the balances call's only refusal, so a
+# valid key without the role may get it too: this advice fits that key and a bad one alike.
+_SET_ADMIN_KEY_HINT = f"set {BALANCES_KEY} from the Deepgram Console with `deepgram-tray key set`"
+_PERMISSION_CODES = frozenset({"INSUFFICIENT_PERMISSIONS", "FORBIDDEN", "MISSING_SCOPE"})
 
 
 def error_for_status(
@@ -257,12 +335,16 @@ def error_for_status(
     info = parse_error_body(body)
     request_id = info.request_id or clean_server_text(headers.get("dg-request-id") or "") or None
     said = f' ("{info.message}")' if info.message else ""
-    permission_codes = {"INSUFFICIENT_PERMISSIONS", "FORBIDDEN", "MISSING_SCOPE"}
-    code = (info.code or "").upper()
 
-    if status == 403 or (status == 401 and code in permission_codes):
+    if status == 403 and _is_authentication_failure(info):
+        return AuthError(
+            f"Deepgram refused the API key{said}: {_SET_ADMIN_KEY_HINT}.",
+            status=status,
+            request_id=request_id,
+        )
+    if status == 403 or (status == 401 and _is_permission_refusal(info)):
         return PermissionDeniedError(
-            f"Deepgram refused access{said}: {_ADMIN_KEY_HINT}.",
+            f"Deepgram refused access{said}, so {_ADMIN_KEY_HINT}.",
             status=status,
             request_id=request_id,
         )
@@ -305,3 +387,22 @@ def error_for_status(
         status=status,
         request_id=request_id,
     )
+
+
+def _is_permission_refusal(info: ErrorBody) -> bool:
+    """A 401 that refuses a permission, not the key: Deepgram documents the INSUFFICIENT_PERMISSIONS
+    code and, on billing calls, the plain text "User does not have sufficient permissions."."""
+    if (info.code or "").upper() in _PERMISSION_CODES:
+        return True
+    return "sufficient permission" in (info.message or "").lower()
+
+
+def _is_authentication_failure(info: ErrorBody) -> bool:
+    """A 403 that Deepgram documents as `{"category": "UNAUTHORIZED", "message": "Authentication
+    failed."}`: the credentials were not accepted, which is not a missing permission."""
+    code = (info.code or "").upper()
+    if code in _PERMISSION_CODES:
+        return False
+    if code == "UNAUTHORIZED":
+        return True
+    return (info.message or "").lower().startswith("authentication failed")

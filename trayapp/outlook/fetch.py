@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from trayapp.deepgram.client import DeepgramClient
-from trayapp.deepgram.models import Order
+from trayapp.deepgram.models import BalanceSnapshot, Order
 from trayapp.errors import ApiError, AuthError, NotFoundError, PermissionDeniedError
 from trayapp.outlook.forecast import (
     WINDOW_DAYS,
@@ -21,6 +21,7 @@ from trayapp.outlook.forecast import (
     nearest_expiry,
     spend_from_billing,
     spend_from_history,
+    with_what_is_left,
 )
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,13 @@ def read_forecast(
     total: Decimal | None,
     now: datetime,
     history: Sequence[Sample] = (),
+    *,
+    snapshot: BalanceSnapshot | None = None,
 ) -> Forecast:
-    """Deepgram's billing figures where the key may read them, else the app's own history."""
+    """Deepgram's billing figures where the key may read them, else the app's own history.
+
+    `snapshot`, the balances read in the same run, tells what is left of the expiring order.
+    """
     try:
         reading = read_forecast_inputs(client, project_ids, now.date())
     except ApiError as exc:
@@ -45,7 +51,8 @@ def read_forecast(
         reading = ForecastInputs(billing=None, expiry=None, expiry_read=False)
     history_rate = spend_from_history(history, now)
     log.debug("Spend rate: billing %s, history %s", reading.billing, history_rate)
-    return combine(total, reading.billing, history_rate, reading.expiry)
+    expiry = reading.expiry if snapshot is None else with_what_is_left(reading.expiry, snapshot)
+    return combine(total, reading.billing, history_rate, expiry)
 
 
 def read_forecast_inputs(

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
-from trayapp.deepgram.models import Order
+from trayapp.deepgram.models import BalanceSnapshot, Order
 
 WINDOW_DAYS = 7
 """days_left divides by the average daily spend over this many days (the contract says 7)."""
@@ -46,14 +46,13 @@ NO_DATA = SpendRate("none", None)
 def spend_from_billing(daily: Sequence[tuple[date, Decimal]], today: date) -> SpendRate:
     """Deepgram's own dollars per day: the average over the last WINDOW_DAYS full days.
 
-    Days the breakdown leaves out had no spend. Today is excluded from the average (it is not
-    over yet) but reported as spend today.
+    Days the breakdown leaves out had no spend, so an empty breakdown is $0 a day: Deepgram
+    billed nothing in the window, which is an answer, not too little data. Today is excluded
+    from the average (it is not over yet) but reported as spend today.
     """
     by_day: dict[date, Decimal] = {}
     for day, dollars in daily:
         by_day[day] = by_day.get(day, Decimal(0)) + dollars
-    if not by_day:
-        return NO_DATA
     window = [today - timedelta(days=n) for n in range(1, WINDOW_DAYS + 1)]
     total = sum((by_day.get(day, Decimal(0)) for day in window), Decimal(0))
     return SpendRate("billing", total / WINDOW_DAYS, by_day.get(today, Decimal(0)))
@@ -112,10 +111,18 @@ def describe_days(days: Decimal) -> str:
 
 
 class Expiry(NamedTuple):
+    """Credit that expires on `day`: one order (`/purchases`), and what is left of it if known."""
+
     day: date
     amount: Decimal
+    """The order's amount: what was purchased, not what is left of it."""
     units: str
     project_id: str
+    order_id: str | None = None
+    order_type: str | None = None
+    """e.g. `promotional`; None when Deepgram did not say."""
+    remaining: Decimal | None = None
+    """What is left: the balance of the same order (see `with_what_is_left`); None when unknown."""
 
 
 class Forecast(NamedTuple):
@@ -127,12 +134,48 @@ class Forecast(NamedTuple):
 def nearest_expiry(orders: Mapping[str, Sequence[Order]], today: date) -> Expiry | None:
     """The soonest credit still to expire, today included, across the projects' orders."""
     coming = [
-        Expiry(order.expiration, order.amount, order.units, project_id)
+        Expiry(
+            order.expiration,
+            order.amount,
+            order.units,
+            project_id,
+            order.order_id or None,
+            order.order_type,
+        )
         for project_id, project_orders in orders.items()
         for order in project_orders
         if order.expiration is not None and order.expiration >= today and order.amount > 0
     ]
-    return min(coming, default=None)
+    return min(coming, key=_soonest_first, default=None)
+
+
+def _soonest_first(expiry: Expiry) -> tuple[date, Decimal, str, str, str]:
+    return (expiry.day, expiry.amount, expiry.units, expiry.project_id, expiry.order_id or "")
+
+
+def with_what_is_left(expiry: Expiry | None, snapshot: BalanceSnapshot) -> Expiry | None:
+    """The expiry with what is left of its order: the balances of its project whose
+    `purchase_order_id` is the order's id (Deepgram does not document this link; it is the only
+    one its answers offer).
+
+    Made at each balance read, so what is left is as fresh as the balance beside it, while the
+    orders are read at most hourly. No matching balance: what is left stays unknown (None) and
+    the words say the amount is what was purchased. A matching balance of zero or less: nothing
+    of that credit is left to lose, so there is no expiry to show (None).
+    """
+    if expiry is None or expiry.order_id is None:
+        return expiry
+    matching = [
+        balance.amount
+        for project in snapshot.projects
+        if project.project.project_id == expiry.project_id
+        for balance in project.balances
+        if balance.purchase_order_id == expiry.order_id and balance.units == expiry.units
+    ]
+    if not matching:
+        return expiry
+    remaining = sum(matching, Decimal(0))
+    return expiry._replace(remaining=remaining) if remaining > 0 else None
 
 
 def build_forecast(total: Decimal | None, rate: SpendRate, expiry: Expiry | None) -> Forecast:
@@ -161,8 +204,29 @@ def combine(
 # --- words ---------------------------------------------------------------------------------------
 
 
+EXPIRY_HORIZON_DAYS = 365
+"""Credit expiring further off than this is not reported as expiring (see `worth_announcing`)."""
+COUNT_DAYS_WITHIN = 90
+"""Beyond this many days the date alone is given, without "(in N days)"."""
+
+
 def days_until(expiry: Expiry, today: date) -> int:
     return (expiry.day - today).days
+
+
+def worth_announcing(days: int) -> bool:
+    """Whether credit that expires in `days` is shown as expiring: in the menu, the tooltip (also
+    within warn_expiry_days), `balance --forecast`'s text and the notification (also within
+    warn_expiry_days).
+
+    Credit that expires more than a year away is, for a balance widget, credit that does not
+    expire: Deepgram sets far-off dates (2099) on credit that effectively never does, and a line
+    "Credit expiring … (in 26329 days)" would be noise that hides the one that matters. Within the
+    year the date is shown; the day count only within COUNT_DAYS_WITHIN ("in 400 days" says less
+    than the date). The JSON output keeps whatever date Deepgram gave: scripts decide for
+    themselves.
+    """
+    return days <= EXPIRY_HORIZON_DAYS
 
 
 def describe_when(days: int) -> str:
@@ -171,6 +235,11 @@ def describe_when(days: int) -> str:
     if days == 1:
         return "tomorrow"
     return f"in {days} days"
+
+
+def describe_when_after_date(days: int) -> str:
+    """The day count after a date, e.g. `" (in 12 days)"`, within COUNT_DAYS_WITHIN only."""
+    return f" ({describe_when(days)})" if days <= COUNT_DAYS_WITHIN else ""
 
 
 # --- the history chart's daily spend -------------------------------------------------------------

@@ -63,8 +63,8 @@ def describe_key_check(error: DeepgramTrayError | None, summary: str | None) -> 
         return False, "Deepgram refused this key: copy it again from the Deepgram Console."
     if isinstance(error, PermissionDeniedError):
         return False, (
-            f"This key may not read balances (a Member key?): create {BALANCES_KEY} in the "
-            "Deepgram Console."
+            f"This key may not read balances: {BALANCES_KEY} can; create one in the Deepgram "
+            "Console and paste it here."
         )
     return False, f"The key could not be tested: {error.message}"
 

@@ -10,8 +10,8 @@ from datetime import date
 from decimal import Decimal
 
 from trayapp.deepgram.models import MAIN_UNIT
-from trayapp.formats import display_amount, display_date
-from trayapp.outlook.forecast import describe_days, describe_when
+from trayapp.formats import display_amount, display_date, expiring_credit
+from trayapp.outlook.forecast import describe_days, describe_when, worth_announcing
 from trayapp.tray.state import TrayState
 from trayapp.tray.text import fit
 
@@ -115,14 +115,13 @@ def _expiry_alert(memory: AlertMemory, state: TrayState, alerts: list[Alert]) ->
     if forecast is None or forecast.nearest_expiry is None or days is None or limit <= 0:
         return memory
     expiry = forecast.nearest_expiry
-    if days > limit or memory.expiry_warned == expiry.day:
+    if days > limit or not worth_announcing(days) or memory.expiry_warned == expiry.day:
         return memory
-    amount = display_amount(expiry.amount, expiry.units)
     alerts.append(
         _alert(
             f"Deepgram credit expires {describe_when(days)}",
-            f"{amount} of Deepgram credit expires on {display_date(expiry.day)}: whatever is "
-            "left of it then is lost, so plan your usage or top-ups around it.",
+            f"Deepgram credit expires on {display_date(expiry.day)}: {expiring_credit(expiry)}. "
+            "Whatever is left of it then is lost, so plan your usage or top-ups around it.",
         )
     )
     return replace(memory, expiry_warned=expiry.day)

@@ -22,7 +22,7 @@ from trayapp.errors import (
     NotFoundError,
     RateLimitedError,
 )
-from trayapp.outlook.forecast import NO_DATA, Forecast, SpendRate, combine
+from trayapp.outlook.forecast import NO_DATA, Forecast, SpendRate, combine, with_what_is_left
 from trayapp.tray.carry_forward import headline_error, read_nothing
 from trayapp.tray.forecast_schedule import FetchForecastInputs, ForecastInputsSchedule
 from trayapp.tray.notifications import Alert, AlertMemory, alerts_for
@@ -232,7 +232,9 @@ class Poller:
     def _forecast(self, snapshot: BalanceSnapshot, history: SpendRate) -> Forecast:
         """Deepgram's own spend rate when the key may read it, else the history's."""
         reading = self._forecast_inputs.last
-        return combine(snapshot.main_total, reading.billing, history, reading.expiry)
+        # What is left of the expiring order comes from this read's balances, not the hourly one.
+        expiry = with_what_is_left(reading.expiry, snapshot)
+        return combine(snapshot.main_total, reading.billing, history, expiry)
 
     def _failed(self, error: DeepgramTrayError) -> None:
         log.warning("Refresh failed: %s", error.user_message())

@@ -14,8 +14,14 @@ from typing import TYPE_CHECKING
 
 from trayapp.deepgram.models import MAIN_UNIT
 from trayapp.errors import DeepgramTrayError
-from trayapp.formats import display_amount, display_date, display_totals
-from trayapp.outlook.forecast import describe_days_left, describe_when
+from trayapp.formats import (
+    HOURS,
+    display_amount,
+    display_totals,
+    expiring_credit_short,
+    expiry_sentence,
+)
+from trayapp.outlook.forecast import EXPIRY_HORIZON_DAYS, describe_days_left, describe_when
 from trayapp.tray.state import Level, TrayState
 from trayapp.tray.text import fit
 
@@ -65,6 +71,11 @@ def short_amount(total: Decimal) -> str:
         if scaled < 1000:
             return f"{int(scaled)}{suffix}"
     return "1B+"
+
+
+def short_hours(total: Decimal) -> str:
+    """Hours for the icon, rounded down like dollars: `4.1h`, `12h`, `1.2kh`."""
+    return short_amount(total).replace("$", "") + "h"
 
 
 def problem_words(error: DeepgramTrayError) -> str:
@@ -181,9 +192,9 @@ def forecast_menu_texts(state: TrayState) -> list[str]:
     texts.append(days[:1].upper() + days[1:])
     expiry, to_expiry = forecast.nearest_expiry, state.days_to_expiry
     if expiry is not None and to_expiry is not None:
-        when = describe_when(to_expiry)
-        amount = display_amount(expiry.amount, expiry.units)
-        texts.append(f"Credit expiring: {amount} on {display_date(expiry.day)} ({when})")
+        sentence = expiry_sentence(expiry, to_expiry)  # None beyond the horizon
+        if sentence is not None:
+            texts.append(sentence)
     return texts
 
 
@@ -199,10 +210,9 @@ def forecast_tooltip_parts(state: TrayState) -> list[str]:
             days += f" ({display_amount(rate.today, MAIN_UNIT)} today)"
         parts.append(days)
     expiry, to_expiry = forecast.nearest_expiry, state.days_to_expiry
-    warn_within = state.thresholds.warn_expiry_days
+    warn_within = min(state.thresholds.warn_expiry_days, EXPIRY_HORIZON_DAYS)
     if expiry is not None and to_expiry is not None and to_expiry <= warn_within:
-        amount = display_amount(expiry.amount, expiry.units)
-        parts.append(f"{amount} expires {describe_when(to_expiry)}")
+        parts.append(f"{expiring_credit_short(expiry)} expires {describe_when(to_expiry)}")
     return parts
 
 
@@ -224,12 +234,24 @@ def status_line(state: TrayState) -> str:
 
 
 def icon_text(state: TrayState) -> str:
-    total = state.total
     if not state.has_key:
         return "?"
-    if total is None:
+    if state.snapshot is None:
         return "…" if state.level is Level.WAITING else "!"
-    return short_amount(total)
+    hours = hours_instead_of_dollars(state)
+    if hours is not None:
+        return short_hours(hours)
+    total = state.total
+    return "-" if total is None else short_amount(total)  # "-": only units the icon cannot show
+
+
+def hours_instead_of_dollars(state: TrayState) -> Decimal | None:
+    """The hours of an account billed only by the hour, which the icon shows rather than `$0`.
+
+    With dollars present the icon shows dollars: the thresholds and colours are in dollars.
+    """
+    totals = state.snapshot.totals if state.snapshot is not None else {}
+    return totals.get(HOURS) if MAIN_UNIT not in totals else None
 
 
 def icon_look(state: TrayState) -> tuple[object, ...]:

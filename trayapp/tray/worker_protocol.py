@@ -172,14 +172,7 @@ def encode_forecast_inputs(reading: ForecastInputs) -> bytes:
                 "per_day": _decimal_text(billing.per_day),
                 "today": _decimal_text(billing.today),
             },
-            "expiry": None
-            if expiry is None
-            else {
-                "date": expiry.day.isoformat(),
-                "amount": str(expiry.amount),
-                "units": expiry.units,
-                "project_id": expiry.project_id,
-            },
+            "expiry": None if expiry is None else _expiry_document(expiry),
             "expiry_read": reading.expiry_read,
         }
     )
@@ -197,20 +190,37 @@ def decode_forecast_inputs(data: bytes) -> ForecastInputs:
                 _decimal_or_none(billing_document["per_day"]),
                 _decimal_or_none(billing_document["today"]),
             )
-        expiry = None
-        if expiry_document is not None:
-            expiry = Expiry(
-                date.fromisoformat(_text(expiry_document["date"])),
-                _decimal(expiry_document["amount"]),
-                _text(expiry_document["units"]),
-                _text(expiry_document["project_id"]),
-            )
+        expiry = None if expiry_document is None else _expiry(expiry_document)
         expiry_read = document["expiry_read"]
         if not isinstance(expiry_read, bool):
             raise TypeError("expiry_read is not true or false")
         return ForecastInputs(billing, expiry, expiry_read=expiry_read)
     except _SHAPE_ERRORS as exc:
         raise WorkerProtocolError(_UNREADABLE_SPEND) from exc
+
+
+def _expiry_document(expiry: Expiry) -> dict[str, Any]:
+    return {
+        "date": expiry.day.isoformat(),
+        "amount": str(expiry.amount),
+        "units": expiry.units,
+        "project_id": expiry.project_id,
+        "order_id": expiry.order_id,
+        "order_type": expiry.order_type,
+        "remaining": _decimal_text(expiry.remaining),
+    }
+
+
+def _expiry(document: dict[str, Any]) -> Expiry:
+    return Expiry(
+        date.fromisoformat(_text(document["date"])),
+        _decimal(document["amount"]),
+        _text(document["units"]),
+        _text(document["project_id"]),
+        _text_or_none(document["order_id"]),
+        _text_or_none(document["order_type"]),
+        _decimal_or_none(document["remaining"]),
+    )
 
 
 def encode_failure(error: DeepgramTrayError) -> bytes:
