@@ -101,11 +101,12 @@ class TestTotal:
         with_hours = snapshot("10")._replace(projects=(*snapshot("10").projects, hours))
         assert state_with(snapshot=with_hours).total == Decimal(10)
 
-    def test_no_dollar_balance_is_zero(self) -> None:
+    def test_balances_only_in_other_units_have_no_dollar_total(self) -> None:
+        # Hours are not $0: the dollar thresholds do not apply to them (test_hours_only_tray.py).
         hours = ProjectBalances(Project("p", "P"), (Balance("b", Decimal(3), "hours"),))
         state = state_with(snapshot=snapshot()._replace(projects=(hours,)))
-        assert state.total == Decimal(0)
-        assert state.level is Level.CRITICAL
+        assert state.total is None
+        assert state.level is Level.OK
 
 
 class TestDaysToExpiry:

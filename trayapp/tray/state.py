@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from trayapp.config import Settings
-from trayapp.deepgram.models import BalanceSnapshot
+from trayapp.deepgram.models import MAIN_UNIT, BalanceSnapshot
 from trayapp.errors import AuthError, DeepgramTrayError, PermissionDeniedError
 from trayapp.outlook.forecast import Forecast, days_until
 
@@ -70,11 +70,15 @@ class TrayState:
 
     @property
     def total(self) -> Decimal | None:
-        """The main-unit total of the last good data; zero when the projects hold no balance."""
+        """The main-unit total of the last good data; zero when the projects hold no balance.
+
+        None before the first read, and for an account whose balances are all in other units
+        (hours): the thresholds are in dollars and say nothing about those.
+        """
         if self.snapshot is None:
             return None
-        total = self.snapshot.main_total
-        return total if total is not None else Decimal(0)
+        totals = self.snapshot.totals
+        return totals.get(MAIN_UNIT) if totals else Decimal(0)
 
     @property
     def days_to_expiry(self) -> int | None:
@@ -98,9 +102,11 @@ class TrayState:
     def level(self) -> Level:
         if not self.has_key or self.blocking_error is not None or self.stale:
             return Level.PROBLEM
+        if self.snapshot is None:
+            return Level.PROBLEM if self.error is not None else Level.WAITING
         total = self.total
         if total is None:
-            return Level.PROBLEM if self.error is not None else Level.WAITING
+            return Level.OK  # billed in hours only: no dollar threshold applies
         return level_for_total(total, self.thresholds.warn_below, self.thresholds.critical_below)
 
 
