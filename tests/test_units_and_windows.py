@@ -35,6 +35,7 @@ from trayapp.outlook.forecast import SpendRate, build_forecast
 from trayapp.tray.fetch_process import fetch_forecast_inputs_in_child_process
 from trayapp.tray.render import (
     forecast_menu_texts,
+    forecast_tooltip_parts,
     icon_text,
     menu_lines,
     short_hours,
@@ -401,6 +402,16 @@ def test_the_menu_says_no_spending_rather_than_too_little_data() -> None:
         "Spent today: $0.00, $0.00 a day on average",
         "No spending lately",
     ]
+
+
+def test_the_tooltip_says_no_spending_without_a_zero_rate() -> None:
+    rate = SpendRate("billing", Decimal(0), Decimal(0))
+    state = state_with("128.32", forecast=build_forecast(Decimal("128.32"), rate, None))
+    assert forecast_tooltip_parts(state) == ["no spending lately"]
+    spending = state_with(
+        "128.32", forecast=build_forecast(Decimal("128.32"), SpendRate("billing", Decimal(4)), None)
+    )
+    assert forecast_tooltip_parts(spending) == ["about 32 days left at $4.00/day"]
 
 
 @pytest.fixture

@@ -21,7 +21,12 @@ from trayapp.formats import (
     expiring_credit_short,
     expiry_sentence,
 )
-from trayapp.outlook.forecast import EXPIRY_HORIZON_DAYS, describe_days_left, describe_when
+from trayapp.outlook.forecast import (
+    EXPIRY_HORIZON_DAYS,
+    days_left,
+    describe_days_left,
+    describe_when,
+)
 from trayapp.tray.state import Level, TrayState
 from trayapp.tray.text import fit
 
@@ -205,9 +210,11 @@ def forecast_tooltip_parts(state: TrayState) -> list[str]:
         return []
     rate, parts = forecast.rate, []
     if rate.per_day is not None:  # "too little data" is for the menu: the tooltip is short
-        days = f"{describe_days_left(total, rate)} at {display_amount(rate.per_day, MAIN_UNIT)}/day"
-        if rate.today is not None:
-            days += f" ({display_amount(rate.today, MAIN_UNIT)} today)"
+        days = describe_days_left(total, rate)
+        if days_left(total, rate) is not None:  # "no spending lately" needs no "at $0.00/day"
+            days += f" at {display_amount(rate.per_day, MAIN_UNIT)}/day"
+            if rate.today is not None:
+                days += f" ({display_amount(rate.today, MAIN_UNIT)} today)"
         parts.append(days)
     expiry, to_expiry = forecast.nearest_expiry, state.days_to_expiry
     warn_within = min(state.thresholds.warn_expiry_days, EXPIRY_HORIZON_DAYS)
