@@ -142,6 +142,23 @@ def test_a_permission_code_wins_over_an_authentication_wording() -> None:
     assert isinstance(error_for_status(403, body, {}), PermissionDeniedError)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"category": "UNAUTHORIZED", "message": "Credentials not accepted."}',  # the code alone
+        b'{"message": "Authentication failed: token expired."}',  # the wording alone
+        b"authentication failed",  # plain text, any case
+    ],
+)
+def test_either_the_code_or_the_wording_marks_a_403_as_a_refused_key(body: bytes) -> None:
+    assert isinstance(error_for_status(403, body, {}), AuthError)
+
+
+def test_a_403_with_neither_is_a_missing_permission() -> None:
+    body = b'{"category": "FORBIDDEN_ROLE", "message": "Not allowed to authenticate here."}'
+    assert isinstance(error_for_status(403, body, {}), PermissionDeniedError)
+
+
 class TestThroughTheCli:
     @pytest.mark.parametrize("name", sorted(EXPECTED))
     def test_balance_json(self, name: str, cli_env: dict[str, str], deepgram: FakeDeepgram) -> None:
