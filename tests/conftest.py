@@ -16,6 +16,7 @@ from hypothesis import settings
 
 from tests.support.deepgram_server import MEMBER, FakeDeepgram
 from tests.support.memory_keyring import MemoryKeyring
+from trayapp.config import Settings
 
 if TYPE_CHECKING:
     from tests.support.desktop import VirtualDesktop
@@ -125,6 +126,16 @@ class CliResult:
     returncode: int
     stdout: str
     stderr: str
+
+
+@pytest.fixture
+def worker_env(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+    """For running the tray's fetch worker against the test server: the child inherits this
+    process's environment, as it does under the tray."""
+    monkeypatch.setenv("DEEPGRAM_API_KEY", OWNER_KEY)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return Settings(api_url=deepgram.base_url)
 
 
 @pytest.fixture

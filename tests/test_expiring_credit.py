@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import requests
@@ -159,15 +158,6 @@ def test_the_cli_finds_the_soonest_order_beyond_the_tenth(
         "purchased": 200,
         "remaining": 40,
     }
-
-
-@pytest.fixture
-def worker_env(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
-    """The child inherits this process's environment, as it does under the tray."""
-    monkeypatch.setenv("DEEPGRAM_API_KEY", OWNER_KEY)
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    return Settings(api_url=deepgram.base_url)
 
 
 def test_the_fetch_worker_finds_it_too_and_the_balances_say_what_is_left(

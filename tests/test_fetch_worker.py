@@ -232,15 +232,6 @@ class TestProtocol:
             decode_request(data)
 
 
-@pytest.fixture
-def worker_env(deepgram: FakeDeepgram, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
-    """The child inherits this process's environment, as it does under the tray."""
-    monkeypatch.setenv("DEEPGRAM_API_KEY", OWNER_KEY)
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    return Settings(api_url=deepgram.base_url)
-
-
 class TestChildProcess:
     def test_fetches_exactly_like_the_cli(self, worker_env: Settings) -> None:
         result = fetch_in_child_process(worker_env, None)
