@@ -70,6 +70,19 @@ class Settings(NamedTuple):
     """Notify this many days before credit expires (0: never)."""
 
 
+def dollar_threshold(name: str, default: Decimal, form: NumberEntry) -> SettingField:
+    """A total in dollars below which the icon changes colour: both thresholds read, parse and
+    write alike (the same words in their messages)."""
+    return setting(
+        name,
+        default,
+        read=non_negative_number("number", example="20.0"),
+        parse=number_text("a number, e.g. 20 or 7.5"),
+        write=float,
+        form=form,
+    )
+
+
 # Each setting of Settings, in the same order with the same default (a test holds them together),
 # and in the order the file and `config show` list them.
 FIELDS: tuple[SettingField, ...] = (
@@ -88,21 +101,11 @@ FIELDS: tuple[SettingField, ...] = (
         write=as_is,
         form=NumberEntry(4, "Check every", "seconds (10 at least)"),
     ),
-    setting(
-        "warn_below",
-        Decimal("20.0"),
-        read=non_negative_number("number", example="20.0"),
-        parse=number_text("a number, e.g. 20 or 7.5"),
-        write=float,
-        form=NumberEntry(2, "Warn below", "USD (amber icon)"),
+    dollar_threshold(
+        "warn_below", Decimal("20.0"), NumberEntry(2, "Warn below", "USD (amber icon)")
     ),
-    setting(
-        "critical_below",
-        Decimal("5.0"),
-        read=non_negative_number("number", example="20.0"),
-        parse=number_text("a number, e.g. 20 or 7.5"),
-        write=float,
-        form=NumberEntry(3, "Critical below", "USD (red icon)"),
+    dollar_threshold(
+        "critical_below", Decimal("5.0"), NumberEntry(3, "Critical below", "USD (red icon)")
     ),
     setting(
         "projects",
