@@ -6,7 +6,6 @@ The bodies and their sources are `DOCUMENTED_ERRORS` in tests/support/deepgram_s
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -16,8 +15,8 @@ import pytest
 
 from tests.conftest import MEMBER_KEY, OWNER_KEY, PROJECT_A, run_cli
 from tests.support.deepgram_server import DOCUMENTED_ERRORS, FakeDeepgram
+from tests.support.key_set import NOT_SAVED, key_set
 from tests.support.memory_keyring import MemoryKeyring
-from trayapp.cli import main
 from trayapp.config import Settings
 from trayapp.deepgram.parsing import error_for_status, parse_error_body
 from trayapp.errors import (
@@ -254,14 +253,9 @@ class TestKeyCheck:
     ) -> None:
         deepgram.fail("/balances", DOCUMENTED_ERRORS[name].fault())
         monkeypatch.setenv("DEEPGRAM_TRAY_API_URL", deepgram.base_url)
-        monkeypatch.setattr("sys.stdin", io.StringIO(OWNER_KEY + "\n"))
-        assert main(["key", "set"]) == 3
-        said = re.sub(r" \(request id [^)]+\)\.$", ".", capsys.readouterr().err.strip())
-        assert said.endswith(
-            "This key works and sees 2 project(s) but may not read balances, so the key was not "
-            "saved: an Owner or Admin key can; create one in the Deepgram Console and run "
-            "`deepgram-tray key set` again."
-        )
+        code, said = key_set(OWNER_KEY, monkeypatch, capsys)
+        assert code == 3
+        assert said.endswith(NOT_SAVED)
         assert memory_keyring.get_password("deepgram-balance-tray", "api-key") is None
 
     def test_the_settings_window_says_the_same(self) -> None:

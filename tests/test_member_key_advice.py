@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import re
-
 import pytest
 
 from tests.conftest import MEMBER_KEY
 from tests.support.deepgram_server import FakeDeepgram
+from tests.support.key_set import NOT_SAVED, key_set
 from tests.support.memory_keyring import MemoryKeyring
-from trayapp.cli import main
 from trayapp.deepgram.key_check import KeyCheck
 from trayapp.deepgram.models import Project
 from trayapp.deepgram.parsing import error_for_status
@@ -45,11 +42,6 @@ def test_key_set_with_a_member_key(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("DEEPGRAM_TRAY_API_URL", deepgram.base_url)
-    monkeypatch.setattr("sys.stdin", io.StringIO(MEMBER_KEY + "\n"))
-    assert main(["key", "set"]) == 3
-    said = re.sub(r" \(request id [^)]+\)\.$", ".", capsys.readouterr().err.strip())
-    assert said.endswith(
-        "This key works and sees 2 project(s) but may not read balances, so the key was not "
-        "saved: an Owner or Admin key can; create one in the Deepgram Console and run "
-        "`deepgram-tray key set` again."
-    )
+    code, said = key_set(MEMBER_KEY, monkeypatch, capsys)
+    assert code == 3
+    assert said.endswith(NOT_SAVED)
