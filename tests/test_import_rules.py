@@ -18,7 +18,7 @@ BASE = {"trayapp", "trayapp.errors", "trayapp.redaction", "trayapp.atomic"}
 """Leaf modules everything may use: the app's name and version, errors, redaction, atomic writes."""
 SHARED = {"trayapp.config", "trayapp.setting_fields", "trayapp.credentials", "trayapp.formats"}
 """Top-level services the tray, the windows and the commands share."""
-ENTRY = {"trayapp.cli", "trayapp.__main__", "trayapp.commands"}
+ENTRY = {"trayapp.cli", "trayapp.console", "trayapp.__main__", "trayapp.commands"}
 """The command line: the only code that may import anything."""
 
 WINGS = ("deepgram", "outlook", "desktop", "tray", "tk")

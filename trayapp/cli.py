@@ -130,7 +130,9 @@ def _lazy(module: str, function: str) -> Handler:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    _ensure_standard_streams()
+    from trayapp.console import prepare_standard_streams
+
+    prepare_standard_streams()
     args = build_parser().parse_args(argv)
     from trayapp.desktop.logs import configure_cli_logging
 
@@ -161,20 +163,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _ensure_standard_streams() -> None:
-    """Give a windowed program somewhere to write.
-
-    pythonw, the gui-script launcher and a windowed bundle on Windows run with sys.stdin, stdout
-    and stderr set to None; then argparse (--version, usage errors), warnings or any library that
-    prints would raise. The null device swallows it instead; the tray keeps its log file.
-    """
-    import os
-
-    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
-        if getattr(sys, name) is None:
-            setattr(sys, name, open(os.devnull, mode, encoding="utf-8"))  # noqa: SIM115
-
-
 def print_error(message: str) -> None:
     from trayapp.redaction import redact
 
@@ -182,9 +170,9 @@ def print_error(message: str) -> None:
         print(f"{PROG}: {redact(message)}", file=sys.stderr)
 
 
-def print_out(text: str) -> None:
+def print_out(text: str, *, machine_format: bool = False) -> None:
+    """Print to stdout. `machine_format` (JSON, Prometheus, CSV): UTF-8 whatever the console."""
+    from trayapp.console import write_text, write_utf8
     from trayapp.redaction import redact
 
-    if sys.stdout is not None:
-        sys.stdout.write(redact(text))
-        sys.stdout.flush()
+    (write_utf8 if machine_format else write_text)(redact(text))

@@ -30,7 +30,7 @@ def run_balance(args: argparse.Namespace) -> int:
     if args.output:
         _write_output(Path(args.output), output)
     else:
-        print_out(output)
+        print_out(output, machine_format=args.format != "text")
 
     for project in snapshot.projects:
         if project.error is not None:

@@ -29,7 +29,8 @@ def run_history(args: argparse.Namespace) -> int:
         print_error(
             "No history yet: the tray records the balance at each successful refresh while it runs."
         )
-    print_out(render_history_json(rows) if args.format == "json" else render_history_csv(rows))
+    rendered = render_history_json(rows) if args.format == "json" else render_history_csv(rows)
+    print_out(rendered, machine_format=True)
     return 0
 
 
