@@ -65,7 +65,7 @@ def test_the_key_goes_to_the_secret_service_it_finds(
     assert stored.returncode == 0, stored.stderr
     assert stored_secret() == OWNER_KEY
     status = run_cli(["key", "status"], cli_env, program=bundle)
-    assert "stored in the OS keyring (SecretService" in status.stdout, status.stdout
+    assert "stored in the OS keyring (Secret Service)" in status.stdout, status.stdout
     assert run_cli(["balance"], cli_env, program=bundle).returncode == 0
     assert run_cli(["key", "delete"], cli_env, program=bundle).returncode == 0
     assert stored_secret() is None

@@ -455,3 +455,45 @@ class TestAtomicWrite:
             write_atomically(target, b"new")
         assert target.read_bytes() == b"old"
         assert os.listdir(tmp_path) == ["config.toml"]
+
+    def test_on_windows_a_file_held_open_a_moment_is_replaced_once_let_go(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        target = tmp_path / "deepgram.prom"
+        target.write_bytes(b"old")
+        real_replace = os.replace
+        refusals = iter([PermissionError(13, "Access is denied")] * 3)
+
+        def held_replace(src: str, dst: str) -> None:
+            refusal = next(refusals, None)
+            if refusal is not None:
+                raise refusal
+            real_replace(src, dst)
+
+        monkeypatch.setattr(sys, "platform", "win32")
+        monkeypatch.setattr(os, "replace", held_replace)
+        monkeypatch.setattr("trayapp.atomic.REPLACE_PAUSE_SECONDS", 0)
+        write_atomically(target, b"new")
+        assert target.read_bytes() == b"new"
+
+    @pytest.mark.parametrize("platform", ["win32", "linux"])
+    def test_a_file_never_let_go_is_an_error_and_is_kept(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: str
+    ) -> None:
+        target = tmp_path / "deepgram.prom"
+        target.write_bytes(b"old")
+        attempts = []
+
+        def refused(src: str, dst: str) -> None:
+            attempts.append(dst)
+            raise PermissionError(13, "Access is denied")
+
+        monkeypatch.setattr(sys, "platform", platform)
+        monkeypatch.setattr(os, "replace", refused)
+        monkeypatch.setattr("trayapp.atomic.REPLACE_PAUSE_SECONDS", 0)
+        with pytest.raises(PermissionError):
+            write_atomically(target, b"new")
+        # Only Windows holds files: elsewhere a refusal is final at once.
+        assert len(attempts) == (10 if platform == "win32" else 1)
+        assert target.read_bytes() == b"old"
+        assert os.listdir(tmp_path) == ["deepgram.prom"]

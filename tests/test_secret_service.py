@@ -31,7 +31,7 @@ def test_key_set_status_delete_round_trip(secret_service: None, cli_env: dict[st
 
     status = run_cli(["key", "status"], cli_env)
     assert status.returncode == 0
-    assert f"…{OWNER_KEY[-4:]}, stored in the OS keyring (SecretService" in status.stdout
+    assert f"…{OWNER_KEY[-4:]}, stored in the OS keyring (Secret Service)" in status.stdout
 
     balance = run_cli(["balance", "--json"], cli_env)
     assert balance.returncode == 0, balance.stderr

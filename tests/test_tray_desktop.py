@@ -281,3 +281,31 @@ def test_changes_after_start_make_no_glib_idle_sources(desktop: VirtualDesktop) 
     result = json.loads(probe.stdout.strip().splitlines()[-1])
     assert result["menu"][0] == "Total: $149.00", result  # every change was applied
     assert result["idle_sources"] == 0, result
+
+
+def test_the_basic_x11_backend_starts_and_names_its_window(
+    desktop: VirtualDesktop, start_tray, tmp_path: Path
+) -> None:
+    # pystray's xorg backend is what a Python without PyGObject gets. It writes the tooltip as the
+    # window's name in Latin-1, which "…" and most of the world's scripts are not.
+    tray = start_tray(PYSTRAY_BACKEND="xorg")
+    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon")
+
+    names = subprocess.run(
+        ["xdotool", "search", "--name", "Deepgram"],
+        env=desktop.env(),
+        capture_output=True,
+        text=True,
+        timeout=20,
+    ).stdout.split()
+    titles = [
+        subprocess.run(
+            ["xdotool", "getwindowname", window],
+            env=desktop.env(),
+            capture_output=True,
+            timeout=20,
+        ).stdout.decode("latin-1")  # how the backend writes it
+        for window in names
+    ]
+    assert tray.process.poll() is None, tray.stderr()
+    assert any("$128.32" in title for title in titles), titles

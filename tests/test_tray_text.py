@@ -1,11 +1,12 @@
-"""fit: text cut to the limit a tooltip, a menu item or a notification allows."""
+"""fit: text cut to the limit a tooltip, a menu item or a notification allows; latin1: text an
+X11 window name can hold."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trayapp.tray.text import fit
+from trayapp.tray.text import fit, latin1
 
 
 def test_text_within_the_limit_is_left_alone() -> None:
@@ -30,3 +31,15 @@ def test_the_result_never_exceeds_the_limit_and_keeps_the_start(text: str, limit
         assert fitted == text
     else:
         assert fitted.endswith("…") and text.startswith(fitted[:-1])
+
+
+class TestLatin1:
+    def test_latin1_text_is_kept(self) -> None:
+        assert latin1("Deepgram · $128.32 · café ½") == "Deepgram · $128.32 · café ½"
+
+    def test_compatibility_forms_stand_in_where_they_fit(self) -> None:
+        assert latin1("Voice Bot…") == "Voice Bot..."
+
+    def test_anything_else_becomes_a_question_mark(self) -> None:
+        assert latin1("日本語 ✓ 🚀") == "??? ? ?"
+        latin1("日本語 ✓ 🚀 …").encode("latin-1")  # and it always encodes

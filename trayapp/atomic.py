@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -25,12 +27,30 @@ def write_atomically(path: Path, data: bytes, *, private: bool = False) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
+        _replace(temp_name, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp_name)
         raise
     _fsync_directory(directory)
+
+
+# On Windows a file that another program holds open without FILE_SHARE_DELETE (a scraper reading
+# the textfile, an editor, an antivirus scan) cannot be replaced until it lets go, which is usually
+# a moment later: retry for about a second before giving up.
+REPLACE_ATTEMPTS = 10
+REPLACE_PAUSE_SECONDS = 0.1
+
+
+def _replace(source: str, target: Path) -> None:
+    for attempt in range(REPLACE_ATTEMPTS):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if sys.platform != "win32" or attempt == REPLACE_ATTEMPTS - 1:
+                raise
+            time.sleep(REPLACE_PAUSE_SECONDS)
 
 
 def _target_mode(path: Path, private: bool) -> int:

@@ -31,13 +31,34 @@ def prepare_standard_streams() -> None:
         _never_fail_to_encode(stream)
 
 
+LENIENT = "deepgram-tray-lenient"
+
+
+def _lenient(error: UnicodeError) -> tuple[str | bytes, int]:
+    """Python's "surrogateescape" where it applies, else "replace": a file name that was read as
+    raw bytes (the C locale's way) is written back as the same bytes; any other character the
+    encoding cannot hold becomes "?"."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    chunk = error.object[error.start : error.end]
+    if all("\udc80" <= character <= "\udcff" for character in chunk):
+        return bytes(ord(character) - 0xDC00 for character in chunk), error.end
+    return "?" * len(chunk), error.end
+
+
 def _never_fail_to_encode(stream: TextIO) -> None:
     if not isinstance(stream, io.TextIOWrapper):
         return  # replaced by the caller (a test's capture, say): theirs to decide
+    import codecs
+
+    try:
+        codecs.lookup_error(LENIENT)
+    except LookupError:
+        codecs.register_error(LENIENT, _lenient)
     if _ansi_code_page_pipe(stream):
-        stream.reconfigure(encoding="utf-8", errors="replace")
-    elif stream.errors == "strict":
-        stream.reconfigure(errors="replace")
+        stream.reconfigure(encoding="utf-8", errors=LENIENT)
+    elif stream.errors in ("strict", "surrogateescape"):
+        stream.reconfigure(errors=LENIENT)
 
 
 def _ansi_code_page_pipe(stream: io.TextIOWrapper) -> bool:

@@ -169,6 +169,20 @@ def _refuse_plaintext_backend(backend: object) -> None:
         )
 
 
+# What people call the stores keyring's backends use ("Windows WinVaultKeyring" means nothing to
+# a Windows user; Credential Manager is where they would look for the entry).
+FAMILIAR_NAMES = {
+    "keyring.backends.Windows.WinVaultKeyring": "Windows Credential Manager",
+    "keyring.backends.macOS.Keyring": "macOS Keychain",
+    "keyring.backends.SecretService.Keyring": "Secret Service",
+    "keyring.backends.kwallet.DBusKeyring": "KWallet",
+}
+
+
 def _describe_backend(backend: object) -> str:
+    cls = type(backend)
+    familiar = FAMILIAR_NAMES.get(f"{cls.__module__}.{cls.__qualname__}")
+    if familiar:
+        return familiar
     name = getattr(backend, "name", None)
-    return str(name) if name else type(backend).__name__
+    return str(name) if name else cls.__name__

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def windows(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WindowsPython]:
+def windows() -> Iterator[WindowsPython]:
     python_exe = configured_python()
     if python_exe is None or shutil.which("wine") is None:
         message = f"needs Wine and a Windows CPython: {PYTHON_ENV}=$(scripts/windows-python)"
@@ -34,11 +35,15 @@ def windows(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WindowsPython]
             pytest.fail(message)
         pytest.skip(message)
     assert python_exe.is_file(), f"{PYTHON_ENV} names no file: {python_exe}"
-    session = WindowsPython(python_exe, tmp_path_factory.mktemp("wine") / "prefix").start()
+    # Not under pytest's own temporary folder: pytest deletes old sessions' folders when a new
+    # session starts, which would pull the prefix from under a second session still running.
+    folder = Path(tempfile.mkdtemp(prefix="deepgram-tray-wine-"))
+    session = WindowsPython(python_exe, folder / "prefix")
     try:
-        yield session
+        yield session.start()
     finally:
         session.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from trayapp.tray.backends.interface import (
 from trayapp.tray.notifications import Alert
 from trayapp.tray.render import MenuAction, icon_image, icon_look, menu_lines, tooltip_text
 from trayapp.tray.state import TrayState
+from trayapp.tray.text import latin1
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +241,7 @@ class TrayApp:
         self.icon: TrayIcon = icon_class(
             APP_NAME,
             icon=icon_image(initial_state),
-            title=tooltip_text(initial_state),
+            title=self._title_for(initial_state),
             menu=self._menu_for(initial_state),
         )
         self._dispatch = make_dispatcher(backend, self.icon)
@@ -291,11 +292,16 @@ class TrayApp:
         previous, self._state = self._state, state
         if icon_look(state) != icon_look(previous):
             self.icon.icon = icon_image(state)  # redrawn only when it would look different
-        tooltip = tooltip_text(state)
+        tooltip = self._title_for(state)
         if tooltip != self.icon.title:
             self.icon.title = tooltip
             self._set_native_tooltip(tooltip)
         self.icon.menu = self._menu_for(state)
+
+    def _title_for(self, state: TrayState) -> str:
+        tooltip = tooltip_text(state)
+        # xorg writes the title as the window's Latin-1 name, and fails on anything else.
+        return latin1(tooltip) if self.backend == "xorg" else tooltip
 
     def _notify(self, alert: Alert) -> None:
         if not self.icon.HAS_NOTIFICATION:

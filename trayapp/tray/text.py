@@ -6,3 +6,18 @@ from __future__ import annotations
 def fit(text: str, limit: int) -> str:
     """`text` if it has at most `limit` characters (`limit` >= 1), else cut to end with `…`."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def latin1(text: str) -> str:
+    """`text` as Latin-1 can hold it, for X11 window names set as STRING (pystray's xorg backend
+    encodes its title that way and raises on anything else). A character outside Latin-1 becomes
+    its compatibility form when that fits ("…" -> "..."), else "?"."""
+    import unicodedata
+
+    def one(character: str) -> str:
+        if ord(character) < 256:
+            return character
+        compatible = unicodedata.normalize("NFKC", character)
+        return compatible if all(ord(c) < 256 for c in compatible) else "?"
+
+    return "".join(one(character) for character in text)
