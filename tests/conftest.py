@@ -100,6 +100,21 @@ def billed(deepgram: FakeDeepgram) -> FakeDeepgram:
     return deepgram
 
 
+UNICODE_NAME = "日本語 ✓ 🚀"
+UNICODE_PROJECT = "5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
+
+
+@pytest.fixture
+def unicode_project(deepgram: FakeDeepgram) -> FakeDeepgram:
+    """A third project, with $7, named in characters no ANSI code page and no C locale holds."""
+    deepgram.add_project(
+        UNICODE_PROJECT,
+        UNICODE_NAME,
+        [{"balance_id": "bal-u", "amount": 7, "units": "usd", "purchase_order_id": "po-u"}],
+    )
+    return deepgram
+
+
 @pytest.fixture
 def memory_keyring() -> Iterator[MemoryKeyring]:
     previous = keyring.get_keyring()

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BAD_KEY, OWNER_KEY, run_cli, stored_secret
+from tests.conftest import BAD_KEY, OWNER_KEY, UNICODE_NAME, run_cli, stored_secret
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import Rect, TrayProcess, VirtualDesktop
 from tests.support.history_seed import seed_history
 from tests.support.waiting import wait_until
+from tests.test_encodings import LOCALES, run_bytes
 from tests.test_history_desktop import colour_pixels
 from tests.test_settings_desktop import type_into_key_field, window_text
 from trayapp import __version__
@@ -43,6 +44,18 @@ def test_balance_json_is_what_the_installed_app_prints(
     assert answer == expected
     assert '"usd": 128.31822227' in frozen.stdout  # exact decimals survive freezing too
     assert any(r.path == "/v1/projects" for r in deepgram.requests)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_names_the_locale_cannot_encode_print(
+    bundle: list[str], cli_env: dict[str, str], unicode_project: FakeDeepgram, locale: str
+) -> None:
+    env = {**cli_env, **LOCALES[locale]}
+    as_text = run_bytes(["balance"], env, program=bundle)
+    as_json = run_bytes(["balance", "--json"], env, program=bundle)
+    assert as_text.returncode == 0, as_text.stderr
+    assert as_text.stdout.decode("utf-8").splitlines()[-1] == "Total           $135.32"
+    assert UNICODE_NAME in as_json.stdout.decode("utf-8")
 
 
 def test_a_refused_key_is_one_sentence_and_exit_code_3(

@@ -14,11 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, run_cli
+from tests.conftest import REPO_ROOT, UNICODE_NAME, UNICODE_PROJECT, run_cli
 from tests.support.deepgram_server import FakeDeepgram
-
-NAME = "日本語 ✓ 🚀"
-PROJECT = "5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
 
 LOCALES = {
     "LANG=C": {"LANG": "C", "LC_ALL": ""},
@@ -28,19 +25,11 @@ LOCALES = {
 }
 
 
-@pytest.fixture
-def named(deepgram: FakeDeepgram) -> FakeDeepgram:
-    deepgram.add_project(
-        PROJECT,
-        NAME,
-        [{"balance_id": "bal-u", "amount": 7, "units": "usd", "purchase_order_id": "po-u"}],
-    )
-    return deepgram
-
-
-def run_bytes(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+def run_bytes(
+    args: list[str], env: dict[str, str], *, program: list[str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "trayapp", *args],
+        [*(program or [sys.executable, "-m", "trayapp"]), *args],
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -52,7 +41,7 @@ def run_bytes(args: list[str], env: dict[str, str]) -> subprocess.CompletedProce
 @pytest.mark.parametrize("locale", LOCALES)
 class TestUnderAPoorLocale:
     def test_json_and_prometheus_are_utf8(
-        self, cli_env: dict[str, str], named: FakeDeepgram, locale: str
+        self, cli_env: dict[str, str], unicode_project: FakeDeepgram, locale: str
     ) -> None:
         env = {**cli_env, **LOCALES[locale]}
 
@@ -61,12 +50,12 @@ class TestUnderAPoorLocale:
 
         assert as_json.returncode == 0, as_json.stderr
         names = [p["name"] for p in json.loads(as_json.stdout.decode("utf-8"))["projects"]]
-        assert NAME in names
+        assert UNICODE_NAME in names
         assert as_metrics.returncode == 0, as_metrics.stderr
-        assert f'project_name="{NAME}"' in as_metrics.stdout.decode("utf-8")
+        assert f'project_name="{UNICODE_NAME}"' in as_metrics.stdout.decode("utf-8")
 
     def test_text_prints_every_other_line(
-        self, cli_env: dict[str, str], named: FakeDeepgram, locale: str
+        self, cli_env: dict[str, str], unicode_project: FakeDeepgram, locale: str
     ) -> None:
         result = run_bytes(["balance"], {**cli_env, **LOCALES[locale]})
 
@@ -76,9 +65,9 @@ class TestUnderAPoorLocale:
         assert any("$7.00" in line for line in lines)
 
     def test_an_error_naming_the_project_is_printed(
-        self, cli_env: dict[str, str], named: FakeDeepgram, locale: str
+        self, cli_env: dict[str, str], unicode_project: FakeDeepgram, locale: str
     ) -> None:
-        named.set_balances(PROJECT, "not a list")  # type: ignore[arg-type]
+        unicode_project.set_balances(UNICODE_PROJECT, "not a list")  # type: ignore[arg-type]
 
         result = run_bytes(["balance"], {**cli_env, **LOCALES[locale]})
 
@@ -88,14 +77,16 @@ class TestUnderAPoorLocale:
         assert "Traceback" not in said
 
 
-def test_in_a_utf8_locale_text_shows_the_name(cli_env: dict[str, str], named: FakeDeepgram) -> None:
+def test_in_a_utf8_locale_text_shows_the_name(
+    cli_env: dict[str, str], unicode_project: FakeDeepgram
+) -> None:
     result = run_cli(["balance"], {**cli_env, "LC_ALL": "C.UTF-8"})
 
-    assert NAME in result.stdout
+    assert UNICODE_NAME in result.stdout
 
 
 def test_under_ascii_text_replaces_only_what_cannot_be_shown(
-    cli_env: dict[str, str], named: FakeDeepgram
+    cli_env: dict[str, str], unicode_project: FakeDeepgram
 ) -> None:
     result = run_bytes(["balance"], {**cli_env, **LOCALES["ascii"]})
 
@@ -103,14 +94,14 @@ def test_under_ascii_text_replaces_only_what_cannot_be_shown(
 
 
 def test_output_files_are_utf8_whatever_the_locale(
-    cli_env: dict[str, str], named: FakeDeepgram, tmp_path: Path
+    cli_env: dict[str, str], unicode_project: FakeDeepgram, tmp_path: Path
 ) -> None:
     target = tmp_path / "balance.txt"
 
     result = run_bytes(["balance", "--output", str(target)], {**cli_env, **LOCALES["ascii"]})
 
     assert result.returncode == 0, result.stderr
-    assert NAME in target.read_text(encoding="utf-8")
+    assert UNICODE_NAME in target.read_text(encoding="utf-8")
 
 
 def test_a_path_read_as_raw_bytes_is_printed_as_the_same_bytes(

@@ -14,12 +14,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY, PROJECT_A, PROJECT_B, run_cli
+from tests.conftest import (
+    BAD_KEY,
+    MEMBER_KEY,
+    OWNER_KEY,
+    PROJECT_A,
+    PROJECT_B,
+    UNICODE_NAME,
+    UNICODE_PROJECT,
+    run_cli,
+)
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.wine import WindowsPython
 
 RUN_KEY = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
-UNICODE_NAME = "日本語 ✓ 🚀"
 
 # Reads the Credential Locker straight through the Windows API (as keyring's WinVaultKeyring
 # stores it: target = service, UserName = username), bypassing the app and the keyring library.
@@ -275,15 +283,6 @@ class TestRunKey:
 
 
 class TestNamesNoCodePageHolds:
-    @pytest.fixture
-    def unicode_project(self, deepgram: FakeDeepgram) -> FakeDeepgram:
-        deepgram.add_project(
-            "5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f",
-            UNICODE_NAME,
-            [{"balance_id": "bal-u", "amount": 7, "units": "usd", "purchase_order_id": "po-u"}],
-        )
-        return deepgram
-
     @pytest.mark.parametrize("form", ["text", "json", "prometheus"])
     def test_through_a_pipe(
         self, windows: WindowsPython, windows_env: dict[str, str], unicode_project: FakeDeepgram,
@@ -308,7 +307,7 @@ class TestNamesNoCodePageHolds:
     def test_in_an_error_message(
         self, windows: WindowsPython, windows_env: dict[str, str], unicode_project: FakeDeepgram
     ) -> None:
-        unicode_project.set_balances("5d6e7f80-1a2b-4c3d-8e9f-0a1b2c3d4e5f", "not a list")
+        unicode_project.set_balances(UNICODE_PROJECT, "not a list")  # type: ignore[arg-type]
 
         result = windows.run(["balance"], windows_env)
 
