@@ -429,6 +429,27 @@ class TestAtomicWrite:
         assert target.read_bytes() == b"two"
         assert os.listdir(tmp_path) == ["out.prom"]
 
+    def test_makes_the_folders_it_needs(self, tmp_path: Path) -> None:
+        target = tmp_path / "a" / "b" / "out.prom"
+        write_atomically(target, b"one")
+        assert target.read_bytes() == b"one"
+
+    def test_a_new_file_follows_the_umask_and_leaves_it_as_it_was(self, tmp_path: Path) -> None:
+        previous = os.umask(0o022)
+        try:
+            write_atomically(tmp_path / "out.prom", b"x")
+            assert os.umask(0o022) == 0o022
+        finally:
+            os.umask(previous)
+        assert stat.S_IMODE((tmp_path / "out.prom").stat().st_mode) == 0o644
+
+    def test_keeps_an_existing_executable_mode(self, tmp_path: Path) -> None:
+        target = tmp_path / "hook"
+        target.write_bytes(b"old")
+        target.chmod(0o755)
+        write_atomically(target, b"new")
+        assert stat.S_IMODE(target.stat().st_mode) == 0o755
+
     def test_keeps_the_existing_mode(self, tmp_path: Path) -> None:
         target = tmp_path / "out.prom"
         target.write_bytes(b"old")
@@ -488,12 +509,15 @@ class TestAtomicWrite:
             attempts.append(dst)
             raise PermissionError(13, "Access is denied")
 
+        pauses: list[float] = []
         monkeypatch.setattr(sys, "platform", platform)
         monkeypatch.setattr(os, "replace", refused)
-        monkeypatch.setattr("trayapp.atomic.REPLACE_PAUSE_SECONDS", 0)
+        monkeypatch.setattr("trayapp.atomic.time.sleep", pauses.append)
         with pytest.raises(PermissionError):
             write_atomically(target, b"new")
-        # Only Windows holds files: elsewhere a refusal is final at once.
+        # Only Windows holds files: elsewhere a refusal is final at once. On Windows, ten tries
+        # a tenth of a second apart: about a second in all.
         assert len(attempts) == (10 if platform == "win32" else 1)
+        assert pauses == ([0.1] * 9 if platform == "win32" else [])
         assert target.read_bytes() == b"old"
         assert os.listdir(tmp_path) == ["deepgram.prom"]

@@ -40,6 +40,9 @@ class TestLatin1:
     def test_compatibility_forms_stand_in_where_they_fit(self) -> None:
         assert latin1("Voice Bot…") == "Voice Bot..."
 
+    def test_the_last_latin1_character_is_kept_and_the_next_replaced(self) -> None:
+        assert latin1("\u00ff\u0100") == "\u00ff?"
+
     def test_anything_else_becomes_a_question_mark(self) -> None:
         assert latin1("日本語 ✓ 🚀") == "??? ? ?"
         latin1("日本語 ✓ 🚀 …").encode("latin-1")  # and it always encodes

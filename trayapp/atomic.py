@@ -16,7 +16,6 @@ def write_atomically(path: Path, data: bytes, *, private: bool = False) -> None:
     The replaced file keeps its permissions; a new file gets 0600 when `private`, else the
     usual umask-based mode (a Prometheus textfile must stay readable by node_exporter).
     """
-    path = Path(path)
     directory = path.parent
     directory.mkdir(parents=True, exist_ok=True)
     mode = _target_mode(path, private)

@@ -15,9 +15,12 @@ def latin1(text: str) -> str:
     import unicodedata
 
     def one(character: str) -> str:
-        if ord(character) < 256:
-            return character
-        compatible = unicodedata.normalize("NFKC", character)
-        return compatible if all(ord(c) < 256 for c in compatible) else "?"
+        for candidate in (character, unicodedata.normalize("NFKC", character)):
+            try:
+                candidate.encode("latin-1")
+            except UnicodeEncodeError:
+                continue
+            return candidate
+        return "?"
 
     return "".join(one(character) for character in text)
