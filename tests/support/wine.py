@@ -129,6 +129,12 @@ class WindowsPython:
         env.update(extra)
         return env
 
+    @property
+    def workdir(self) -> Path:
+        """Where Windows programs start: not the checkout, whose trayapp/ would shadow the
+        installed app (python -m puts the working folder first on the import path)."""
+        return self.prefix.parent
+
     @staticmethod
     def windows_path(path: Path) -> str:
         """The Windows name of a Linux path: Wine maps / to drive Z:."""
@@ -171,6 +177,7 @@ class WindowsPython:
             capture_output=True,
             timeout=timeout,
             check=False,
+            cwd=self.workdir,
         )
         return WindowsResult(completed.returncode, completed.stdout, completed.stderr)
 
@@ -184,6 +191,7 @@ class WindowsPython:
         completed = subprocess.run(
             ["wine", "reg", "query", key],
             env=self.env(),
+            cwd=self.workdir,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=60,

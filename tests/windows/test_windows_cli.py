@@ -166,6 +166,7 @@ class TestOutputFile:
                 program=[str(windows.python_exe)],
             ),
             env=windows.env(),
+            cwd=windows.workdir,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

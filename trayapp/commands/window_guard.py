@@ -3,6 +3,7 @@ use instead, never a traceback."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -17,8 +18,7 @@ def run_tk_window(window: str, show: Callable[[], T], *, instead: str) -> T:
         import tkinter
     except ImportError:
         raise ConfigError(
-            f"The {window} window needs Tk: install python3-tk (Debian/Ubuntu) or a Python with "
-            f"Tk, or use {instead} instead."
+            f"The {window} window needs Tk: {_how_to_get_tk()}, or use {instead} instead."
         ) from None
     try:
         return show()
@@ -29,3 +29,11 @@ def run_tk_window(window: str, show: Callable[[], T], *, instead: str) -> T:
                 f"{instead} instead."
             ) from exc
         raise
+
+
+def _how_to_get_tk() -> str:
+    if sys.platform == "win32":
+        # python.org's installer leaves Tk out when "tcl/tk and IDLE" is unticked; apt means
+        # nothing there.
+        return 'run the Python installer again, choose Modify and tick "tcl/tk and IDLE"'
+    return "install python3-tk (Debian/Ubuntu) or a Python with Tk"

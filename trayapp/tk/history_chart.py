@@ -94,32 +94,41 @@ class Panel(NamedTuple):
         return self.bottom - max(0.0, min(1.0, share)) * (self.bottom - self.top)
 
 
-def draw_chart(view: HistoryView, size: tuple[int, int] = CHART_SIZE) -> Image.Image:
+def draw_chart(
+    view: HistoryView, size: tuple[int, int] = CHART_SIZE, *, scale: float = 1.0
+) -> Image.Image:
+    """The chart; `size` and every length in it are for a 96 DPI screen, times `scale` (1.5 on a
+    144 DPI one), so that the chart keeps its proportions to the window's text, which Tk sizes
+    in points."""
     from PIL import Image, ImageDraw
 
-    width, height = size
-    image = Image.new("RGB", size, BACKGROUND)
-    draw = ImageDraw.Draw(image)
-    font = _font(13)
-    plot_height = height - MARGIN_TOP - MARGIN_BOTTOM - PANEL_GAP
-    balance_bottom = MARGIN_TOP + round(plot_height * BALANCE_SHARE)
-    balance = Panel(MARGIN_LEFT, MARGIN_TOP, width - MARGIN_RIGHT, balance_bottom)
-    spend = Panel(MARGIN_LEFT, balance_bottom + PANEL_GAP, balance.right, height - MARGIN_BOTTOM)
+    def px(length: float) -> int:
+        return round(length * scale)
 
-    draw.text((MARGIN_LEFT, 4), "Balance", fill=BALANCE_COLOUR, font=_font(14))
+    width, height = px(size[0]), px(size[1])
+    image = Image.new("RGB", (width, height), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    font = _font(px(13))
+    left, top, bottom = px(MARGIN_LEFT), px(MARGIN_TOP), height - px(MARGIN_BOTTOM)
+    plot_height = bottom - top - px(PANEL_GAP)
+    balance_bottom = top + round(plot_height * BALANCE_SHARE)
+    balance = Panel(left, top, width - px(MARGIN_RIGHT), balance_bottom)
+    spend = Panel(left, balance_bottom + px(PANEL_GAP), balance.right, bottom)
+
+    draw.text((left, px(4)), "Balance", fill=BALANCE_COLOUR, font=_font(px(14)))
     draw.text(
-        (MARGIN_LEFT, balance.bottom + 20), "Spent per day", fill=SPEND_COLOUR, font=_font(14)
+        (left, balance.bottom + px(20)), "Spent per day", fill=SPEND_COLOUR, font=_font(px(14))
     )
     balance_top = nice_ceiling(max((s.total for s in view.samples), default=Decimal(0)))
     spend_top = nice_ceiling(max((d for _, d in view.daily), default=Decimal(0)))
-    _grid(draw, balance, balance_top, font, lines=4)
-    _grid(draw, spend, spend_top, font, lines=2)
-    _date_labels(draw, view, spend, font)
+    _grid(draw, balance, balance_top, font, lines=4, gap=px(8))
+    _grid(draw, spend, spend_top, font, lines=2, gap=px(8))
+    _date_labels(draw, view, spend, font, gap=px(8))
     if not view.samples:
         centre = ((balance.left + balance.right) / 2, (balance.top + balance.bottom) / 2)
         draw.text(centre, NO_HISTORY, fill=AXIS_TEXT, font=font, anchor="mm")
         return image
-    _balance_line(draw, view, balance, balance_top)
+    _balance_line(draw, view, balance, balance_top, width=px(3))
     _spend_bars(draw, view, spend, spend_top)
     return image
 
@@ -142,32 +151,34 @@ def _grid(
     font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
     *,
     lines: int,
+    gap: int,
 ) -> None:
     for index in range(lines + 1):
         value = top_value * index / lines
         y = panel.y_for(value, top_value)
         draw.line((panel.left, y, panel.right, y), fill=GRID, width=1)
         label = display_amount(value, MAIN_UNIT).removesuffix(".00")
-        draw.text((panel.left - 8, y), label, fill=AXIS_TEXT, font=font, anchor="rm")
+        draw.text((panel.left - gap, y), label, fill=AXIS_TEXT, font=font, anchor="rm")
 
 
 def _balance_line(
-    draw: ImageDraw.ImageDraw, view: HistoryView, panel: Panel, top_value: Decimal
+    draw: ImageDraw.ImageDraw, view: HistoryView, panel: Panel, top_value: Decimal, *, width: int
 ) -> None:
     # Plain floats here: 90 days are 26,000 samples, and pixels need no exact decimals.
     start, span = view.start.timestamp(), (view.end - view.start).total_seconds()
-    width, height, top = panel.right - panel.left, panel.bottom - panel.top, float(top_value)
+    across, height, top = panel.right - panel.left, panel.bottom - panel.top, float(top_value)
     points = [
         (
-            panel.left + _clamp((s.at.timestamp() - start) / span) * width,
+            panel.left + _clamp((s.at.timestamp() - start) / span) * across,
             panel.bottom - _clamp(float(s.total) / top) * height,
         )
         for s in view.samples
     ]
     if len(points) >= 2:
-        draw.line(points, fill=BALANCE_COLOUR, width=3, joint="curve")
+        draw.line(points, fill=BALANCE_COLOUR, width=width, joint="curve")
     x, y = points[-1]
-    draw.ellipse((x - 4, y - 4, x + 4, y + 4), fill=BALANCE_COLOUR)
+    dot = width * 4 / 3  # the last sample's dot, a little wider than the line
+    draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=BALANCE_COLOUR)
 
 
 def _clamp(share: float) -> float:
@@ -195,8 +206,10 @@ def _date_labels(
     view: HistoryView,
     panel: Panel,
     font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    *,
+    gap: int,
 ) -> None:
-    y = panel.bottom + 8
+    y = panel.bottom + gap
     start, end = display_date(view.to_day(view.start)), display_date(view.to_day(view.end))
     draw.text((panel.left, y), start, fill=AXIS_TEXT, font=font, anchor="la")
     draw.text((panel.right, y), end, fill=AXIS_TEXT, font=font, anchor="ra")
@@ -208,10 +221,12 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.load_default(size=size)
 
 
-def chart_png(view: HistoryView, size: tuple[int, int] = CHART_SIZE) -> bytes:
+def chart_png(
+    view: HistoryView, size: tuple[int, int] = CHART_SIZE, *, scale: float = 1.0
+) -> bytes:
     """The chart as PNG bytes, which Tk 8.6 displays without ImageTk."""
     import io
 
     buffer = io.BytesIO()
-    draw_chart(view, size).save(buffer, format="PNG")
+    draw_chart(view, size, scale=scale).save(buffer, format="PNG")
     return buffer.getvalue()

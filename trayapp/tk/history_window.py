@@ -21,7 +21,7 @@ from trayapp.tk.history_chart import chart_png, history_view, summary_text
 from trayapp.tk.look import (
     ERROR_COLOUR,
     OK_COLOUR,
-    WINDOW_CLASS,
+    new_root,
     set_window_icon,
     use_platform_theme,
 )
@@ -34,6 +34,13 @@ RELOAD_EVERY_MS = 60_000
 
 def local_day(moment: datetime) -> date:
     return moment.astimezone().date()
+
+
+def chart_scale(root: tk.Misc) -> float:
+    """How much larger than at 96 DPI to draw the chart: as much as Tk enlarges the window's
+    text (sized in points) on this screen, e.g. 1.5 at Windows' 150 % scaling."""
+    pixels_per_point = float(root.tk.call("tk", "scaling"))
+    return max(1.0, pixels_per_point * 72 / 96)
 
 
 class HistoryWindow:
@@ -93,9 +100,8 @@ class HistoryWindow:
             self.rows = []
             self._say(exc.message, ok=False)
         view = history_view(main_unit_samples(self.rows), days, now, local_day)
-        self._chart = tk.PhotoImage(
-            master=self.root, data=base64.b64encode(chart_png(view)).decode("ascii")
-        )
+        png = chart_png(view, scale=chart_scale(self.root))
+        self._chart = tk.PhotoImage(master=self.root, data=base64.b64encode(png).decode("ascii"))
         self.chart.configure(image=self._chart)
         self.summary.configure(text=summary_text(view))
 
@@ -136,7 +142,7 @@ class HistoryWindow:
 
 def run_window(path: Path, days: int) -> None:
     """Show the window until it is closed."""
-    root = tk.Tk(className=WINDOW_CLASS)
+    root = new_root()
     window = HistoryWindow(root, path, days)
     window.reload_periodically()
     root.resizable(False, False)

@@ -33,7 +33,7 @@ from trayapp.setting_fields import CheckBox, NumberEntry, ProjectPicker
 from trayapp.tk.look import (
     ERROR_COLOUR,
     OK_COLOUR,
-    WINDOW_CLASS,
+    new_root,
     set_window_icon,
     use_platform_theme,
 )
@@ -424,7 +424,7 @@ class SettingsWindow:
 
 def run_window() -> bool:
     """Show the window until Save or Cancel; True when something was saved."""
-    root = tk.Tk(className=WINDOW_CLASS)
+    root = new_root()
     window = SettingsWindow(root)
     root.minsize(480, 0)
     root.mainloop()
