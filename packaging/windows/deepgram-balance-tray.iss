@@ -9,6 +9,12 @@
   #error Pass the version: ISCC.exe /DAppVersion=X.Y.Z deepgram-balance-tray.iss
 #endif
 
+; The bundle to package: build-windows.ps1's dist\deepgram-tray\ unless /DBundleDir= names another
+; (packaging/build-windows-under-wine.sh builds it into dist/windows/).
+#ifndef BundleDir
+  #define BundleDir "..\..\dist\deepgram-tray"
+#endif
+
 #define AppName "Deepgram Balance"
 #define WindowedProgram "deepgram-tray-gui.exe"
 #define ConsoleProgram "deepgram-tray.exe"
@@ -40,7 +46,7 @@ WizardStyle=modern
 Name: "startatlogin"; Description: "Start {#AppName} when I sign in"; GroupDescription: "Start:"
 
 [Files]
-Source: "..\..\dist\deepgram-tray\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
 
 [InstallDelete]
 ; An update replaces the bundle whole: files a newer version no longer ships must not linger.
@@ -56,18 +62,28 @@ Filename: "{app}\{#ConsoleProgram}"; Parameters: "autostart enable"; Flags: runh
 Filename: "{app}\{#WindowedProgram}"; Description: "Start {#AppName} now"; Flags: nowait postinstall skipifsilent
 
 [UninstallRun]
+; The console program runs too while the tray does: its fetch worker, its settings and history
+; windows. Each holds the bundle's files open, which would then be left behind.
 Filename: "{sys}\taskkill.exe"; Parameters: "/F /IM {#WindowedProgram}"; Flags: runhidden; RunOnceId: "StopTray"
+Filename: "{sys}\taskkill.exe"; Parameters: "/F /IM {#ConsoleProgram}"; Flags: runhidden; RunOnceId: "StopConsoleProgram"
 Filename: "{app}\{#ConsoleProgram}"; Parameters: "autostart disable"; Flags: runhidden; RunOnceId: "StopStartAtLogin"
 
 [Code]
 // A running tray keeps its files open, and a tray icon has no window for the Restart Manager
-// to close politely; stop it before files are replaced. Its settings are written atomically, so
-// stopping it never loses any.
-function PrepareToInstall(var NeedsRestart: Boolean): String;
+// to close politely; stop it before files are replaced, and the console program with it (the
+// tray's fetch worker, settings and history windows). Settings are written atomically, so
+// stopping either never loses any.
+procedure StopProgram(const Name: String);
 var
   ResultCode: Integer;
 begin
-  Exec(ExpandConstant('{sys}\taskkill.exe'), '/F /IM {#WindowedProgram}', '', SW_HIDE,
+  Exec(ExpandConstant('{sys}\taskkill.exe'), '/F /IM ' + Name, '', SW_HIDE,
     ewWaitUntilTerminated, ResultCode);
+end;
+
+function PrepareToInstall(var NeedsRestart: Boolean): String;
+begin
+  StopProgram('{#WindowedProgram}');
+  StopProgram('{#ConsoleProgram}');
   Result := '';
 end;
