@@ -70,6 +70,23 @@ def test_both_programs_print_their_version_through_a_pipe(
         )
 
 
+def test_the_smoke_test_for_real_windows_passes_here(
+    windows: WindowsPython, bundle_folder: Path, app_folders: dict[str, Path]
+) -> None:
+    # The release workflow runs tests/support/windows_smoke.py on a real Windows runner; here it
+    # proves the script itself works (its tray step needs a desktop: the tests below do that).
+    checkout = Path(__file__).resolve().parents[2]
+    result = windows.run(
+        ["-m", "tests.support.windows_smoke", windows.windows_path(bundle_folder), "--no-tray"],
+        {"PYTHONPATH": windows.windows_path(checkout)},
+        program=[str(windows.python_exe)],
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok: a name outside the ANSI code page prints through a pipe, in UTF-8" in result.stdout
+
+
 def test_balance_json_is_what_the_pip_installed_app_prints(
     windows: WindowsPython,
     bundle_folder: Path,
