@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +26,29 @@ def test_a_second_lock_is_refused_until_the_first_is_released(tmp_path: Path) ->
         first.release()
     assert second.acquire()
     second.release()
+
+
+def test_on_windows_the_lock_leaves_the_pid_readable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows' byte-range locks are mandatory: were the pid's bytes locked, a second tray could
+    not read them to say which process runs (Wine does not enforce this, so it is checked here)."""
+    locked: list[tuple[int, int]] = []
+
+    class Msvcrt:
+        LK_NBLCK = 2
+
+        @staticmethod
+        def locking(fd: int, mode: int, size: int) -> None:
+            locked.append((os.lseek(fd, 0, os.SEEK_CUR), size))
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setitem(sys.modules, "msvcrt", Msvcrt)
+    lock = InstanceLock(tmp_path / "tray.lock")
+    assert lock.acquire()
+    lock.release()
+    [(start, _)] = locked
+    assert start >= len(str(2**32))  # past any Windows pid (a 32-bit number)
 
 
 def test_the_lock_folder_is_created(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import threading
 import time
 
@@ -26,7 +27,9 @@ def run_tray(args: argparse.Namespace) -> int:
     if not lock.acquire():
         holder = lock.holder_pid()
         running = f" (process {holder})" if holder else ""
-        print_error(f"The tray is already running{running}: use its icon, or quit it first.")
+        message = f"The tray is already running{running}: use its icon, or quit it first."
+        print_error(message)
+        _say_without_a_console(message)
         return 0
     try:
         log_file = configure_tray_logging(log_dir())
@@ -34,6 +37,18 @@ def run_tray(args: argparse.Namespace) -> int:
         return _run()
     finally:
         lock.release()
+
+
+def _say_without_a_console(message: str) -> None:
+    """Started from the Start menu or a shortcut (the windowed launcher), the tray had no stderr
+    (what it prints goes to the null device): Windows' way to say it is a message box."""
+    if sys.platform != "win32" or sys.__stderr__ is not None:
+        return
+    import ctypes
+
+    information = 0x40  # MB_ICONINFORMATION
+    user32 = ctypes.windll.user32  # type: ignore[attr-defined,unused-ignore]  # Windows only
+    user32.MessageBoxW(None, message, "Deepgram Balance", information)
 
 
 def _run() -> int:

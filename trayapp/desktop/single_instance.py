@@ -61,11 +61,16 @@ class InstanceLock:
             self._handle = None
 
 
+WINDOWS_LOCKED_BYTE = 1 << 20
+"""Where the lock is on Windows: far past the pid. Windows' locks are mandatory, so a lock on
+the pid's bytes would stop the second tray from reading it to say which process holds the lock."""
+
+
 def _lock(handle: IO[str]) -> None:
     if sys.platform == "win32":
         import msvcrt
 
-        handle.seek(0)
+        handle.seek(WINDOWS_LOCKED_BYTE)  # a lock may lie past the end; the file stays small
         msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
     else:
         import fcntl

@@ -169,7 +169,12 @@ def make_dispatcher(backend: BackendName, icon: TrayIcon) -> Dispatch:
 
 
 def _win32_dispatcher(icon: TrayIcon) -> Dispatch:
-    """Post a private window message; pystray's window procedure runs our handler for it."""
+    """Post a private window message; pystray's window procedure runs our handler for it.
+
+    Changes wait while one of pystray's own handlers runs: its right-click handler shows the menu
+    in a message loop of its own, which on Windows handles our message too, and a new menu there
+    would destroy the one Windows is showing. They are made when the handler returns.
+    """
     handlers = pystray_compat.win32_message_handlers(icon)
     if handlers is None:
         log.warning("This pystray offers no way onto its UI thread: changing the tray directly")
@@ -179,8 +184,11 @@ def _win32_dispatcher(icon: TrayIcon) -> Dispatch:
     user32 = ctypes.windll.user32  # type: ignore[attr-defined,unused-ignore]  # Windows only
     message = user32.RegisterWindowMessageW(f"{APP_NAME}-apply")
     pending: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+    running = [0]  # pystray handlers on the UI thread's stack (only that thread touches it)
 
-    def drain(wparam: int, lparam: int) -> int:
+    def drain(wparam: int = 0, lparam: int = 0) -> int:
+        if running[0]:
+            return 0  # the handler that runs drains the queue when it returns
         while True:
             try:
                 action = pending.get_nowait()
@@ -188,6 +196,19 @@ def _win32_dispatcher(icon: TrayIcon) -> Dispatch:
                 return 0
             _guarded(action)
 
+    def waiting_for(handler: pystray_compat.MessageHandler) -> pystray_compat.MessageHandler:
+        def run(wparam: int, lparam: int) -> int:
+            running[0] += 1
+            try:
+                return handler(wparam, lparam)
+            finally:
+                running[0] -= 1
+                drain()
+
+        return run
+
+    for known, handler in list(handlers.items()):
+        handlers[known] = waiting_for(handler)
     handlers[message] = drain
 
     def post(action: Callable[[], None]) -> None:
