@@ -53,6 +53,7 @@ def _say_without_a_console(message: str) -> None:
 
 def _run() -> int:
     from trayapp.desktop import autostart
+    from trayapp.desktop.dpi import declare_dpi_awareness
     from trayapp.tk.launcher import WindowLauncher
     from trayapp.tray.app import TrayApp, load_backend
     from trayapp.tray.fetch_process import (
@@ -61,6 +62,7 @@ def _run() -> int:
     )
     from trayapp.tray.state import TrayState
 
+    declare_dpi_awareness()  # before pystray makes its window and menus
     backend, icon_class = load_backend()
 
     def show(state: TrayState) -> None:

@@ -13,34 +13,14 @@ WINDOW_CLASS = "deepgram-balance-tray"
 """WM_CLASS: how desktops group the app's windows under one icon."""
 ERROR_COLOUR = "#b00020"
 OK_COLOUR = "#1b7f3b"
-PROCESS_SYSTEM_DPI_AWARE = 1
-"""Windows' name for drawing at the screen's DPI as it was at start-up (Tk 8.6 cannot follow a
-window to a monitor of another DPI, so it declares no more than that; IDLE declares the same)."""
 
 
 def new_root() -> tk.Tk:
     """The Tk root of one of the app's windows."""
+    from trayapp.desktop.dpi import declare_dpi_awareness
+
     declare_dpi_awareness()
     return tk.Tk(className=WINDOW_CLASS)
-
-
-def declare_dpi_awareness() -> None:
-    """On Windows, say that the process draws for the screen's real DPI, before Tk makes a window.
-
-    Without it, Windows takes Tk for a program from before high-DPI screens: it lays the window
-    out at 96 DPI and stretches the bitmap, so at the 125-200 % scaling most laptops use, every
-    word is blurred. Declared, Tk sizes its fonts (given in points) for the real DPI.
-    """
-    if sys.platform != "win32":
-        return
-    import ctypes
-
-    try:
-        ctypes.OleDLL("shcore").SetProcessDpiAwareness(PROCESS_SYSTEM_DPI_AWARE)
-    except OSError:
-        # Refused (E_ACCESSDENIED) when awareness was declared already, by a program's manifest
-        # or by Wine: the process is DPI aware either way.
-        log.debug("DPI awareness was not declared", exc_info=True)
 
 
 def set_window_icon(root: tk.Tk) -> list[tk.PhotoImage]:
