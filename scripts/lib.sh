@@ -12,7 +12,7 @@ ensure_packages() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  echo "Installing system packages: ${missing[*]}"
+  echo "Installing system packages: ${missing[*]}" >&2
   local log
   log=$(mktemp)
   if ! { as_root apt-get update -qq &&
