@@ -30,7 +30,9 @@ ensure_packages() {
 # PyGObject (python3-gi) for the tray's GTK backend, with the given requirements installed.
 ensure_venv() {
   local dir=$1; shift
-  if [ ! -x "$dir/bin/python" ]; then
+  # A venv whose creation was cut short has a python but no pip: make it again.
+  if [ ! -x "$dir/bin/python" ] || ! "$dir/bin/python" -m pip --version >/dev/null 2>&1; then
+    rm -rf "$dir"
     /usr/bin/python3 -m venv --system-site-packages "$dir"
   fi
   "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
