@@ -8,6 +8,7 @@ project names.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from tests.conftest import (
     run_cli,
 )
 from tests.support.deepgram_server import FakeDeepgram
+from tests.support.history_seed import seed_history
 from tests.support.wine import WindowsPython
 
 RUN_KEY = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
@@ -79,6 +81,7 @@ class TestBalance:
         result = windows.run(["balance", "--json"], windows_env)
 
         assert result.returncode == 0, result.stderr
+        assert b"\r\n" not in result.stdout_bytes  # the bytes --output writes, on every OS
         on_windows = json.loads(result.stdout)
         assert on_windows["totals"] == {"usd": 128.31822227}
         assert without_time(on_windows) == without_time(
@@ -339,3 +342,46 @@ def test_project_ids_pass_through(
     result = windows.run(["balance", "--json", "--project", PROJECT_A], windows_env)
 
     assert [p["project_id"] for p in json.loads(result.stdout)["projects"]] == [PROJECT_A]
+
+
+class TestHistoryExport:
+    def test_csv_and_json_from_the_profiles_history(
+        self, windows: WindowsPython, app_folders: dict[str, Path]
+    ) -> None:
+        # Where the tray records it on Windows: %LOCALAPPDATA%\deepgram-balance-tray.
+        seed_history(windows.user_folder("AppData/Local"))
+        try:
+            as_csv = windows.run(["history", "--days", "1"])
+            as_json = windows.run(["history", "--format", "json", "--days", "1"])
+        finally:
+            shutil.rmtree(windows.user_folder("AppData/Local/deepgram-balance-tray"))
+
+        assert as_csv.returncode == 0, as_csv.stderr
+        # Machine formats keep Unix line ends on Windows, as --output would write them.
+        assert b"\r\n" not in as_csv.stdout_bytes + as_json.stdout_bytes
+        lines = as_csv.stdout.splitlines()
+        assert lines[0] == "time,units,total"
+        assert 24 <= len(lines) - 1 <= 26  # a day of hourly samples
+        samples = json.loads(as_json.stdout)["samples"]
+        assert len(samples) == len(lines) - 1
+        assert samples[-1]["units"] == "usd"
+
+
+def test_balance_with_the_forecast(
+    windows: WindowsPython, windows_env: dict[str, str], billed: FakeDeepgram
+) -> None:
+    result = windows.run(["balance", "--json", "--forecast"], windows_env)
+
+    assert result.returncode == 0, result.stderr
+    forecast = json.loads(result.stdout)["forecast"]
+    assert forecast["basis"] == "billing"
+    assert forecast["spend_per_day"] == {"usd": 4.25}
+    assert forecast["nearest_expiry"]["amount"] == 25
+
+
+def test_uninstall_desktop_is_linux_only_too(windows: WindowsPython) -> None:
+    result = windows.run(["uninstall-desktop"])
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
