@@ -12,6 +12,7 @@ from trayapp.credentials import (
     KEYRING_SERVICE,
     KEYRING_USERNAME,
     ApiKey,
+    _describe_backend,
     clean_key_text,
     delete_api_key,
     find_api_key,
@@ -128,3 +129,29 @@ def test_masking_shows_at_most_four_characters() -> None:
     key = ApiKey(OWNER_KEY, "keyring")
     assert OWNER_KEY not in repr(key) and OWNER_KEY not in str(key)
     assert OWNER_KEY[-4:] in repr(key)
+
+
+class TestBackendNames:
+    """What `key set` and `key status` call the store: the name its users know it by."""
+
+    @staticmethod
+    def backend(module: str, class_name: str, **attributes: object) -> object:
+        return type(class_name, (), {"__module__": module, **attributes})()
+
+    @pytest.mark.parametrize(
+        ("module", "name", "familiar"),
+        [
+            ("keyring.backends.Windows", "WinVaultKeyring", "Windows Credential Manager"),
+            ("keyring.backends.macOS", "Keyring", "macOS Keychain"),
+            ("keyring.backends.SecretService", "Keyring", "Secret Service"),
+            ("keyring.backends.kwallet", "DBusKeyring", "KWallet"),
+        ],
+    )
+    def test_the_os_stores(self, module: str, name: str, familiar: str) -> None:
+        store = self.backend(module, name, name="keyring's own name")
+        assert _describe_backend(store) == familiar
+
+    def test_another_backend_by_its_own_name_or_else_its_class(self) -> None:
+        named = self.backend("keyrings.alt.file", "EncryptedKeyring", name="Encrypted file")
+        assert _describe_backend(named) == "Encrypted file"
+        assert _describe_backend(self.backend("somewhere", "CustomKeyring")) == "CustomKeyring"
