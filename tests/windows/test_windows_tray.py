@@ -62,6 +62,7 @@ class WindowsTray:
         self.process = subprocess.Popen(
             windows.command("run", program=program),
             env=windows.env(**env),
+            cwd=windows.workdir,  # the installed app, not the checkout's trayapp/
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,  # both to files would stop Windows Python from starting
