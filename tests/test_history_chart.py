@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from PIL import Image, ImageChops
 
 from trayapp.outlook.forecast import Sample, daily_spend
 from trayapp.tk.history_chart import (
@@ -100,3 +101,25 @@ def _row(image: object, y: int) -> list[object]:
 )  # fmt: skip
 def test_axis_tops_are_round_numbers(value: str, top: str) -> None:
     assert nice_ceiling(Decimal(value)) == Decimal(top)
+
+
+def test_on_a_scaled_screen_every_length_scales_with_the_text() -> None:
+    # Windows at 150 %: the window's text is drawn 1.5 times larger, so the chart is too, in
+    # proportion, rather than a small picture in a large window.
+    view = history_view(hourly(30, "200", "4"), 30, NOW, utc_day)
+    plain, scaled = draw_chart(view), draw_chart(view, scale=1.5)
+
+    def extent(image: Image.Image, colour: tuple[int, int, int]) -> tuple[int, int, int, int]:
+        """The bounding box of the pixels of exactly `colour`."""
+        solid = Image.new("RGB", image.size, colour)
+        bands = ImageChops.difference(image, solid).split()
+        exact = [band.point(lambda v: 255 if v == 0 else 0) for band in bands]
+        box = ImageChops.multiply(ImageChops.multiply(exact[0], exact[1]), exact[2]).getbbox()
+        assert box is not None
+        return box
+
+    assert scaled.size == (round(CHART_SIZE[0] * 1.5), round(CHART_SIZE[1] * 1.5))
+    for colour in (BALANCE_COLOUR, SPEND_COLOUR):
+        box, bigger = extent(plain, colour), extent(scaled, colour)
+        for length, scaled_length in zip(box, bigger, strict=True):
+            assert scaled_length == pytest.approx(length * 1.5, abs=3)
