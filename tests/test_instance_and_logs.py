@@ -47,8 +47,33 @@ def test_on_windows_the_lock_leaves_the_pid_readable(
     lock = InstanceLock(tmp_path / "tray.lock")
     assert lock.acquire()
     lock.release()
-    [(start, _)] = locked
+    [(start, size)] = locked
     assert start >= len(str(2**32))  # past any Windows pid (a 32-bit number)
+    assert size >= 1  # a lock of no bytes would hold nothing
+
+
+def test_the_holder_writes_its_own_pid_over_a_longer_stale_one(tmp_path: Path) -> None:
+    path = tmp_path / "tray.lock"
+    path.write_text("4000000000\n")  # left by a tray that crashed
+    lock = InstanceLock(path)
+    assert lock.acquire() is True
+    try:
+        assert path.read_text() == str(os.getpid())
+        assert InstanceLock(path).acquire() is False
+    finally:
+        lock.release()
+
+
+def test_the_lock_lives_in_the_users_runtime_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Per user and per session: XDG_RUNTIME_DIR on Linux (cleared at logout).
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    assert InstanceLock().path == runtime / "deepgram-balance-tray" / "tray.lock"
+    assert InstanceLock(tmp_path / "mine.lock").path == tmp_path / "mine.lock"
 
 
 def test_the_lock_folder_is_created(tmp_path: Path) -> None:
