@@ -3,19 +3,27 @@ and the chart's pixels."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from PIL import Image, ImageChops
 
 from trayapp.outlook.forecast import Sample, daily_spend
 from trayapp.tk.history_chart import (
+    AXIS_TEXT,
     BACKGROUND,
     BALANCE_COLOUR,
     CHART_SIZE,
+    GRID,
+    MARGIN_LEFT,
+    MARGIN_TOP,
     NO_HISTORY,
     SPEND_COLOUR,
+    Panel,
+    chart_png,
     draw_chart,
     history_view,
     nice_ceiling,
@@ -123,3 +131,124 @@ def test_on_a_scaled_screen_every_length_scales_with_the_text() -> None:
         box, bigger = extent(plain, colour), extent(scaled, colour)
         for length, scaled_length in zip(box, bigger, strict=True):
             assert scaled_length == pytest.approx(length * 1.5, abs=3)
+
+
+@pytest.mark.parametrize(
+    ("value", "top"),
+    [("-3", "1"), ("10", "10"), ("2.5", "2.5"), ("5.01", "10"), ("99", "100"), ("0.07", "0.1")],
+)
+def test_axis_tops_at_the_steps_and_below_zero(value: str, top: str) -> None:
+    assert nice_ceiling(Decimal(value)) == Decimal(top)
+
+
+def summary_of(*points: tuple[timedelta, str]) -> str:
+    """The summary line of a history with a sample `ago` before NOW at each total."""
+    samples = [Sample(NOW - ago, Decimal(total)) for ago, total in points]
+    return summary_text(history_view(samples, 30, NOW, utc_day))
+
+
+class TestSummarySpans:
+    def test_one_sample_gives_the_balance_alone(self) -> None:
+        assert summary_of((timedelta(hours=1), "50")) == "Balance $50.00"
+
+    def test_two_samples_an_hour_apart_give_an_hours_spend(self) -> None:
+        # Under a day, the average is per day as if the day had just begun: $2 so far.
+        said = summary_of((timedelta(hours=1), "52"), (timedelta(0), "50"))
+        assert said == "Balance $50.00 · spent $2.00 in 1 hour, $2.00 a day on average"
+
+    def test_minutes_count_as_an_hour(self) -> None:
+        said = summary_of((timedelta(minutes=10), "52"), (timedelta(0), "50"))
+        assert "in 1 hour," in said
+
+    def test_hours_below_a_day(self) -> None:
+        said = summary_of((timedelta(hours=23), "52"), (timedelta(0), "50"))
+        assert "in 23 hours," in said
+
+    def test_a_day_and_more(self) -> None:
+        assert "in 1 day," in summary_of((timedelta(hours=24), "52"), (timedelta(0), "50"))
+        two = summary_of((timedelta(hours=48), "54"), (timedelta(0), "50"))
+        assert "spent $4.00 in 2 days, $2.00 a day on average" in two
+
+
+class TestPanelHeights:
+    PANEL = Panel(left=0, top=100, right=10, bottom=300)
+
+    def test_values_between_the_bottom_and_the_top(self) -> None:
+        assert self.PANEL.y_for(Decimal(0), Decimal(10)) == 300
+        assert self.PANEL.y_for(Decimal(5), Decimal(10)) == 200
+        assert self.PANEL.y_for(Decimal(10), Decimal(10)) == 100
+
+    def test_outside_the_axis_values_stay_on_the_panel(self) -> None:
+        assert self.PANEL.y_for(Decimal(25), Decimal(10)) == 100
+        assert self.PANEL.y_for(Decimal(-4), Decimal(10)) == 300
+
+    def test_an_axis_of_zero_puts_everything_at_the_bottom(self) -> None:
+        assert self.PANEL.y_for(Decimal(3), Decimal(0)) == 300
+
+
+def test_the_window_gets_the_chart_as_png_at_its_scale() -> None:
+    view = history_view(hourly(30, "200", "4"), 30, NOW, utc_day)
+    data = chart_png(view, scale=1.25)
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.size == (round(CHART_SIZE[0] * 1.25), round(CHART_SIZE[1] * 1.25))
+
+
+class TestWhatTheChartShows:
+    """Pixels of each part's own colour where that part belongs."""
+
+    VIEW = history_view(hourly(30, "200", "4"), 30, NOW, utc_day)
+
+    @staticmethod
+    def pixels(image: Image.Image, box: tuple[int, int, int, int], colour: object) -> int:
+        region = image.crop(box)
+        return sum(1 for x in range(region.width) for y in range(region.height)
+                   if region.getpixel((x, y)) == colour)  # fmt: skip
+
+    def test_grid_lines_four_bands_of_balance_and_two_of_spend(self) -> None:
+        image = draw_chart(self.VIEW)
+        rows = [
+            y
+            for y in range(image.height)
+            if sum(1 for x in range(image.width) if image.getpixel((x, y)) == GRID)
+            > image.width / 3
+        ]
+        # The balance panel's five lines, and the top of the spend panel's three: its others
+        # are behind a month of bars.
+        assert len(rows) == 5 + 1
+        gaps = {b - a for a, b in pairwise(rows[:5])}
+        assert len(gaps) == 1  # evenly spaced
+
+    def test_axis_labels_left_of_the_panels_and_dates_below(self) -> None:
+        image = draw_chart(self.VIEW)
+        width, height = CHART_SIZE
+        assert self.pixels(image, (0, 0, MARGIN_LEFT - 2, height - 40), AXIS_TEXT) > 100
+        assert self.pixels(image, (MARGIN_LEFT, height - 28, 200, height), AXIS_TEXT) > 10
+        assert self.pixels(image, (width - 150, height - 28, width, height), AXIS_TEXT) > 10
+
+    def test_each_panel_has_its_title_in_its_colour(self) -> None:
+        image = draw_chart(self.VIEW)
+        assert self.pixels(image, (0, 0, 200, MARGIN_TOP - 4), BALANCE_COLOUR) > 30
+        # Between the balance panel's bottom line and the spend panel's top one.
+        assert self.pixels(image, (MARGIN_LEFT, 212, 260, 256), SPEND_COLOUR) > 30
+
+    def test_no_history_says_so_in_the_middle(self) -> None:
+        image = draw_chart(history_view([], 30, NOW, utc_day))
+        width, height = CHART_SIZE
+        middle = (width // 4, height // 8, width * 3 // 4, height // 2)
+        assert self.pixels(image, middle, AXIS_TEXT) > 200
+
+    def test_a_single_sample_is_a_dot_and_two_are_a_line(self) -> None:
+        one = draw_chart(history_view([Sample(NOW, Decimal(100))], 30, NOW, utc_day))
+        two = draw_chart(
+            history_view(
+                [Sample(NOW - timedelta(days=20), Decimal(150)), Sample(NOW, Decimal(100))],
+                30,
+                NOW,
+                utc_day,
+            )
+        )
+        plot = (MARGIN_LEFT, MARGIN_TOP, CHART_SIZE[0], CHART_SIZE[1] // 2)
+        dot = self.pixels(one, plot, BALANCE_COLOUR)
+        assert 10 < dot < 100
+        assert self.pixels(two, plot, BALANCE_COLOUR) > dot + 300

@@ -136,12 +136,12 @@ def draw_chart(
 def nice_ceiling(value: Decimal) -> Decimal:
     """The axis top: the next of 1, 2, 2.5, 5 times a power of ten at or above `value`."""
     if value <= 0:
-        return Decimal(1)
+        return Decimal(1)  # an empty or overdrawn history still gets an axis
     power = Decimal(10) ** (value.adjusted())
-    for step in (1, 2, Decimal("2.5"), 5, 10):
+    for step in (1, 2, Decimal("2.5"), 5):
         if value <= power * step:
             return power * step
-    return power * 10  # pragma: no cover - the loop always returns
+    return power * 10
 
 
 def _grid(
