@@ -135,8 +135,7 @@ def draw_chart(
 
 def nice_ceiling(value: Decimal) -> Decimal:
     """The axis top: the next of 1, 2, 2.5, 5 times a power of ten at or above `value`."""
-    if value <= 0:
-        return Decimal(1)  # an empty or overdrawn history still gets an axis
+    # Zero and below (an empty or overdrawn history) get an axis of 1: their power of ten is 1.
     power = Decimal(10) ** (value.adjusted())
     for step in (1, 2, Decimal("2.5"), 5):
         if value <= power * step:
