@@ -16,6 +16,7 @@ from hypothesis import settings
 
 from tests.support.deepgram_server import MEMBER, FakeDeepgram
 from tests.support.memory_keyring import MemoryKeyring
+from tests.support.required import require_tools, unavailable
 from trayapp.config import Settings
 
 if TYPE_CHECKING:
@@ -218,12 +219,7 @@ def desktop() -> Iterator[VirtualDesktop]:
     """Xvfb with a trayer panel, shared by a module's tests; fails instead of skipping in CI."""
     from tests.support.desktop import VirtualDesktop, missing_tools
 
-    missing = missing_tools()
-    if missing:
-        message = f"needs {', '.join(missing)} (scripts/test installs them)"
-        if os.environ.get("DEEPGRAM_TRAY_TEST_REQUIRE_DISPLAY") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_tools(missing_tools())
     screen = VirtualDesktop().start()
     try:
         yield screen
@@ -275,9 +271,7 @@ def bundle() -> list[str]:
             "needs the Linux bundle: run packaging/build-linux.sh and set "
             "DEEPGRAM_TRAY_TEST_BUNDLE=dist/deepgram-tray (scripts/test does both)"
         )
-        if os.environ.get("DEEPGRAM_TRAY_TEST_REQUIRE_DISPLAY") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(message)
     program = Path(folder).resolve() / "deepgram-tray"
     assert program.is_file(), f"no program in the bundle at {program}"
     return [str(program)]

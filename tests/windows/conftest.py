@@ -6,7 +6,6 @@ Every test here is marked `windows`. One Wine prefix serves the session; tests t
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import pytest
 
 from tests.conftest import OWNER_KEY
 from tests.support.deepgram_server import FakeDeepgram
+from tests.support.required import unavailable
 from tests.support.wine import PYTHON_ENV, WindowsPython, configured_python
 
 
@@ -30,10 +30,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def windows() -> Iterator[WindowsPython]:
     python_exe = configured_python()
     if python_exe is None or shutil.which("wine") is None:
-        message = f"needs Wine and a Windows CPython: {PYTHON_ENV}=$(scripts/windows-python)"
-        if os.environ.get("DEEPGRAM_TRAY_TEST_REQUIRE_DISPLAY") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"needs Wine and a Windows CPython: {PYTHON_ENV}=$(scripts/windows-python)")
     assert python_exe.is_file(), f"{PYTHON_ENV} names no file: {python_exe}"
     # Not under pytest's own temporary folder: pytest deletes old sessions' folders when a new
     # session starts, which would pull the prefix from under a second session still running.

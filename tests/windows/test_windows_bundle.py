@@ -26,6 +26,7 @@ from tests.conftest import OWNER_KEY
 from tests.support.colours import colour_family
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import SCREEN, VirtualDesktop, missing_tools
+from tests.support.required import require_tools, unavailable
 from tests.support.waiting import wait_until
 from tests.support.wine import WindowsPython
 from tests.support.wine_desktop import Output
@@ -39,17 +40,11 @@ RUN_KEY = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
 FIRST_START = 90.0  # the first program on a new Wine desktop starts explorer and its taskbar too
 
 
-def required(message: str) -> None:
-    if os.environ.get("DEEPGRAM_TRAY_TEST_REQUIRE_DISPLAY") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
 def bundle_folder() -> Path:
     folder = os.environ.get(BUNDLE_ENV, "").strip()
     if not folder:
-        required(
+        unavailable(
             f"needs the Windows bundle: packaging/build-windows-under-wine.sh and "
             f"{BUNDLE_ENV}=dist/windows/deepgram-tray (scripts/test does both)"
         )
@@ -163,9 +158,7 @@ def notification_area_greens(shot: Image.Image) -> int:
 
 @pytest.fixture
 def wine_desktop(windows: WindowsPython) -> Iterator[VirtualDesktop]:
-    missing = missing_tools()
-    if missing:
-        required(f"needs {', '.join(missing)} (scripts/test installs them)")
+    require_tools(missing_tools())
     desktop = VirtualDesktop(with_tray_panel=False).start()
     try:
         yield desktop

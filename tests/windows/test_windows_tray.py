@@ -9,7 +9,6 @@ above the taskbar. See tests/support/wine_desktop.py for how each is found.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from tests.conftest import BAD_KEY, OWNER_KEY, PROJECT_A, PROJECT_B
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import VirtualDesktop, missing_tools
+from tests.support.required import require_tools
 from tests.support.waiting import wait_until
 from tests.support.wine import WindowsPython
 from tests.support.wine_desktop import Output, WineShell, word
@@ -35,12 +35,7 @@ FIRST_START = 90.0  # the first Windows program in a fresh desktop starts explor
 
 @pytest.fixture(scope="module")
 def shell(windows: WindowsPython) -> Iterator[WineShell]:
-    missing = missing_tools()
-    if missing:
-        message = f"needs {', '.join(missing)} (scripts/test installs them)"
-        if os.environ.get("DEEPGRAM_TRAY_TEST_REQUIRE_DISPLAY") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_tools(missing_tools())
     desktop = VirtualDesktop(with_tray_panel=False).start()
     try:
         shell = WineShell(windows, desktop).configure()

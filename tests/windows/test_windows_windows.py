@@ -8,7 +8,6 @@ history window draws the chart of a history seeded where Windows keeps the app's
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -24,8 +23,10 @@ from tests.conftest import OWNER_KEY
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import Rect, VirtualDesktop, Word, stop_process_group
 from tests.support.history_seed import seed_history
+from tests.support.required import require_tools
 from tests.support.waiting import wait_until
 from tests.support.wine import WindowsPython
+from tests.test_history_desktop import colour_pixels, find
 from trayapp.credentials import KEYRING_SERVICE, KEYRING_USERNAME
 from trayapp.desktop.resources import app_icon_png
 from trayapp.tk import history_window, settings_window
@@ -82,12 +83,7 @@ def look(windows: WindowsPython, *, expected: str = "", delete: bool = False) ->
 @pytest.fixture(scope="module")
 def screen(windows: WindowsPython) -> Iterator[VirtualDesktop]:
     """Xvfb without a window manager or panel; the Windows programs draw on it."""
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if missing:
-        message = f"needs {', '.join(missing)} (scripts/test installs them)"
-        if os.environ.get("DEEPGRAM_TRAY_TEST_REQUIRE_DISPLAY") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_tools([tool for tool in TOOLS if shutil.which(tool) is None])
     desktop = VirtualDesktop(with_tray_panel=False).start()
     before, windows.display = windows.display, desktop.display
     try:
@@ -241,19 +237,6 @@ def words_in(desktop: VirtualDesktop, rect: Rect) -> list[Word]:
 
 def text_of(desktop: VirtualDesktop, rect: Rect) -> str:
     return " ".join(word.text for word in words_in(desktop, rect))
-
-
-def find(words: list[Word], text: str) -> Word:
-    for word in words:
-        # OCR may read an entry's border as a bracket or bar next to its text.
-        if word.text.strip("([{|}])") == text:
-            return word
-    raise AssertionError(f"{text!r} not among {[w.text for w in words]}")
-
-
-def colour_pixels(desktop: VirtualDesktop, rect: Rect, colour: tuple[int, int, int]) -> int:
-    counts = desktop.screenshot().crop(rect.box).getcolors(rect.width * rect.height) or []
-    return sum(count for count, pixel in counts if pixel == colour)
 
 
 # --- the settings window --------------------------------------------------------------------------
