@@ -24,7 +24,14 @@ from packaging.requirements import Requirement
 from tests.conftest import REPO_ROOT
 from trayapp.tray.app import make_dispatcher
 from trayapp.tray.backends import pystray_compat
-from trayapp.tray.backends.pystray_compat import HOOKS, Hook, HookKind
+from trayapp.tray.backends.pystray_compat import (
+    BACKEND_INTERFACE,
+    HOOKS,
+    Hook,
+    HookKind,
+    icon_base_class,
+    import_pystray,
+)
 
 if TYPE_CHECKING:
     from tests.support.desktop import VirtualDesktop
@@ -160,6 +167,15 @@ def test_the_real_backend_class_has_its_hooks(desktop: VirtualDesktop, backend: 
     found = json.loads(probe.stdout.strip().splitlines()[-1])
     expected = {hook.name for hook in HOOKS if backend in hook.backends}
     assert found == dict.fromkeys(expected, True), f"pystray {version('pystray')}: {found}"
+
+
+def test_the_base_icon_has_what_a_backend_of_our_own_uses() -> None:
+    base = icon_base_class()
+    icon = base("probe")
+    missing = [name for name in BACKEND_INTERFACE if not hasattr(icon, name)]
+    assert missing == [], f"pystray {version('pystray')} lacks {missing}"
+    assert base is import_pystray()._base.Icon  # what pystray's own backends extend
+    assert {"_show", "_run", "_stop", "_update_menu"} <= set(BACKEND_INTERFACE)
 
 
 # --- the version bound --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 
 from tests.support.recording_backend import RecordingIcon
 from trayapp.tray.app import (
+    BACKEND_MODULES,
     TrayUnavailableError,
     candidate_backends,
     import_pystray,
@@ -28,11 +29,14 @@ def pystray_backends() -> set[str]:
     return {name[1:] for name in modules if not name.startswith("__")} - {"base", "info"}
 
 
-def test_the_backend_names_are_pystrays() -> None:
-    assert set(BACKEND_NAMES) == pystray_backends()
+def test_the_backend_names_are_pystrays_and_the_apps_own() -> None:
+    assert set(BACKEND_NAMES) - set(BACKEND_MODULES) == pystray_backends()
+    assert set(BACKEND_MODULES) == {"sni"}
+    for module in BACKEND_MODULES.values():
+        assert importlib.util.find_spec(module) is not None
 
 
-@pytest.mark.parametrize("text", ["gtk", "appindicator", "xorg", "win32", "darwin", "dummy"])
+@pytest.mark.parametrize("text", ["sni", "gtk", "appindicator", "xorg", "win32", "darwin", "dummy"])
 def test_a_backend_is_found_by_its_name(text: str) -> None:
     assert backend_named(text) == text
 
@@ -45,10 +49,27 @@ def test_other_words_name_no_backend(text: str) -> None:
 # --- which to try -------------------------------------------------------------------------------
 
 
-def test_linux_tries_the_menu_backends_first(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_linux_tries_sni_where_a_panel_offers_it_then_the_menu_backends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("PYSTRAY_BACKEND", raising=False)
     monkeypatch.setattr(sys, "platform", "linux")
-    assert candidate_backends() == ["appindicator", "gtk", "xorg"]
+    assert candidate_backends(sni_host=lambda: True) == ["sni", "appindicator", "gtk", "xorg"]
+    assert candidate_backends(sni_host=lambda: False) == ["appindicator", "gtk", "xorg"]
+
+
+def test_windows_and_macos_never_ask_for_a_panel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYSTRAY_BACKEND", raising=False)
+
+    def asked() -> bool:
+        raise AssertionError("asked for a StatusNotifierWatcher")
+
+    for platform in ("win32", "darwin"):
+        monkeypatch.setattr(sys, "platform", platform)
+        assert candidate_backends(sni_host=asked) == [platform]
+    monkeypatch.setenv("PYSTRAY_BACKEND", "gtk")
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert candidate_backends(sni_host=asked) == ["gtk"]
 
 
 @pytest.mark.parametrize("platform", ["win32", "darwin"])
@@ -66,12 +87,12 @@ def test_pystray_backend_chooses_one(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_unknown_pystray_backend_is_said_plainly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYSTRAY_BACKEND", "util")  # a pystray module, but not a backend
     monkeypatch.setenv("DISPLAY", ":0")
-    with pytest.raises(ValueError, match="util: pystray has no backend by that name"):
+    with pytest.raises(ValueError, match="util: there is no tray backend by that name"):
         candidate_backends()
     with pytest.raises(TrayUnavailableError) as raised:
         load_backend()
     assert raised.value.message == (
-        "No system tray backend works here (util: pystray has no backend by that name): "
+        "No system tray backend works here (util: there is no tray backend by that name): "
         "see Troubleshooting in the README."
     )
 

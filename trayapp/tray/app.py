@@ -15,7 +15,6 @@ import os
 import queue
 import sys
 import threading
-import types
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -26,13 +25,25 @@ from trayapp.tray.backends.interface import (
     GLIB_BACKENDS,
     BackendName,
     Dispatch,
+    IconDetails,
     IconFactory,
+    KnowsItsHost,
     RunsItsOwnUiThread,
+    ShowsDetails,
     TrayIcon,
     backend_named,
 )
+from trayapp.tray.backends.pystray_compat import import_pystray
 from trayapp.tray.notifications import Alert
-from trayapp.tray.render import MenuAction, icon_image, icon_look, menu_lines, tooltip_text
+from trayapp.tray.render import (
+    MenuAction,
+    icon_image,
+    icon_look,
+    menu_lines,
+    needs_attention,
+    tooltip_heading_and_body,
+    tooltip_text,
+)
 from trayapp.tray.state import TrayState
 from trayapp.tray.text import latin1
 
@@ -46,43 +57,34 @@ TRAY_HOST_GRACE = 5.0
 # --- choosing a backend -------------------------------------------------------------------------
 
 
-def candidate_backends() -> list[BackendName]:
+BACKEND_MODULES: dict[BackendName, str] = {"sni": "trayapp.tray.backends.sni.icon"}
+"""Where a backend that is not pystray's own lives."""
+
+
+def candidate_backends(*, sni_host: Callable[[], bool] | None = None) -> list[BackendName]:
     """The backends to try, best first: PYSTRAY_BACKEND's alone when it is set.
 
-    ValueError when PYSTRAY_BACKEND names no pystray backend.
+    On Linux: StatusNotifierItem where a panel offers it (`sni_host()`: Plasma, GNOME's extension,
+    Waybar...), then pystray's GTK backends (XEmbed panels such as i3bar, trayer, older Xfce),
+    then xorg, a last resort that has no menu.
+    ValueError when PYSTRAY_BACKEND names no backend.
     """
     chosen = os.environ.get("PYSTRAY_BACKEND", "").strip()
     if chosen:
         name = backend_named(chosen)
         if name is None:
-            raise ValueError(f"{chosen}: pystray has no backend by that name")
+            raise ValueError(f"{chosen}: there is no tray backend by that name")
         return [name]
     if sys.platform == "darwin":
         return ["darwin"]
     if sys.platform == "win32":
         return ["win32"]
-    # xorg is a last resort: in pystray 0.19.5 it has no menu and its clicks never arrive.
-    return ["appindicator", "gtk", "xorg"]
+    if sni_host is None:
+        from trayapp.tray.backends.sni.watcher import watcher_present
 
-
-def import_pystray() -> types.ModuleType:
-    """Import the pystray package without letting it choose (and fail on) a backend.
-
-    Importing the package makes pystray pick a backend itself and raise whatever that backend
-    raises (Xlib's DisplayNameError, GI's ValueError...). Let it pick the harmless dummy; the real
-    backends are then tried one by one, catching everything.
-    """
-    saved = os.environ.get("PYSTRAY_BACKEND")
-    os.environ["PYSTRAY_BACKEND"] = "dummy"
-    try:
-        import pystray
-    finally:
-        if saved is None:
-            del os.environ["PYSTRAY_BACKEND"]
-        else:
-            os.environ["PYSTRAY_BACKEND"] = saved
-    module: types.ModuleType = pystray  # untyped: mypy sees Any
-    return module
+        sni_host = watcher_present
+    xembed: list[BackendName] = ["appindicator", "gtk", "xorg"]
+    return ["sni", *xembed] if sni_host() else xembed
 
 
 def load_backend() -> tuple[BackendName, IconFactory]:
@@ -97,15 +99,16 @@ def load_backend() -> tuple[BackendName, IconFactory]:
         _name_the_program()
     for name in candidates:
         try:
-            module = importlib.import_module(f"pystray._{name}")
+            module = importlib.import_module(BACKEND_MODULES.get(name, f"pystray._{name}"))
         except Exception as exc:  # ImportError, ValueError, Xlib errors, GLib errors...
             failures.append(f"{name}: {type(exc).__name__}: {exc}")
             continue
         if name == "xorg":
             log.warning("Using pystray's basic X11 backend: the icon will have no menu")
             print(
-                f"{APP_NAME}: warning: only the basic X11 tray backend works here, which has no "
-                "menu; install python3-gi and gir1.2-ayatanaappindicator3-0.1 for the full tray.",
+                f"{APP_NAME}: warning: no StatusNotifierItem panel and no PyGObject here, so the "
+                "tray falls back to a basic X11 icon without a menu: see Troubleshooting in the "
+                "README.",
                 file=sys.stderr,
             )
         log.info("Tray backend: %s", name)
@@ -134,9 +137,10 @@ def _why_no_backend(failures: list[str]) -> str:
         )
     if any("No module named 'gi'" in f for f in failures):
         return (
-            "The tray needs PyGObject on Linux: install python3-gi and "
-            "gir1.2-ayatanaappindicator3-0.1, then use a Python that sees them (the README's "
-            "scripts/install-and-run sets this up)."
+            "No panel here shows StatusNotifierItem icons (on GNOME, install the 'AppIndicator "
+            "and KStatusNotifierItem Support' extension), and the older XEmbed trays need "
+            "PyGObject (python3-gi, as scripts/install-and-run sets up): see Troubleshooting in "
+            "the README."
         )
     return (
         "No system tray backend works here (" + "; ".join(failures)[:300] + "): see "
@@ -149,9 +153,11 @@ def _why_no_backend(failures: list[str]) -> str:
 
 def make_dispatcher(backend: BackendName, icon: TrayIcon) -> Dispatch:
     """A function that runs a callable on the tray's UI thread."""
-    if isinstance(icon, RunsItsOwnUiThread):  # test backends provide their own
+    if isinstance(icon, RunsItsOwnUiThread):  # the SNI backend, and test backends
         return icon.run_on_ui_thread
     match backend:
+        case "sni":
+            raise AssertionError("the SNI icon runs its own UI thread")
         case "gtk" | "appindicator":
             from trayapp.tray.backends.glib_dispatch import glib_dispatcher
 
@@ -302,8 +308,11 @@ class TrayApp:
             if not self._quitting.is_set():
                 raise
             log.debug("Ignoring an error from the tray's clean-up after Quit", exc_info=True)
+        finally:
+            self._quitting.set()  # also when the loop ended by itself (the session bus went away)
 
     def _show_icon(self) -> None:
+        self._show_details(self._state)
         self.icon.visible = True
         self._set_native_tooltip(self.icon.title)
         if self.backend in GLIB_BACKENDS:
@@ -311,6 +320,7 @@ class TrayApp:
 
     def _apply(self, state: TrayState) -> None:
         previous, self._state = self._state, state
+        self._show_details(state)
         if icon_look(state) != icon_look(previous):
             self.icon.icon = icon_image(state)  # redrawn only when it would look different
         tooltip = self._title_for(state)
@@ -318,6 +328,18 @@ class TrayApp:
             self.icon.title = tooltip
             self._set_native_tooltip(tooltip)
         self.icon.menu = self._menu_for(state)
+
+    def _show_details(self, state: TrayState) -> None:
+        if isinstance(self.icon, ShowsDetails):
+            heading, body = tooltip_heading_and_body(state)
+            self.icon.show_details(
+                IconDetails(
+                    heading=heading,
+                    body=body,
+                    needs_attention=needs_attention(state),
+                    draw=lambda size: icon_image(state, size),
+                )
+            )
 
     def _title_for(self, state: TrayState) -> str:
         tooltip = tooltip_text(state)
@@ -384,16 +406,24 @@ class TrayApp:
             status_icon.set_tooltip_text(text)
 
     def _warn_if_no_tray_host(self) -> None:
-        status_icon = pystray_compat.gtk_status_icon(self.icon)  # only gtk can tell
-        if status_icon is None:
-            return
+        icon = self.icon
+        status_icon = pystray_compat.gtk_status_icon(icon)
+        if status_icon is None and not isinstance(icon, KnowsItsHost):
+            return  # only gtk and SNI can tell
         if self._quitting.wait(TRAY_HOST_GRACE):
             return
-        embedded = threading.Event()
-        self._dispatch(lambda: embedded.set() if status_icon.is_embedded() else None)
-        if not embedded.wait(2.0) and not self._quitting.is_set():
+        taken = threading.Event()
+        if isinstance(icon, KnowsItsHost):
+            self._dispatch(lambda: taken.set() if icon.tray_host_found() else None)
+        elif status_icon is not None:
+            self._dispatch(lambda: taken.set() if status_icon.is_embedded() else None)
+        if not taken.wait(2.0) and not self._quitting.is_set():
             message = (
                 "No system tray took the icon: on GNOME install the 'AppIndicator and "
+                "KStatusNotifierItem Support' extension, or use a desktop with a tray; the "
+                "icon appears as soon as one starts."
+                if isinstance(icon, KnowsItsHost)
+                else "No system tray took the icon: on GNOME install the 'AppIndicator and "
                 "KStatusNotifierItem Support' extension, or use a desktop with a tray."
             )
             log.warning(message)

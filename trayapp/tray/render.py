@@ -93,8 +93,21 @@ def clock_time(moment: datetime) -> str:
 
 
 def tooltip_text(state: TrayState) -> str:
+    """The tooltip on one line, within the shortest limit (Windows')."""
+    return fit(" · ".join(tooltip_parts(state)), TOOLTIP_LIMIT)
+
+
+def tooltip_heading_and_body(state: TrayState) -> tuple[str, str]:
+    """The tooltip as a heading (the amount) and a body of a line a part, for trays that show
+    both (StatusNotifierItem's ToolTip): nothing is cut there."""
+    heading, *rest = tooltip_parts(state)
+    return heading, "\n".join(rest)
+
+
+def tooltip_parts(state: TrayState) -> list[str]:
+    """The amount first, then what went wrong or the forecast, then when it was read."""
     if not state.has_key:
-        return "Deepgram balance: no API key set"
+        return ["Deepgram balance: no API key set"]
     snapshot = state.snapshot
     parts = ["Deepgram" if snapshot is None else f"Deepgram {display_totals(snapshot.totals)}"]
     problem = state.blocking_error or state.error
@@ -107,7 +120,7 @@ def tooltip_text(state: TrayState) -> str:
         parts.append(f"{label} {clock_time(snapshot.fetched_at)}")
     elif problem is None:
         parts.append("checking…")
-    return fit(" · ".join(parts), TOOLTIP_LIMIT)
+    return parts
 
 
 class MenuAction(Enum):
@@ -259,6 +272,11 @@ def hours_instead_of_dollars(state: TrayState) -> Decimal | None:
     """
     totals = state.snapshot.totals if state.snapshot is not None else {}
     return totals.get(HOURS) if MAIN_UNIT not in totals else None
+
+
+def needs_attention(state: TrayState) -> bool:
+    """Red, or something wrong: the states worth a panel's prominence, where it offers one."""
+    return state.level in (Level.CRITICAL, Level.PROBLEM)
 
 
 def icon_look(state: TrayState) -> tuple[object, ...]:

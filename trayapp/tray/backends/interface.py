@@ -7,13 +7,15 @@ relies on, so mypy holds the app (and any backend a test brings) to them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol, get_args, runtime_checkable
 
 if TYPE_CHECKING:
     from PIL import Image
 
-BackendName = Literal["appindicator", "gtk", "xorg", "win32", "darwin", "dummy"]
-"""pystray's backends, spelled as pystray spells them (and PYSTRAY_BACKEND takes them)."""
+BackendName = Literal["sni", "appindicator", "gtk", "xorg", "win32", "darwin", "dummy"]
+"""pystray's backends, spelled as pystray spells them (and PYSTRAY_BACKEND takes them), and the
+app's own: `sni`, the StatusNotifierItem backend in `backends/sni/`."""
 
 BACKEND_NAMES: tuple[BackendName, ...] = get_args(BackendName)
 
@@ -65,6 +67,32 @@ class IconFactory(Protocol):
 
 @runtime_checkable
 class RunsItsOwnUiThread(Protocol):
-    """A backend that says how to reach its UI thread (the tests' recording backend does)."""
+    """A backend that says how to reach its UI thread (the SNI backend and the tests' recording
+    backend do)."""
 
     def run_on_ui_thread(self, action: Action) -> None: ...
+
+
+@dataclass(frozen=True)
+class IconDetails:
+    """What a backend can show beyond pystray's one-line title."""
+
+    heading: str
+    """The tooltip's first line: the amount."""
+    body: str
+    """The tooltip's other lines: what went wrong, the forecast, when it was read."""
+    needs_attention: bool
+    """Hosts that can (Plasma) show the icon prominently until the state passes."""
+    draw: Callable[[int], Image.Image]
+    """The icon drawn at a size in pixels, for backends that send several sizes."""
+
+
+@runtime_checkable
+class ShowsDetails(Protocol):
+    def show_details(self, details: IconDetails) -> None: ...
+
+
+@runtime_checkable
+class KnowsItsHost(Protocol):
+    def tray_host_found(self) -> bool:
+        """Whether a tray host (panel) has taken the icon."""

@@ -10,6 +10,8 @@ hook the tray still runs: each function says what it does instead.
 
 from __future__ import annotations
 
+import importlib
+import os
 import types
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -50,6 +52,49 @@ pystray's `mainloop` decorator, which calls it later from a GLib idle source."""
 
 HOOKS: tuple[Hook, ...] = (WIN32_MESSAGE_HANDLERS, WIN32_WINDOW, GTK_STATUS_ICON, *GLIB_UPDATES)
 """Every hook this module uses: the test of the installed pystray checks each one."""
+
+
+def import_pystray() -> types.ModuleType:
+    """Import the pystray package without letting it choose (and fail on) a backend.
+
+    Importing the package makes pystray pick a backend itself and raise whatever that backend
+    raises (Xlib's DisplayNameError, GI's ValueError...). Let it pick the harmless dummy; the real
+    backends are then tried one by one, catching everything.
+    """
+    saved = os.environ.get("PYSTRAY_BACKEND")
+    os.environ["PYSTRAY_BACKEND"] = "dummy"
+    try:
+        import pystray
+    finally:
+        if saved is None:
+            del os.environ["PYSTRAY_BACKEND"]
+        else:
+            os.environ["PYSTRAY_BACKEND"] = saved
+    module: types.ModuleType = pystray  # untyped: mypy sees Any
+    return module
+
+
+# --- writing a backend --------------------------------------------------------------------------
+
+BASE_MODULE = "pystray._base"
+"""Where pystray's base Icon lives, which each of its backends extends."""
+BACKEND_INTERFACE = (
+    "_show", "_hide", "_update_icon", "_update_title", "_update_menu", "_notify",
+    "_remove_notification", "_run", "_run_detached", "_stop", "_mark_ready", "_icon_valid",
+    "_visible",
+)  # fmt: skip
+"""What a backend overrides (the methods) and uses (`_mark_ready`, `_icon_valid`, `_visible`) of
+the base Icon: pystray's documented way to write a backend, but private names all the same."""
+
+
+def icon_base_class() -> Any:
+    """pystray's base Icon, for a backend of the app's own (the SNI one).
+
+    Why: extending it keeps one API for the app (run, stop, icon, title, menu, notify) whichever
+    backend runs, and its menu classes stay the menu's model.
+    Without it: there is no other way; the installed pystray is checked by the tests.
+    """
+    return importlib.import_module(BASE_MODULE).Icon
 
 
 def _read(icon: object, hook: Hook) -> Any:

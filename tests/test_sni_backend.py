@@ -1,0 +1,369 @@
+"""The StatusNotifierItem backend on a real session bus (a private dbus-daemon), headless.
+
+The app's TrayApp drives the backend here as `deepgram-tray run` does; a minimal watcher stands in
+for the panel (tests/support/sni_watcher.py), and the test reads and clicks the item as a host
+does, over D-Bus. The real panels are in test_sni_desktop.py (Waybar on a headless Sway).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.desktop import stop_process_group
+from tests.support.required import require_tools
+from tests.support.sni_client import SniClient, start_session_bus
+from tests.support.tray_states import state_with
+from tests.support.waiting import wait_until
+from trayapp.errors import TrayUnavailableError
+from trayapp.tray.app import TrayApp, candidate_backends, load_backend
+from trayapp.tray.backends.interface import KnowsItsHost, RunsItsOwnUiThread, ShowsDetails
+from trayapp.tray.notifications import Alert
+from trayapp.tray.state import TrayState
+
+
+@dataclass
+class SessionBus:
+    address: str
+    daemon: subprocess.Popen[bytes]
+
+
+@pytest.fixture
+def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[SessionBus]:
+    """A session bus of the test's own, which the app in this process connects to."""
+    require_tools([t for t in ("dbus-daemon",) if shutil.which(t) is None])
+    daemon, address = start_session_bus()
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+    try:
+        yield SessionBus(address, daemon)
+    finally:
+        stop_process_group(daemon)
+
+
+@pytest.fixture
+def bus(session: SessionBus) -> str:
+    return session.address
+
+
+class Watcher:
+    """The stand-in panel: started, stopped and restarted at will."""
+
+    def __init__(self, address: str, log: Path) -> None:
+        self.address = address
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log.unlink(missing_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.sni_watcher", str(self.log)],
+            env={"DBUS_SESSION_BUS_ADDRESS": self.address, "PATH": "/usr/bin:/bin"},
+            start_new_session=True,
+        )
+        wait_until(self.log.exists, what="the watcher to own its name")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process_group(self.process)
+            self.process = None
+
+    def registrations(self) -> list[str]:
+        return self.log.read_text().split("\n")[:-1] if self.log.exists() else []
+
+
+@pytest.fixture
+def watcher(bus: str, tmp_path: Path) -> Iterator[Watcher]:
+    running = Watcher(bus, tmp_path / "watcher.log")
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def client(bus: str) -> Iterator[SniClient]:
+    connected = SniClient(bus)
+    try:
+        yield connected
+    finally:
+        connected.close()
+
+
+class RunningTray:
+    """TrayApp on the SNI backend, its UI loop on a thread, wired to counters."""
+
+    def __init__(self, state: TrayState) -> None:
+        from trayapp.tray.backends.sni.icon import Icon
+
+        self.refreshes = 0
+        self.quits = 0
+        self.app = TrayApp(
+            backend="sni",
+            icon_class=Icon,
+            initial_state=state,
+            on_refresh=self._refresh,
+            on_quit=self._quit,
+            start_at_login=lambda: True,
+        )
+        self.icon: Any = self.app.icon
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self.app.run, args=(self.ready.set,), name="ui")
+        self.thread.start()
+        assert self.ready.wait(10), "the tray did not start"
+
+    def _refresh(self) -> None:
+        self.refreshes += 1
+
+    def _quit(self) -> None:
+        self.quits += 1
+
+    @property
+    def item(self) -> str:
+        return str(self.icon.bus_name)
+
+    def settle(self) -> None:
+        done = threading.Event()
+        self.icon.run_on_ui_thread(done.set)
+        assert done.wait(10), "the UI loop stopped answering"
+
+    def stop(self) -> None:
+        self.app.quit()
+        self.thread.join(10)
+        assert not self.thread.is_alive(), "the UI loop did not end"
+
+
+@pytest.fixture
+def start_tray(bus: str) -> Iterator[Any]:
+    started: list[RunningTray] = []
+
+    def start(state: TrayState | None = None) -> RunningTray:
+        tray = RunningTray(state or state_with("149.00"))
+        started.append(tray)
+        return tray
+
+    try:
+        yield start
+    finally:
+        for tray in started:
+            if tray.thread.is_alive():
+                tray.stop()
+
+
+def labels(client: SniClient, item: str) -> list[str]:
+    return [e["label"] if e["type"] != "separator" else "-" for e in client.menu_layout(item)]
+
+
+# --- choosing the backend -----------------------------------------------------------------------
+
+
+def test_a_panel_with_a_watcher_puts_sni_first(
+    watcher: Watcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PYSTRAY_BACKEND", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert candidate_backends() == ["sni", "appindicator", "gtk", "xorg"]
+    name, icon_class = load_backend()
+    assert name == "sni"
+    assert icon_class.__module__ == "trayapp.tray.backends.sni.icon"
+    watcher.stop()
+    assert candidate_backends() == ["appindicator", "gtk", "xorg"]
+
+
+def test_no_session_bus_means_no_sni(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PYSTRAY_BACKEND", raising=False)
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/nonexistent")  # jeepney's fallback address
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert candidate_backends() == ["appindicator", "gtk", "xorg"]
+
+
+def test_forcing_sni_without_a_session_bus_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYSTRAY_BACKEND", "sni")
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/nonexistent")
+    _, icon_class = load_backend()
+    with pytest.raises(TrayUnavailableError, match="Could not reach the session D-Bus"):
+        icon_class("x", icon=None, title="", menu=None)
+
+
+# --- what a host sees ---------------------------------------------------------------------------
+
+
+def test_the_item_registers_and_shows_the_amount(
+    watcher: Watcher, client: SniClient, start_tray: Any
+) -> None:
+    tray = start_tray(state_with("149.00"))
+    assert isinstance(tray.icon, RunsItsOwnUiThread)
+    assert isinstance(tray.icon, ShowsDetails)
+    assert isinstance(tray.icon, KnowsItsHost)
+    item = client.wait_for_item()
+    assert item == tray.item and item.startswith("org.kde.StatusNotifierItem-")
+    assert client.owner_uid(item) >= 0
+    properties = client.item_properties(item)
+    assert properties["Status"] == "Active"
+    assert properties["Id"] == "deepgram-balance-tray"
+    assert properties["Title"].startswith("Deepgram $149.00")
+    icon, pixmaps, heading, body = properties["ToolTip"]
+    assert (icon, pixmaps, heading) == ("", [], "Deepgram $149.00")
+    assert "updated" in body
+    sizes = [(w, h) for w, h, _ in properties["IconPixmap"]]
+    assert sizes == [(16, 16), (22, 22), (24, 24), (32, 32), (48, 48), (64, 64)]
+    assert properties["ItemIsMenu"] is False
+    wait_until(tray.icon.tray_host_found, what="the icon to know its host took it")
+
+
+def test_the_menu_reads_as_the_app_builds_it(
+    watcher: Watcher, client: SniClient, start_tray: Any
+) -> None:
+    tray = start_tray(state_with("149.00"))
+    item = client.wait_for_item()
+    entries = client.menu_layout(item)
+    assert labels(client, item)[:2] == ["Total: $149.00", "    Project 0: $149.00"]
+    assert entries[0]["enabled"] is False
+    by_label = {e["label"]: e for e in entries}
+    assert by_label["Refresh now"]["enabled"] is True
+    assert by_label["Start at login"]["toggle-type"] == "checkmark"
+    assert by_label["Start at login"]["toggle-state"] == 1
+    assert labels(client, item)[-2:] == ["-", "Quit"]
+    assert tray.refreshes == 0
+
+
+def test_refresh_now_left_click_and_quit(
+    watcher: Watcher, client: SniClient, start_tray: Any
+) -> None:
+    tray = start_tray()
+    item = client.wait_for_item()
+    client.menu_click_label(item, "Refresh now")
+    wait_until(lambda: tray.refreshes == 1, what="Refresh now to reach the app")
+    client.activate(item)  # a left click: the default item, Refresh now
+    wait_until(lambda: tray.refreshes == 2, what="a left click to refresh")
+    client.menu_click_label(item, "Quit")
+    tray.thread.join(10)
+    assert not tray.thread.is_alive() and tray.quits == 1
+    # The name goes with the connection, which is how panels know to drop the icon.
+    wait_until(lambda: not client.name_has_owner(item), what="the item's name to go")
+
+
+def test_a_new_state_updates_in_place_and_says_so(
+    watcher: Watcher, client: SniClient, start_tray: Any
+) -> None:
+    tray = start_tray(state_with("149.00"))
+    item = client.wait_for_item()
+    revision, _ = client.menu_revision_and_layout(item)
+    client.listen(sender=client.owner(item))
+    tray.app.show(state_with("3.00"))  # red: critical
+    tray.settle()
+    names = client.signal_names()
+    assert {"NewIcon", "NewToolTip", "NewTitle", "NewStatus"} <= set(names)
+    assert "ItemsPropertiesUpdated" in names and "LayoutUpdated" not in names
+    properties = client.item_properties(item)
+    assert properties["Status"] == "NeedsAttention"
+    assert properties["ToolTip"][2] == "Deepgram $3.00"
+    new_revision, entries = client.menu_revision_and_layout(item)
+    assert (new_revision, entries[0]["label"]) == (revision, "Total: $3.00")
+
+
+def test_a_new_shape_of_menu_is_a_new_layout(
+    watcher: Watcher, client: SniClient, start_tray: Any
+) -> None:
+    tray = start_tray(state_with("149.00"))
+    item = client.wait_for_item()
+    revision, _ = client.menu_revision_and_layout(item)
+    client.listen(sender=client.owner(item))
+    tray.app.show(state_with("100.00", "49.00"))  # a second project: one more line
+    tray.settle()
+    assert "LayoutUpdated" in client.signal_names()
+    new_revision, entries = client.menu_revision_and_layout(item)
+    assert new_revision > revision
+    assert [e["label"] for e in entries[:3]] == [
+        "Total: $149.00",
+        "    Project 0: $100.00",
+        "    Project 1: $49.00",
+    ]
+
+
+def test_a_restarted_panel_gets_the_icon_again(
+    watcher: Watcher, client: SniClient, start_tray: Any
+) -> None:
+    start_tray()
+    client.wait_for_item()
+    watcher.stop()
+    watcher.start()
+    item = client.wait_for_item()
+    assert len(watcher.registrations()) == 1  # the log starts anew with the new watcher
+    assert watcher.registrations()[0].endswith(f" {item}")
+
+
+def test_a_panel_that_starts_after_the_tray_gets_it(
+    watcher: Watcher, client: SniClient, start_tray: Any
+) -> None:
+    watcher.stop()
+    tray = start_tray()
+    assert not tray.icon.tray_host_found()
+    watcher.start()
+    item = client.wait_for_item()
+    assert item == tray.item
+    wait_until(tray.icon.tray_host_found, what="the icon to know its host took it")
+
+
+def test_introspection_lists_both_interfaces(
+    watcher: Watcher, client: SniClient, start_tray: Any
+) -> None:
+    tray = start_tray()
+    item = client.wait_for_item()
+    root = client.introspect(item, "/")
+    assert '<node name="StatusNotifierItem"/>' in root and '<node name="MenuBar"/>' in root
+    assert 'interface name="org.kde.StatusNotifierItem"' in client.introspect(
+        item, "/StatusNotifierItem"
+    )
+    assert 'interface name="com.canonical.dbusmenu"' in client.introspect(item, "/MenuBar")
+    assert tray.refreshes == 0
+
+
+def test_notifications_each_get_their_own_id(
+    watcher: Watcher, client: SniClient, start_tray: Any, bus: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "notifications.jsonl"
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.notification_daemon", str(log)],
+        env={"DBUS_SESSION_BUS_ADDRESS": bus, "PATH": "/usr/bin:/bin"},
+        start_new_session=True,
+    )
+    try:
+        wait_until(log.exists, what="the notification daemon")
+        tray = start_tray()
+        client.wait_for_item()
+        tray.app.notify(Alert("Deepgram balance low: $13.25", "R&D <team> is below $20."))
+        tray.app.notify(Alert("Deepgram credit: about 3 days left", "At $4 a day."))
+        wait_until(lambda: len(log.read_text().splitlines()) >= 2, what="two notifications")
+        said = [json.loads(line) for line in log.read_text().splitlines()]
+        assert [n["summary"] for n in said] == [
+            "Deepgram balance low: $13.25",
+            "Deepgram credit: about 3 days left",
+        ]
+        assert said[0]["app"] == "Deepgram Balance"
+        assert said[0]["body"] == "R&D <team> is below $20."  # this server reads no markup
+        wait_until(lambda: len(tray.icon._notifier.shown) == 2, what="both ids")
+        assert len(set(tray.icon._notifier.shown)) == 2
+    finally:
+        stop_process_group(daemon)
+
+
+def test_the_bus_going_away_ends_the_tray_instead_of_hanging(
+    session: SessionBus, watcher: Watcher, start_tray: Any, client: SniClient
+) -> None:
+    tray = start_tray()
+    client.wait_for_item()
+    stop_process_group(session.daemon)  # the session ends
+    tray.thread.join(10)
+    assert not tray.thread.is_alive()
