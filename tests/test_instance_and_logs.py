@@ -76,6 +76,25 @@ def test_the_lock_lives_in_the_users_runtime_folder(
     assert InstanceLock(tmp_path / "mine.lock").path == tmp_path / "mine.lock"
 
 
+def test_without_a_usable_runtime_folder_the_lock_goes_to_the_state_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # platformdirs 4.14 raises rather than fall back to a /tmp folder another user could replace
+    # (seen with XDG_RUNTIME_DIR below another user's folder): the tray must still start.
+    import platformdirs
+
+    def refused(*args: object, **kwargs: object) -> str:
+        raise PermissionError("runtime directory /tmp/x is below /tmp, owned by uid 1001")
+
+    monkeypatch.setattr(platformdirs, "user_runtime_dir", refused)
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    lock = InstanceLock()
+    assert lock.path == tmp_path / "state" / "deepgram-balance-tray" / "tray.lock"
+    assert lock.acquire()
+    lock.release()
+
+
 def test_the_lock_folder_is_created(tmp_path: Path) -> None:
     lock = InstanceLock(tmp_path / "deep" / "er" / "tray.lock")
     assert lock.acquire()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import subprocess
 from collections import deque
+from collections.abc import Collection
 from typing import Any
 
 from jeepney import DBusAddress, HeaderFields, MatchRule, Message, MessageType, new_method_call
@@ -75,6 +76,12 @@ class SniClient:
         (unique,) = self.call(message_bus.GetNameOwner(name))
         return str(unique)
 
+    def owner_pid(self, item: str) -> int:
+        """The process id behind an item (as watchers list it)."""
+        bus_name = item_address(item).bus_name
+        (pid,) = self.call(message_bus.GetConnectionUnixProcessID(bus_name))
+        return int(pid)
+
     def owner_uid(self, name: str) -> int:
         """The uid of the process that owns a bus name (e.g. the watcher, or an item's)."""
         (uid,) = self.call(message_bus.GetConnectionUnixUser(name))
@@ -90,14 +97,16 @@ class SniClient:
         ((_signature, items),) = self.call(Properties(watcher).get("RegisteredStatusNotifierItems"))
         return list(items)
 
-    def wait_for_item(self, *, timeout: float = 20.0, count: int = 1) -> str:
-        """Wait until `count` items are registered; the last one registered."""
-        items = wait_until(
-            lambda: (found := self.registered_items()) and len(found) >= count and found,
-            timeout=timeout,
-            what=f"{count} StatusNotifierItem(s) to register",
-        )
-        return items[-1]
+    def wait_for_item(self, *, timeout: float = 20.0, excluding: Collection[str] = ()) -> str:
+        """Wait until an item not in `excluding` is registered, and return it. (Waybar lists the
+        newest first, other watchers the oldest: hence no "the last one".)"""
+
+        def new_item() -> str | None:
+            return next((i for i in self.registered_items() if i not in excluding), None)
+
+        found = wait_until(new_item, timeout=timeout, what="a StatusNotifierItem to register")
+        assert found is not None  # wait_until returns only what is truthy
+        return found
 
     def wait_for_no_items(self, *, timeout: float = 20.0) -> None:
         wait_until(lambda: not self.registered_items(), timeout=timeout, what="no items left")

@@ -24,7 +24,12 @@ def lock_path() -> Path:
         # platformdirs warns (and falls back to a private folder in /tmp) when XDG_RUNTIME_DIR
         # has loose permissions: the fallback is fine for a lock file, the warning is noise.
         warnings.simplefilter("ignore")
-        runtime = platformdirs.user_runtime_dir(APP_NAME, appauthor=False)
+        try:
+            runtime = platformdirs.user_runtime_dir(APP_NAME, appauthor=False)
+        except OSError:
+            # Newer platformdirs refuse a fallback in /tmp that another user could replace: the
+            # user's own state folder is private too, and a lock needs nothing more.
+            runtime = platformdirs.user_state_dir(APP_NAME, appauthor=False)
     return Path(runtime) / "tray.lock"
 
 

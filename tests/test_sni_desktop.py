@@ -1,0 +1,211 @@
+"""End to end on a real StatusNotifierItem panel: Waybar on a headless Sway.
+
+The app is started as a user starts it (`python -m trayapp run`), from a Python without PyGObject
+(as pipx, pyenv and uv give: its StatusNotifierItem backend) and from the distribution's Python
+(which finds the same panel and picks the same backend), against the test HTTP server. Waybar draws
+the icon (checked by pixel colour in a grim screenshot); the item's ToolTip, menu and clicks go over
+D-Bus, as Waybar itself reads and sends them. Right clicks cannot be sent to a headless Sway (it
+has no input devices), so the menu is clicked the way Waybar's menu clicks: a dbusmenu Event.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BAD_KEY, OWNER_KEY, PROJECT_A
+from tests.support.deepgram_server import FakeDeepgram, Fault
+from tests.support.desktop import TrayProcess
+from tests.support.required import require_tools, unavailable
+from tests.support.sni_desktop import SwayDesktop, missing_tools
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.display
+
+PLAIN_PYTHON = "DEEPGRAM_TRAY_TEST_PLAIN_PYTHON"
+
+
+@pytest.fixture(scope="module")
+def sway() -> Iterator[SwayDesktop]:
+    require_tools(missing_tools())
+    with SwayDesktop() as desktop:
+        yield desktop
+
+
+def plain_python() -> str:
+    python = os.environ.get(PLAIN_PYTHON, "")
+    if not python:
+        unavailable(f"needs {PLAIN_PYTHON}: a Python without PyGObject (scripts/test makes one)")
+    return python
+
+
+@pytest.fixture(params=["plain", "distribution"])
+def python(request: pytest.FixtureRequest) -> str:
+    """The interpreter the tray runs on: one without PyGObject, and the distribution's."""
+    return plain_python() if request.param == "plain" else sys.executable
+
+
+class Sni:
+    """Starts the tray on the Sway desktop; stops it and checks the panel dropped it."""
+
+    def __init__(self, sway: SwayDesktop, deepgram: FakeDeepgram, tmp_path: Path) -> None:
+        self.sway = sway
+        self.deepgram = deepgram
+        self.tmp_path = tmp_path
+        self.started: list[TrayProcess] = []
+
+    def start(self, python: str, *, key: str = OWNER_KEY, config: str = "", **extra: str) -> str:
+        """Start the tray; its item's name once the panel has it."""
+        home = self.tmp_path / "home"
+        (self.tmp_path / "config.toml").write_text(config)
+        env = {
+            "HOME": str(home),
+            "XDG_STATE_HOME": str(home / "state"),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_DATA_HOME": str(home / "data"),
+            "DEEPGRAM_TRAY_CONFIG": str(self.tmp_path / "config.toml"),
+            "DEEPGRAM_TRAY_API_URL": self.deepgram.base_url,
+            "DEEPGRAM_API_KEY": key,
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+            "PYTHONPATH": "",
+            "PYSTRAY_BACKEND": "",  # the app chooses, unless a test says
+            **extra,
+        }
+        tray = TrayProcess(
+            self.sway,  # type: ignore[arg-type]  # it has env() as VirtualDesktop has
+            env,
+            self.tmp_path,
+            private_bus=False,  # the desktop's own bus, where the panel is
+            program=[python, "-m", "trayapp"],
+        )
+        self.started.append(tray)
+        item = wait_until(
+            lambda: self._item_of(tray), timeout=30, what="the tray's item on the panel"
+        )
+        return str(item)
+
+    def _item_of(self, tray: TrayProcess) -> str | None:
+        assert tray.process.poll() is None, tray.stderr()
+        items = self.sway.sni.registered_items()
+        return next((i for i in items if self.sway.sni.owner_pid(i) == tray.process.pid), None)
+
+    def stop_all(self) -> None:
+        for tray in self.started:
+            tray.stop()
+        self.sway.sni.wait_for_no_items()
+
+
+@pytest.fixture
+def sni(sway: SwayDesktop, deepgram: FakeDeepgram, tmp_path: Path) -> Iterator[Sni]:
+    starter = Sni(sway, deepgram, tmp_path)
+    try:
+        yield starter
+    finally:
+        starter.stop_all()
+
+
+def tooltip(sway: SwayDesktop, item: str) -> tuple[str, str]:
+    _icon, _pixmaps, heading, body = sway.sni.item_properties(item)["ToolTip"]
+    return heading, body
+
+
+def balance_reads(deepgram: FakeDeepgram) -> int:
+    return len(deepgram.requests_to("/balances"))
+
+
+def test_green_icon_exact_total_and_a_working_menu(
+    sway: SwayDesktop, sni: Sni, deepgram: FakeDeepgram, python: str
+) -> None:
+    item = sni.start(python)
+    assert item.startswith("org.kde.StatusNotifierItem-"), item  # the app's own backend
+    wait_until(lambda: sway.tray_icon_colour() == "green", what="a green icon on the panel")
+    wait_until(lambda: tooltip(sway, item)[0] == "Deepgram $128.32", what="the total")
+    _heading, body = tooltip(sway, item)
+    assert "updated" in body
+
+    entries = sway.sni.menu_layout(item)
+    labels = [e["label"] for e in entries if e["type"] != "separator"]
+    assert labels[:3] == ["Total: $128.32", "    Voice Bot Prod: $125.07", "    Staging: $3.25"]
+    assert "Refresh now" in labels and labels[-1] == "Quit"
+    assert entries[0]["enabled"] is False
+
+    before = balance_reads(deepgram)
+    sway.sni.menu_click_label(item, "Refresh now")
+    wait_until(lambda: balance_reads(deepgram) >= before + 2, what="Refresh now to reach Deepgram")
+    before = balance_reads(deepgram)
+    sway.sni.activate(item)  # a left click on the icon
+    wait_until(lambda: balance_reads(deepgram) >= before + 2, what="a left click to refresh")
+
+    tray = sni.started[-1]
+    sway.sni.menu_click_label(item, "Quit")
+    assert tray.wait(timeout=20) == 0
+    sway.sni.wait_for_no_items()
+    assert "Traceback" not in tray.stderr()
+    assert OWNER_KEY not in tray.stderr() + tray.stdout()
+
+
+def test_the_icon_colour_follows_every_state(
+    sway: SwayDesktop, sni: Sni, deepgram: FakeDeepgram
+) -> None:
+    """Healthy, warn, critical, stale and refused key, on one running tray (a Python without
+    PyGObject), each reached by a Refresh now click, each drawn by the panel."""
+    item = sni.start(plain_python(), config="poll_interval = 10\n")
+    wait_until(lambda: sway.tray_icon_colour() == "green", what="a green icon")
+    properties = sway.sni.item_properties(item)
+    assert properties["Status"] == "Active"
+
+    def refresh_and_see(colour: str) -> None:
+        sway.sni.menu_click_label(item, "Refresh now")
+        wait_until(lambda: sway.tray_icon_colour() == colour, what=f"a {colour} icon")
+
+    deepgram.set_balances(PROJECT_A, [{"balance_id": "b", "amount": "10", "units": "usd"}])
+    refresh_and_see("amber")
+    assert tooltip(sway, item)[0] == "Deepgram $13.25"
+
+    deepgram.set_balances(PROJECT_A, [{"balance_id": "b", "amount": "1", "units": "usd"}])
+    refresh_and_see("red")
+    assert sway.sni.item_properties(item)["Status"] == "NeedsAttention"
+
+    # Stale: nothing good for two poll intervals (20 s), however the reads fail.
+    deepgram.fail("/v1/projects", Fault(status=503, body="busy"))
+    wait_until(lambda: sway.tray_icon_colour() == "grey", timeout=60, what="a stale grey icon")
+    heading, body = tooltip(sway, item)
+    assert heading == "Deepgram $4.25" and "stale since" in body
+
+    deepgram.clear_faults()
+    deepgram.keys.pop(OWNER_KEY)  # the key is revoked
+    sway.sni.menu_click_label(item, "Refresh now")
+    wait_until(lambda: "refused" in tooltip(sway, item)[1], what="the refused key in the tooltip")
+    assert sway.tray_icon_colour() == "grey"
+
+
+def test_a_refused_key_at_start(sway: SwayDesktop, sni: Sni) -> None:
+    item = sni.start(plain_python(), key=BAD_KEY)
+    wait_until(lambda: sway.tray_icon_colour() == "grey", what="a grey icon")
+    wait_until(lambda: "refused" in tooltip(sway, item)[1], what="why, in the tooltip")
+    assert BAD_KEY not in str(sway.sni.item_properties(item))
+
+
+def test_a_panel_restart_brings_the_icon_back(
+    sway: SwayDesktop, sni: Sni, deepgram: FakeDeepgram
+) -> None:
+    item = sni.start(plain_python())
+    wait_until(lambda: sway.tray_icon_colour() == "green", what="a green icon")
+    sway.restart_waybar()
+    assert sway.sni.wait_for_item() == item
+    wait_until(lambda: sway.tray_icon_colour() == "green", what="the icon back on the new panel")
+    before = balance_reads(deepgram)
+    sway.sni.menu_click_label(item, "Refresh now")  # and it still answers
+    wait_until(lambda: balance_reads(deepgram) >= before + 2, what="a refresh after the restart")
+
+
+def test_the_appindicator_path_still_works_where_forced(sway: SwayDesktop, sni: Sni) -> None:
+    """What distribution-Python users got before the SNI backend: pystray's AppIndicator."""
+    item = sni.start(sys.executable, PYSTRAY_BACKEND="appindicator")
+    wait_until(lambda: sway.tray_icon_colour() == "green", what="a green icon")
+    labels = [e["label"] for e in sway.sni.menu_layout(item)]
+    assert "Total: $128.32" in labels and "Quit" in labels
