@@ -21,6 +21,7 @@ from trayapp.config import Settings
 
 if TYPE_CHECKING:
     from tests.support.desktop import VirtualDesktop
+    from tests.support.sni_desktop import SwayDesktop
 
 # Recognisable keys: any test may assert that they never show up where they must not.
 OWNER_KEY = "0wnerKeyLEAKCHECK0123456789abcdef012345"
@@ -225,6 +226,16 @@ def desktop() -> Iterator[VirtualDesktop]:
         yield screen
     finally:
         screen.stop()
+
+
+@pytest.fixture(scope="module")
+def sway() -> Iterator[SwayDesktop]:
+    """A StatusNotifierItem panel (Waybar on a headless Sway), shared by a module's tests."""
+    from tests.support.sni_desktop import SwayDesktop, missing_tools
+
+    require_tools(missing_tools())
+    with SwayDesktop() as desktop:
+        yield desktop
 
 
 @pytest.fixture

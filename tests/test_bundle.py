@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -24,6 +25,9 @@ from tests.test_settings_desktop import type_into_key_field, window_text
 from trayapp import __version__
 from trayapp.tk.history_chart import BALANCE_COLOUR, SPEND_COLOUR
 from trayapp.tk.history_window import TITLE as HISTORY_TITLE
+
+if TYPE_CHECKING:
+    from tests.support.sni_desktop import SwayDesktop
 
 pytestmark = pytest.mark.bundle
 
@@ -171,3 +175,43 @@ def test_the_bundled_history_window_draws_its_chart(
     window.stop()
     wait_until(lambda: desktop.window_named(HISTORY_TITLE) is None, what="the window to close")
     assert "Traceback" not in window.stderr()
+
+
+@pytest.mark.display
+def test_the_bundle_on_a_statusnotifieritem_panel(
+    bundle: list[str],
+    sway: SwayDesktop,
+    deepgram: FakeDeepgram,
+    tmp_path: Path,
+    processes: list[TrayProcess],
+) -> None:
+    """The bundle finds Waybar's watcher and shows its own StatusNotifierItem: green icon on the
+    panel, the total in the ToolTip, and Refresh now answering."""
+    home = tmp_path / "home"
+    env = {
+        "HOME": str(home),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "DEEPGRAM_TRAY_CONFIG": str(tmp_path / "config.toml"),
+        "DEEPGRAM_TRAY_API_URL": deepgram.base_url,
+        "DEEPGRAM_API_KEY": OWNER_KEY,
+        "PYSTRAY_BACKEND": "",
+    }
+    tray = TrayProcess(sway, env, tmp_path, private_bus=False, program=bundle)
+    processes.append(tray)
+    item = sway.sni.wait_for_item(timeout=30)
+    assert (
+        item.startswith("org.kde.StatusNotifierItem-")
+        and sway.sni.owner_pid(item) == tray.process.pid
+    )
+    wait_until(lambda: sway.tray_icon_colour() == "green", what="a green icon", timeout=30)
+    wait_until(
+        lambda: sway.sni.item_properties(item)["ToolTip"][2] == "Deepgram $128.32",
+        what="the total in the ToolTip",
+    )
+    before = len(deepgram.requests_to("/balances"))
+    sway.sni.menu_click_label(item, "Refresh now")
+    wait_until(lambda: len(deepgram.requests_to("/balances")) >= before + 2, what="a refresh")
+    sway.sni.menu_click_label(item, "Quit")
+    assert tray.wait(timeout=20) == 0
+    assert "Traceback" not in tray.stderr()

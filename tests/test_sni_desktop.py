@@ -20,20 +20,13 @@ import pytest
 from tests.conftest import BAD_KEY, OWNER_KEY, PROJECT_A
 from tests.support.deepgram_server import FakeDeepgram, Fault
 from tests.support.desktop import TrayProcess
-from tests.support.required import require_tools, unavailable
-from tests.support.sni_desktop import SwayDesktop, missing_tools
+from tests.support.required import unavailable
+from tests.support.sni_desktop import SwayDesktop
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.display
 
 PLAIN_PYTHON = "DEEPGRAM_TRAY_TEST_PLAIN_PYTHON"
-
-
-@pytest.fixture(scope="module")
-def sway() -> Iterator[SwayDesktop]:
-    require_tools(missing_tools())
-    with SwayDesktop() as desktop:
-        yield desktop
 
 
 def plain_python() -> str:
@@ -76,7 +69,7 @@ class Sni:
             **extra,
         }
         tray = TrayProcess(
-            self.sway,  # type: ignore[arg-type]  # it has env() as VirtualDesktop has
+            self.sway,
             env,
             self.tmp_path,
             private_bus=False,  # the desktop's own bus, where the panel is

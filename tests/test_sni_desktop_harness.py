@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.desktop import stop_process_group
-from tests.support.required import require_tools
-from tests.support.sni_desktop import BAR_HEIGHT, ICON_SIZE, SwayDesktop, missing_tools
+from tests.support.sni_desktop import BAR_HEIGHT, ICON_SIZE, SwayDesktop
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.display
@@ -50,13 +49,6 @@ pystray.Icon(
     ),
 ).run()
 """
-
-
-@pytest.fixture(scope="module")
-def sway() -> Iterator[SwayDesktop]:
-    require_tools(missing_tools())
-    with SwayDesktop() as desktop:
-        yield desktop
 
 
 @pytest.fixture

@@ -309,11 +309,13 @@ def test_the_basic_x11_backend_starts_and_names_its_window(
         ]
 
     # Its first name is the waiting state's tooltip, "…" included: the crash came with it. The
-    # balance may follow, or not: pystray's xorg backend does not always get docked by trayer
-    # and then never starts the polling (issue 16 replaces this backend).
+    # balance follows: changes are made on the backend's X loop, which a change sent from the
+    # poller's thread used to leave waiting forever (the tray then never polled).
     titles = wait_until(
         lambda: window_titles() or tray.process.poll() is not None,
         what="the tray's window",
     )
     assert tray.process.poll() is None, tray.stderr()
     assert titles is not True and any(t.startswith("Deepgram") for t in titles), titles
+    wait_until(lambda: any("$128.32" in t for t in window_titles()), what="the balance in its name")
+    wait_until(lambda: desktop.tray_icon_colour() == "green", what="trayer to show the icon")

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from PIL import Image, ImageGrab
 
@@ -292,6 +293,12 @@ def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 10.0) 
         os.killpg(process.pid, signal.SIGKILL)
 
 
+class Desktop(Protocol):
+    """Any test desktop a client can be started on: Xvfb's or Sway's."""
+
+    def env(self, **extra: str) -> dict[str, str]: ...
+
+
 class TrayProcess:
     """`deepgram-tray ARGS` started as a user's session would, by default on its own D-Bus bus.
 
@@ -302,7 +309,7 @@ class TrayProcess:
 
     def __init__(
         self,
-        desktop: VirtualDesktop,
+        desktop: Desktop,
         env: dict[str, str],
         log_dir: Path,
         *,

@@ -168,8 +168,16 @@ def make_dispatcher(backend: BackendName, icon: TrayIcon) -> Dispatch:
             return lambda action: AppHelper.callAfter(_guarded, action)
         case "win32":
             return _win32_dispatcher(icon)
-        case "xorg" | "dummy":
-            return _guarded  # pystray serialises these calls itself
+        case "xorg":
+            from trayapp.tray.backends.xorg_dispatch import xorg_dispatcher
+
+            dispatch = xorg_dispatcher(icon, _guarded)
+            if dispatch is None:
+                log.warning("This pystray offers no way onto its X loop: changing the tray at once")
+                return _guarded
+            return dispatch
+        case "dummy":
+            return _guarded
         case _:
             _unhandled(backend)
 

@@ -1,7 +1,8 @@
 """Every place the tray reaches into pystray's private attributes, and why.
 
-pystray's public API cannot run code on the win32 UI thread, set a gtk tooltip that trays show,
-ask a gtk tray whether it took the icon, or change the icon without a GLib idle source per change.
+pystray's public API cannot run code on the win32 or xorg UI thread, set a gtk tooltip that trays
+show, ask a gtk tray whether it took the icon, or change the icon without a GLib idle source per
+change.
 The hooks below do these through private names of pystray 0.19. HOOKS lists every name used here;
 a test checks each one against the installed pystray, and pyproject.toml keeps pystray below its
 next minor release, so a pystray that renames one fails the tests rather than the tray. Without a
@@ -41,6 +42,10 @@ WIN32_MESSAGE_HANDLERS = Hook("_message_handlers", ("win32",), HookKind.ASSIGNED
 """win32: the Icon's table from window message to handler, which its window procedure reads."""
 WIN32_WINDOW = Hook("_hwnd", ("win32",), HookKind.ASSIGNED)
 """win32: the Icon's hidden window, which receives the tray's messages."""
+XORG_MESSAGE_HANDLERS = Hook("_message_handlers", ("xorg",), HookKind.ASSIGNED)
+"""xorg: the Icon's table from X event type to handler, which its main loop reads."""
+XORG_WINDOW = Hook("_window", ("xorg",), HookKind.ASSIGNED)
+"""xorg: the Icon's X window, which its own X connection made and so receives our messages."""
 GTK_STATUS_ICON = Hook("_status_icon", ("gtk",), HookKind.ASSIGNED)
 """gtk: the Gtk.StatusIcon that is the icon."""
 GLIB_UPDATES = tuple(
@@ -50,7 +55,14 @@ GLIB_UPDATES = tuple(
 """gtk and appindicator: the methods that apply a new icon, title or menu, each wrapped by
 pystray's `mainloop` decorator, which calls it later from a GLib idle source."""
 
-HOOKS: tuple[Hook, ...] = (WIN32_MESSAGE_HANDLERS, WIN32_WINDOW, GTK_STATUS_ICON, *GLIB_UPDATES)
+HOOKS: tuple[Hook, ...] = (
+    WIN32_MESSAGE_HANDLERS,
+    WIN32_WINDOW,
+    XORG_MESSAGE_HANDLERS,
+    XORG_WINDOW,
+    GTK_STATUS_ICON,
+    *GLIB_UPDATES,
+)
 """Every hook this module uses: the test of the installed pystray checks each one."""
 
 
@@ -94,6 +106,7 @@ def icon_base_class() -> Any:
     backend runs, and its menu classes stay the menu's model.
     Without it: there is no other way; the installed pystray is checked by the tests.
     """
+    import_pystray()  # the package first, kept from choosing a backend of its own
     return importlib.import_module(BASE_MODULE).Icon
 
 
@@ -127,6 +140,35 @@ def win32_window(icon: object) -> int | None:
     """
     window: int | None = _read(icon, WIN32_WINDOW)
     return window
+
+
+# --- xorg: running code on the UI thread --------------------------------------------------------
+
+XEventHandler = Callable[[Any], None]
+"""Called with an Xlib event on the xorg backend's main loop thread."""
+
+
+def xorg_event_handlers(icon: object) -> MutableMapping[int, XEventHandler] | None:
+    """The table to wrap the ClientMessage handler of; None without the hook.
+
+    Why: pystray's xorg backend shares one X connection between its loop and every thread that
+    changes the icon, and python-xlib loses a wake-up when one thread sends while the loop waits
+    for a reply (the loop then never runs again). Changes are made on the loop's thread instead,
+    woken by a message of our own that the wrapped handler recognises.
+    Without it: the tray makes each change from the thread that asks for it.
+    """
+    handlers: MutableMapping[int, XEventHandler] | None = _read(icon, XORG_MESSAGE_HANDLERS)
+    return handlers
+
+
+def xorg_window_id(icon: object) -> int | None:
+    """The X id of the xorg backend's window, which our wake-up messages go to; None without it.
+
+    Why: see `xorg_event_handlers`; an event sent with no event mask goes to the client that
+    made the window, which is the icon's loop.
+    """
+    window = _read(icon, XORG_WINDOW)
+    return None if window is None else int(window.id)
 
 
 # --- gtk: the status icon -----------------------------------------------------------------------
