@@ -6,7 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,12 +74,15 @@ def deepgram() -> Iterator[FakeDeepgram]:
         server.stop()
 
 
-TODAY = datetime.now(timezone.utc).date()
+def today() -> date:
+    """Today (UTC, as Deepgram bills), read when asked: a run that crosses midnight must seed
+    and check each test against the same day, not the day the run started."""
+    return datetime.now(timezone.utc).date()
 
 
 def day(offset: int) -> str:
     """The ISO date `offset` days before today (negative: in the future), as the API writes it."""
-    return (TODAY - timedelta(days=offset)).isoformat()
+    return (today() - timedelta(days=offset)).isoformat()
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from tests.conftest import OWNER_KEY, PROJECT_B, TODAY, run_cli
+from tests.conftest import OWNER_KEY, PROJECT_B, run_cli, today
 from tests.support.deepgram_server import (
     PURCHASES_DEFAULT_LIMIT,
     FakeDeepgram,
@@ -51,7 +51,7 @@ SOONEST = "9d1e3f7a-0b6c-4e2d-8a51-3c7f0e9b2d64"
 
 
 def in_days(days: int) -> date:
-    return TODAY + timedelta(days=days)
+    return today() + timedelta(days=days)
 
 
 def expiration(days: int) -> str:

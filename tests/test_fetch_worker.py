@@ -17,8 +17,8 @@ from tests.conftest import (
     OWNER_KEY,
     PROJECT_A,
     PROJECT_B,
-    TODAY,
     plant_at_startup,
+    today,
 )
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
 from tests.support.tray_states import FETCHED_AT, snapshot
@@ -364,7 +364,7 @@ class TestOutlook:
         assert reading.billing is not None
         assert reading.billing.per_day == Decimal("4.25") and reading.billing.today == 1
         assert reading.expiry == Expiry(
-            TODAY + timedelta(days=20), Decimal(25), "usd", PROJECT_B, order_id="o4"
+            today() + timedelta(days=20), Decimal(25), "usd", PROJECT_B, order_id="o4"
         )
         assert len(billed.requests_to("/billing/breakdown")) == 2
         assert len(billed.requests_to(r"/purchases\?limit=1000$")) == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_B, TODAY, day, run_cli
+from tests.conftest import PROJECT_B, day, run_cli, today
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
 from trayapp.deepgram.parsing import parse_billing_breakdown, parse_purchases
 from trayapp.errors import MalformedResponseError
@@ -55,7 +55,7 @@ def test_prometheus_gains_spend_and_days_left(
 def test_text_says_it_in_words(billed: FakeDeepgram, cli_env: dict[str, str]) -> None:
     result = run_cli(["balance", "--forecast"], cli_env)
     assert "Spending $4.25 a day (last 7 days)\nAbout 30 days left\n" in result.stdout
-    expires = display_date(TODAY + timedelta(days=20))
+    expires = display_date(today() + timedelta(days=20))
     assert f"Credit expiring: $25.00 purchased on {expires} (in 20 days)\n" in result.stdout
 
 

@@ -180,6 +180,28 @@ def test_submenus_are_numbered_depth_first_and_layout_depth_is_honoured() -> Non
     assert dbusmenu.layout(99, -1, []) is None
 
 
+def test_a_separator_that_becomes_an_item_changes_the_layout() -> None:
+    dbusmenu, _ = model(pystray.Menu(item("a"), SEPARATOR, item("b")))
+    change = dbusmenu.set_menu(pystray.Menu(item("a"), item("c"), item("b")).items)
+    assert isinstance(change, LayoutChanged)
+
+
+def test_a_submenu_relabelled_keeps_its_ids_and_its_items_can_be_clicked() -> None:
+    clicked: list[str] = []
+
+    def menu(inner: str) -> Any:
+        inner_item = item(inner, lambda: clicked.append(inner))
+        return pystray.Menu(pystray.MenuItem("More", pystray.Menu(inner_item)), item("c"))
+
+    dbusmenu, _ = model(menu("a"))
+    change = dbusmenu.set_menu(menu("b").items)
+    assert change == PropertiesChanged(updated=[(2, {"label": ("s", "b")})])
+    node = dbusmenu.node(2)
+    assert node is not None and node.properties["label"] == ("s", "b")
+    dbusmenu.item(2)(None)
+    assert clicked == ["b"]
+
+
 def test_a_submenu_that_changes_size_changes_the_layout() -> None:
     dbusmenu, _ = model(pystray.Menu(pystray.MenuItem("More", pystray.Menu(item("a")))))
     change = dbusmenu.set_menu(
