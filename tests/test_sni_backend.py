@@ -316,6 +316,16 @@ def test_a_panel_that_starts_after_the_tray_gets_it(
     wait_until(tray.icon.tray_host_found, what="the icon to know its host took it")
 
 
+def test_with_no_panel_it_says_so_once_the_grace_is_over(
+    bus: str, start_tray: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("trayapp.tray.app.TRAY_HOST_GRACE", 0.1)
+    tray = start_tray()
+    wait_until(lambda: "No system tray took the icon" in capsys.readouterr().err or None,
+               what="the warning")  # fmt: skip
+    assert not tray.icon.tray_host_found()
+
+
 def test_introspection_lists_both_interfaces(
     watcher: Watcher, client: SniClient, start_tray: Any
 ) -> None:

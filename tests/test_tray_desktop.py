@@ -319,3 +319,6 @@ def test_the_basic_x11_backend_starts_and_names_its_window(
     assert titles is not True and any(t.startswith("Deepgram") for t in titles), titles
     wait_until(lambda: any("$128.32" in t for t in window_titles()), what="the balance in its name")
     wait_until(lambda: desktop.tray_icon_colour() == "green", what="trayer to show the icon")
+    # It says what is missing, in one line, since the icon alone cannot (it has no menu).
+    assert "basic X11 icon without a menu" in tray.stderr()
+    assert "Traceback" not in tray.stderr()
