@@ -252,6 +252,33 @@ def test_event_group_reports_unknown_ids_and_runs_the_rest() -> None:
     assert [str(i.text) for i in clicked] == ["Quit"]
 
 
+def test_events_on_the_root_are_not_errors() -> None:
+    """Hosts send "opened" and "closed" for the root menu (id 0), which has no item."""
+    clicked: list[Any] = []
+    methods = menu_methods(tray_menu(), clicked)
+    assert methods["Event"](0, "opened", ("i", 0), 0) == ()
+    errors = methods["EventGroup"]([(0, "opened", ("i", 0), 0), (3, "clicked", ("i", 0), 0)])
+    assert errors == ([],)
+    assert [str(i.text) for i in clicked] == ["Refresh now"]
+
+
+def test_the_menu_says_its_protocol_version() -> None:
+    dbusmenu, _ = model(tray_menu())
+    assert DBusMenuInterface(dbusmenu, lambda item: None).properties() == {
+        "Version": ("u", 3),
+        "TextDirection": ("s", "ltr"),
+        "Status": ("s", "normal"),
+        "IconThemePath": ("as", []),
+    }
+
+
+def test_group_properties_answer_for_the_ids_asked() -> None:
+    methods = menu_methods(tray_menu(), [])
+    assert methods["GetGroupProperties"]([3], ["label"]) == (
+        [(3, {"label": ("s", "Refresh now")})],
+    )
+
+
 def test_the_other_menu_calls() -> None:
     methods = menu_methods(tray_menu(), [])
     assert methods["AboutToShow"](0) == (False,)
@@ -282,6 +309,10 @@ def test_each_change_sends_its_signals_once() -> None:
 def test_the_tooltip_body_is_escaped_for_hosts_that_read_markup() -> None:
     look = ItemLook(tooltip_body="R&D <team>: key refused\nnext line")
     assert tooltip_markup(look) == "R&amp;D &lt;team&gt;: key refused\nnext line"
+    # Quotes are not markup outside tags: hosts that show the text as it is keep them readable.
+    assert tooltip_markup(ItemLook(tooltip_body='Bob\'s "main" project')) == (
+        'Bob\'s "main" project'
+    )
 
 
 def test_the_item_properties_and_activate() -> None:
@@ -304,6 +335,7 @@ def test_the_item_properties_and_activate() -> None:
     assert properties["ItemIsMenu"] == ("b", False)  # a left click is Activate, not the menu
     assert properties["Menu"] == ("o", "/MenuBar")
     assert properties["Category"] == ("s", "ApplicationStatus")
+    assert properties["WindowId"] == ("i", 0)  # no window of its own
     methods = sni.methods()
     methods["SecondaryActivate"].handler(0, 0)
     methods["ContextMenu"].handler(0, 0)

@@ -108,16 +108,14 @@ class DBusMenu:
 
     def _describe(self, item: Any) -> tuple[tuple[Any, Properties], tuple[object, ...]]:
         properties = item_properties(item, separator=self.separator)
-        submenu = [] if item is self.separator or item.submenu is None else item.submenu.items
-        children = [self._describe(child)[1] for child in submenu]
+        children = [self._describe(child)[1] for child in _children(item)]
         return (item, properties), _shape(properties, children)
 
     def _numbered(self, item: Any, properties: Properties) -> MenuNode:
         node_id, self._next_id = self._next_id, self._next_id + 1
-        submenu = [] if item is self.separator or item.submenu is None else item.submenu.items
         children = tuple(
             self._numbered(child, item_properties(child, separator=self.separator))
-            for child in submenu
+            for child in _children(item)
         )
         return MenuNode(node_id, properties, children, item)
 
@@ -137,10 +135,9 @@ class DBusMenu:
             changed = {k: v for k, v in properties.items() if old.properties.get(k) != v}
             if changed:
                 updated.append((old.id, changed))
-            submenu = [] if item is self.separator or item.submenu is None else item.submenu.items
             children = tuple(
                 walk(o, child, item_properties(child, separator=self.separator))
-                for o, child in zip(old.children, submenu, strict=True)
+                for o, child in zip(old.children, _children(item), strict=True)
             )
             return MenuNode(old.id, properties, children, item)
 
@@ -149,9 +146,8 @@ class DBusMenu:
             for old, ((item, properties), _) in zip(self.root.children, described, strict=True)
         )
         self._previous_items = {}
-        self._items = {}
         self.root = MenuNode(ROOT_ID, self.root.properties, nodes)
-        self._index(self.root)
+        self._index(self.root)  # the same ids: each now maps to its new item
         return PropertiesChanged(updated) if updated else None
 
     # --- what hosts ask -------------------------------------------------------------------------
@@ -178,6 +174,11 @@ class DBusMenu:
         """GetGroupProperties' reply: `a(ia{sv})`, every item when `ids` is empty."""
         nodes = [self.node(i) for i in ids] if ids else [self.root, *self._items.values()]
         return [(n.id, _only(n.properties, names)) for n in nodes if n is not None]
+
+
+def _children(item: Any) -> list[Any]:
+    """A pystray item's submenu items (separators, like other items, have no submenu)."""
+    return [] if item.submenu is None else list(item.submenu.items)
 
 
 def _root_properties() -> Properties:
