@@ -57,7 +57,7 @@ class Icon(IconBase):  # type: ignore[misc]  # pystray is untyped
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._visible = False  # pystray's __del__ reads it, even when connecting fails below
         self._details: IconDetails | None = None
-        self._watcher_owner = ""
+        self._watcher_present = False
         self._registered = False
         self._bus = BusLoop(_connect())
         self.bus_name = f"org.kde.StatusNotifierItem-{os.getpid()}-1"
@@ -68,10 +68,10 @@ class Icon(IconBase):  # type: ignore[misc]  # pystray is untyped
         self._notifier = Notifier(self._bus, app_name="Deepgram Balance", desktop_entry=APP_NAME)
         self._claim_name()
         self._bus.add_match(_owner_changes(WATCHER_NAME), self._on_watcher_changed)
-        owner = self._bus.call_blocking(
+        (owned,) = self._bus.call_blocking(
             new_method_call(message_bus, "NameHasOwner", "s", (WATCHER_NAME,))
         )
-        self._watcher_owner = "present" if owner and owner[0] else ""
+        self._watcher_present = bool(owned)
         super().__init__(*args, **kwargs)
 
     def _claim_name(self) -> None:
@@ -172,7 +172,7 @@ class Icon(IconBase):  # type: ignore[misc]  # pystray is untyped
     # --- the panel -----------------------------------------------------------------------------
 
     def _register(self) -> None:
-        if not self._watcher_owner:
+        if not self._watcher_present:
             log.info("No StatusNotifierWatcher yet: the icon registers when a panel starts one")
             return
         message = new_method_call(WATCHER, "RegisterStatusNotifierItem", "s", (self.bus_name,))
@@ -190,7 +190,7 @@ class Icon(IconBase):  # type: ignore[misc]  # pystray is untyped
 
     def _on_watcher_changed(self, signal: Message) -> None:
         _name, _old, new = signal.body
-        self._watcher_owner = new
+        self._watcher_present = bool(new)
         self._registered = False
         if new and self.visible:
             log.info("A panel took the StatusNotifierWatcher name: registering the icon there")
