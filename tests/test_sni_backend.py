@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jeepney import DBusAddress, HeaderFields, MessageType, new_method_call
+from jeepney.wrappers import Properties
 
 from tests.support.desktop import stop_process_group
 from tests.support.required import require_tools
@@ -324,6 +326,26 @@ def test_with_no_panel_it_says_so_once_the_grace_is_over(
     wait_until(lambda: "No system tray took the icon" in capsys.readouterr().err or None,
                what="the warning")  # fmt: skip
     assert not tray.icon.tray_host_found()
+
+
+def test_a_call_that_does_not_fit_gets_an_error_not_silence(
+    watcher: Watcher, client: SniClient, start_tray: Any
+) -> None:
+    tray = start_tray()
+    item = client.wait_for_item()
+    address = DBusAddress(
+        "/StatusNotifierItem", bus_name=item, interface="org.kde.StatusNotifierItem"
+    )
+    for message, error in [
+        (new_method_call(address, "Activate"), "org.freedesktop.DBus.Error.Failed"),  # no x, y
+        (new_method_call(address, "Explode"), "org.freedesktop.DBus.Error.UnknownMethod"),
+        (Properties(address).get("Nothing"), "org.freedesktop.DBus.Error.InvalidArgs"),
+    ]:
+        reply = client.connection.send_and_get_reply(message, timeout=5)
+        assert reply.header.message_type is MessageType.error
+        assert reply.header.fields[HeaderFields.error_name] == error
+    assert client.item_properties(item)["Status"] == "Active"  # and it goes on answering
+    assert tray.refreshes == 0
 
 
 def test_introspection_lists_both_interfaces(

@@ -58,6 +58,7 @@ class DBusError(Exception):
 
 UNKNOWN_METHOD = "org.freedesktop.DBus.Error.UnknownMethod"
 INVALID_ARGS = "org.freedesktop.DBus.Error.InvalidArgs"
+FAILED = "org.freedesktop.DBus.Error.Failed"
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,9 @@ class BusLoop:
             reply = new_method_return(call, signature or None, body)
         except DBusError as error:
             reply = new_error(call, error.name, "s", (error.text,))
+        except Exception as exc:  # e.g. arguments that do not fit: the caller must not hang
+            log.warning("Answering %s failed", fields.get(HeaderFields.member), exc_info=True)
+            reply = new_error(call, FAILED, "s", (f"{type(exc).__name__}",))
         if not call.header.flags & MessageFlag.no_reply_expected:
             self.connection.send(reply)
 
