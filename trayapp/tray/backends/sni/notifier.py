@@ -54,7 +54,7 @@ class Notifier:
         self.shown.clear()
 
     def _on_capabilities(self, reply: Message) -> None:
-        capabilities = reply.body[0] if _succeeded(reply) and reply.body else []
+        (capabilities,) = reply.body if _succeeded(reply) else ([],)  # signature "as"
         self._reads_markup = "body-markup" in capabilities
         self._send_waiting()
 
@@ -77,7 +77,8 @@ class Notifier:
     def _on_shown(self, summary: str) -> Callable[[Message], None]:
         def record(reply: Message) -> None:
             if _succeeded(reply):
-                self.shown.append(int(reply.body[0]))
+                (notification_id,) = reply.body  # signature "u"
+                self.shown.append(int(notification_id))
             else:
                 log.warning(
                     "Could not show a notification (%s): %s",
