@@ -8,6 +8,7 @@ does, over D-Bus. The real panels are in test_sni_desktop.py (Waybar on a headle
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 from jeepney import DBusAddress, HeaderFields, MessageType, new_method_call
+from jeepney.bus_messages import message_bus
 from jeepney.wrappers import Properties
 
 from tests.support.desktop import stop_process_group
@@ -28,7 +30,12 @@ from tests.support.tray_states import state_with
 from tests.support.waiting import wait_until
 from trayapp.errors import TrayUnavailableError
 from trayapp.tray.app import TrayApp, candidate_backends, load_backend
-from trayapp.tray.backends.interface import KnowsItsHost, RunsItsOwnUiThread, ShowsDetails
+from trayapp.tray.backends.interface import (
+    IconDetails,
+    KnowsItsHost,
+    RunsItsOwnUiThread,
+    ShowsDetails,
+)
 from trayapp.tray.notifications import Alert
 from trayapp.tray.state import TrayState
 
@@ -64,10 +71,16 @@ class Watcher:
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, *, refuse: bool = False) -> None:
         self.log.unlink(missing_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.support.sni_watcher", str(self.log)],
+            [
+                sys.executable,
+                "-m",
+                "tests.support.sni_watcher",
+                str(self.log),
+                *(["refuse"] if refuse else []),
+            ],
             env={"DBUS_SESSION_BUS_ADDRESS": self.address, "PATH": "/usr/bin:/bin"},
             start_new_session=True,
         )
@@ -399,3 +412,158 @@ def test_the_bus_going_away_ends_the_tray_instead_of_hanging(
     stop_process_group(session.daemon)  # the session ends
     tray.thread.join(10)
     assert not tray.thread.is_alive()
+
+
+# --- as a pystray Icon, and the panel's comings and goings ----------------------------------------
+
+
+def solid(colour: tuple[int, int, int]) -> Any:
+    from PIL import Image
+
+    return Image.new("RGBA", (64, 64), (*colour, 255))
+
+
+def first_pixel(properties: dict[str, Any], size: int) -> bytes:
+    found = [data for w, _h, data in properties["IconPixmap"] if w == size]
+    return bytes(found[0][:4])
+
+
+def test_it_works_as_a_plain_pystray_icon(
+    watcher: Watcher, client: SniClient, bus: str, tmp_path: Path
+) -> None:
+    """No app around it: pystray's own API (setup shows it; icon, title, menu, visible,
+    notify, remove_notification) with a check box whose state is read when the menu is built."""
+    from trayapp.tray.backends.pystray_compat import import_pystray
+    from trayapp.tray.backends.sni.icon import Icon
+
+    pystray = import_pystray()
+    ticked = [False]
+
+    def toggle() -> None:
+        ticked[0] = not ticked[0]
+
+    menu = pystray.Menu(pystray.MenuItem("Tick", toggle, checked=lambda _item: ticked[0]))
+    icon = Icon("plain", icon=solid((200, 0, 0)), title="Hello", menu=menu)
+    log = tmp_path / "notifications.jsonl"
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.notification_daemon", str(log)],
+        env={"DBUS_SESSION_BUS_ADDRESS": bus, "PATH": "/usr/bin:/bin"},
+        start_new_session=True,
+    )
+    thread = threading.Thread(target=icon.run, name="ui")  # no setup: pystray shows it
+    thread.start()
+    try:
+        wait_until(log.exists, what="the notification daemon")
+        item = client.wait_for_item()
+        properties = client.item_properties(item)
+        assert (properties["Title"], properties["ToolTip"][2:]) == ("Hello", ("Hello", ""))
+        assert properties["Status"] == "Active"
+        assert first_pixel(properties, 16) == b"\xff\xc8\x00\x00"  # resized from the image
+        client.listen(sender=client.owner(item))
+
+        icon.run_on_ui_thread(lambda: setattr(icon, "icon", solid((0, 200, 0))))
+        wait_until(lambda: first_pixel(client.item_properties(item), 16)[2] == 200, what="green")
+        assert "NewIcon" in client.signal_names()
+
+        client.menu_click_label(item, "Tick")  # its state is read again after the click
+        wait_until(lambda: client.menu_layout(item)[0]["toggle-state"] == 1, what="the tick")
+
+        icon.run_on_ui_thread(lambda: icon.notify("Body", "Summary"))
+        wait_until(lambda: '"summary": "Summary"' in log.read_text(), what="the notification")
+        wait_until(lambda: len(icon._notifier.shown) == 1, what="its id")
+        icon.run_on_ui_thread(icon.remove_notification)
+        wait_until(lambda: '"closed"' in log.read_text(), what="it closed")
+
+        icon.run_on_ui_thread(lambda: setattr(icon, "visible", False))
+        wait_until(lambda: client.item_properties(item)["Status"] == "Passive", what="hidden")
+        icon.run_on_ui_thread(
+            lambda: icon.show_details(
+                IconDetails("Hi", "there", needs_attention=True, draw=lambda s: solid((0, 0, 0)))
+            )
+        )
+        wait_until(
+            lambda: client.item_properties(item)["ToolTip"][2] == "Hi", what="the new heading"
+        )
+        assert client.item_properties(item)["Status"] == "Passive"  # hidden stays hidden
+    finally:
+        icon.run_on_ui_thread(icon.stop)
+        thread.join(10)
+        stop_process_group(daemon)
+    assert not thread.is_alive()
+
+
+def test_a_new_state_says_what_changed_in_its_signals(
+    watcher: Watcher, client: SniClient, start_tray: Any
+) -> None:
+    tray = start_tray(state_with("149.00"))
+    item = client.wait_for_item()
+    client.listen(sender=client.owner(item))
+    tray.app.show(state_with("3.00", "1.00"))  # red, and one more menu line
+    tray.settle()
+    client.signal_names()
+    bodies = {str(m.header.fields[HeaderFields.member]): m.body for m in client.signals}
+    assert bodies["NewStatus"] == ("NeedsAttention",)
+    assert bodies["NewIcon"] == () and bodies["NewToolTip"] == ()
+    revision, _ = client.menu_revision_and_layout(item)
+    assert bodies["LayoutUpdated"] == (revision, 0)  # the whole menu, from the root
+
+
+def test_nobody_takes_the_items_name(
+    watcher: Watcher, client: SniClient, start_tray: Any, bus: str
+) -> None:
+    tray = start_tray()
+    item = client.wait_for_item()
+    replace_existing, do_not_queue, exists = 2, 4, 3
+    (answer,) = client.call(message_bus.RequestName(item, replace_existing | do_not_queue))
+    assert answer == exists
+    from trayapp.tray.backends.sni.icon import Icon
+
+    with pytest.raises(TrayUnavailableError, match="Another program holds the tray's D-Bus name"):
+        Icon("second", icon=solid((0, 0, 0)), title="", menu=None)  # the same process's name
+    assert tray.icon.tray_host_found()
+
+
+def test_other_programs_coming_and_going_are_not_a_panel(
+    watcher: Watcher, client: SniClient, start_tray: Any, bus: str
+) -> None:
+    tray = start_tray()
+    item = client.wait_for_item()
+    other = SniClient(bus)
+    other.close()
+    client.item_properties(item)  # a round trip: the tray has seen both name changes
+    client.registered_items()  # and the watcher any registration they caused
+    assert len(watcher.registrations()) == 1
+    assert tray.icon.tray_host_found()
+
+
+def test_what_it_logs_as_the_panel_comes_and_goes(
+    watcher: Watcher, client: SniClient, start_tray: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    watcher.stop()
+    with caplog.at_level(logging.INFO, logger="trayapp.tray.backends.sni.icon"):
+        tray = start_tray()
+        tray.settle()
+        assert "No StatusNotifierWatcher yet" in caplog.text
+        watcher.start()
+        client.wait_for_item()
+        wait_until(tray.icon.tray_host_found, what="the panel to take it")
+        assert "A panel took the StatusNotifierWatcher name" in caplog.text
+        assert "took the icon" in caplog.text
+        watcher.stop()
+        wait_until(lambda: not tray.icon.tray_host_found(), what="it to know the panel is gone")
+        wait_until(lambda: "went away" in caplog.text, what="the log line")
+        tray.settle()
+    assert "refused" not in caplog.text  # nothing was sent to a panel that is not there
+
+
+def test_a_panel_that_refuses_the_icon_is_logged(
+    watcher: Watcher, client: SniClient, start_tray: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    watcher.stop()
+    watcher.start(refuse=True)
+    with caplog.at_level(logging.WARNING, logger="trayapp.tray.backends.sni.icon"):
+        tray = start_tray()
+        wait_until(lambda: watcher.registrations(), what="the attempt")
+        wait_until(lambda: "refused the icon" in caplog.text, what="the warning")
+    assert "org.freedesktop.DBus.Error.InvalidArgs" in caplog.text
+    assert not tray.icon.tray_host_found()

@@ -64,6 +64,8 @@ def main() -> None:
         elif method == "GetServerInformation":
             invocation.return_value(GLib.Variant("(ssss)", ("test", "test", "1", "1.2")))
         else:  # CloseNotification
+            with log.open("a", encoding="utf-8") as out:
+                out.write(json.dumps({"closed": args[0]}) + "\n")
             invocation.return_value(None)
 
     def on_bus(connection: Gio.DBusConnection, name: str) -> None:

@@ -1,11 +1,12 @@
 """A StatusNotifierWatcher for headless tests: what a panel's tray registers items with.
 
-    python -m tests.support.sni_watcher LOG_FILE
+    python -m tests.support.sni_watcher LOG_FILE [refuse]
 
 It owns org.kde.StatusNotifierWatcher on the session bus it is started on, answers as Plasma's
 and Waybar's watchers do (RegisterStatusNotifierItem, RegisteredStatusNotifierItems), writes each
-registration to LOG_FILE as a line (`SENDER SERVICE`), and creates LOG_FILE once it owns the name.
-It runs until killed. Written with jeepney directly, not with the app's bus code it tests.
+registration to LOG_FILE as a line (`SENDER SERVICE`), and creates LOG_FILE once it owns the name;
+with `refuse`, it answers every registration with an error, as a broken panel might. It runs until
+killed. Written with jeepney directly, not with the app's bus code it tests.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ NAME = "org.kde.StatusNotifierWatcher"
 
 def main() -> None:
     log = Path(sys.argv[1])
+    refuse = sys.argv[2:] == ["refuse"]
     connection = open_dbus_connection(bus="SESSION")
     reply = connection.send_and_get_reply(
         new_method_call(message_bus, "RequestName", "su", (NAME, 4))
@@ -39,10 +41,14 @@ def main() -> None:
         if member == "RegisterStatusNotifierItem":
             service = message.body[0]
             sender = fields.get(HeaderFields.sender, "")
-            items.append(service if service.startswith(":") else f"{service}")
             with log.open("a", encoding="utf-8") as out:
                 out.write(f"{sender} {service}\n")
-            connection.send(new_method_return(message))
+            if refuse:
+                error = "org.freedesktop.DBus.Error.InvalidArgs"
+                connection.send(new_error(message, error, "s", ("refused",)))
+            else:
+                items.append(service)
+                connection.send(new_method_return(message))
         elif member == "Get" and message.body[1] == "RegisteredStatusNotifierItems":
             connection.send(new_method_return(message, "v", (("as", items),)))
         elif member == "Get" and message.body[1] == "IsStatusNotifierHostRegistered":

@@ -92,7 +92,7 @@ BASE_MODULE = "pystray._base"
 """Where pystray's base Icon lives, which each of its backends extends."""
 BACKEND_INTERFACE = (
     "_show", "_hide", "_update_icon", "_update_title", "_update_menu", "_notify",
-    "_remove_notification", "_run", "_run_detached", "_stop", "_mark_ready", "_icon_valid",
+    "_remove_notification", "_run", "_stop", "_mark_ready", "_icon_valid",
     "_visible",
 )  # fmt: skip
 """What a backend overrides (the methods) and uses (`_mark_ready`, `_icon_valid`, `_visible`) of

@@ -181,13 +181,19 @@ class BusLoop:
                         self.on_disconnect()
                         return
         finally:
-            with self._wake_lock:
-                self._closed = True
-                os.close(self._wake_read)
-                os.close(self._wake_write)
             selector.close()
-            with contextlib.suppress(OSError):
-                self.connection.close()
+            self.close()
+
+    def close(self) -> None:
+        """Hang up and let go of the wake-up pipe (once; `run` does it on its way out)."""
+        with self._wake_lock:
+            if self._closed:
+                return
+            self._closed = True
+            os.close(self._wake_read)
+            os.close(self._wake_write)
+        with contextlib.suppress(OSError):
+            self.connection.close()
 
     def _run_actions(self) -> None:
         with contextlib.suppress(BlockingIOError):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import threading
 from typing import Any
 
 from jeepney import DBusAddress, HeaderFields, MatchRule, Message, MessageType, new_method_call
@@ -49,15 +48,12 @@ PRIMARY_OWNER = 1
 
 
 class Icon(IconBase):  # type: ignore[misc]  # pystray is untyped
-    HAS_DEFAULT_ACTION = True
-    HAS_MENU = True
-    HAS_MENU_RADIO = True
-    HAS_NOTIFICATION = True
+    """Everything pystray's base Icon says a backend may have (default action, menu, radio
+    items, notifications), which is what its HAS_* flags already say."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._visible = False  # pystray's __del__ reads it, even when connecting fails below
         self._details: IconDetails | None = None
-        self._watcher_present = False
         self._registered = False
         self._bus = BusLoop(_connect())
         self.bus_name = f"org.kde.StatusNotifierItem-{os.getpid()}-1"
@@ -66,11 +62,15 @@ class Icon(IconBase):  # type: ignore[misc]  # pystray is untyped
         self._bus.export(ITEM_PATH, self._item)
         self._bus.export(MENU_PATH, DBusMenuInterface(self._dbusmenu, clicked=self._on_clicked))
         self._notifier = Notifier(self._bus, app_name="Deepgram Balance", desktop_entry=APP_NAME)
-        self._claim_name()
-        self._bus.add_match(_owner_changes(WATCHER_NAME), self._on_watcher_changed)
-        (owned,) = self._bus.call_blocking(
-            new_method_call(message_bus, "NameHasOwner", "s", (WATCHER_NAME,))
-        )
+        try:
+            self._claim_name()
+            self._bus.add_match(_owner_changes(WATCHER_NAME), self._on_watcher_changed)
+            (owned,) = self._bus.call_blocking(
+                new_method_call(message_bus, "NameHasOwner", "s", (WATCHER_NAME,))
+            )
+        except BaseException:
+            self._bus.close()  # it will never run: nothing else would close it
+            raise
         self._watcher_present = bool(owned)
         super().__init__(*args, **kwargs)
 
@@ -78,7 +78,8 @@ class Icon(IconBase):  # type: ignore[misc]  # pystray is untyped
         reply = self._bus.call_blocking(
             new_method_call(message_bus, "RequestName", "su", (self.bus_name, DO_NOT_QUEUE))
         )
-        if not reply or reply[0] != PRIMARY_OWNER:
+        (answer,) = reply
+        if answer != PRIMARY_OWNER:
             raise TrayUnavailableError(
                 f"Another program holds the tray's D-Bus name {self.bus_name}: quit it and "
                 "start the tray again."
@@ -144,9 +145,6 @@ class Icon(IconBase):  # type: ignore[misc]  # pystray is untyped
     def _run(self) -> None:
         self._mark_ready()
         self._bus.run()
-
-    def _run_detached(self) -> None:
-        threading.Thread(target=self._run, name="sni", daemon=True).start()
 
     def _stop(self) -> None:
         self._bus.stop()
