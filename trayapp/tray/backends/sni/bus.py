@@ -101,12 +101,6 @@ class BusLoop:
         self._stopping = False
         self._closed = False
         self._wake_lock = threading.Lock()
-        self.on_disconnect: Callable[[], None] = lambda: None
-
-    @property
-    def unique_name(self) -> str:
-        name: str = self.connection.unique_name
-        return name
 
     # --- what is exported -----------------------------------------------------------------------
 
@@ -178,7 +172,6 @@ class BusLoop:
                         self._run_actions()
                     elif not self._read_messages():
                         log.warning("The session bus closed the connection: the tray icon is gone")
-                        self.on_disconnect()
                         return
         finally:
             selector.close()

@@ -1,0 +1,247 @@
+"""The SNI backend's bus loop on a real session bus (a private dbus-daemon): routing, the standard
+interfaces it answers for its objects, calls and signals, and running work from other threads."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from jeepney import (
+    DBusAddress,
+    HeaderFields,
+    MatchRule,
+    MessageFlag,
+    MessageType,
+    new_method_call,
+)
+from jeepney.bus_messages import message_bus
+from jeepney.io.blocking import open_dbus_connection
+from jeepney.wrappers import Properties
+
+from tests.support.desktop import stop_process_group
+from tests.support.required import require_tools
+from tests.support.sni_client import SniClient, start_session_bus
+from tests.support.waiting import wait_until
+from trayapp.tray.backends.sni.bus import BusLoop, DBusError, Method
+
+PATH = "/org/example/Thing"
+INTERFACE = "org.example.Thing"
+
+
+class Thing:
+    interface = INTERFACE
+
+    def __init__(self) -> None:
+        self.pokes: list[str] = []
+
+    def methods(self) -> dict[str, Method]:
+        def poke(word: str) -> tuple[str]:
+            self.pokes.append(word)
+            return (word.upper(),)
+
+        def refuse() -> tuple[()]:
+            raise DBusError("org.example.Error.No", "not today")
+
+        return {"Poke": Method("s", "s", poke), "Refuse": Method("", "", refuse)}
+
+    def properties(self) -> dict[str, Any]:
+        return {"Colour": ("s", "green"), "Size": ("u", 24)}
+
+    def introspection(self) -> str:
+        return f'<interface name="{INTERFACE}"><method name="Poke"/></interface>'
+
+
+@pytest.fixture
+def session() -> Iterator[str]:
+    require_tools([t for t in ("dbus-daemon",) if shutil.which(t) is None])
+    daemon, address = start_session_bus()
+    try:
+        yield address
+    finally:
+        stop_process_group(daemon)
+
+
+class Served:
+    def __init__(self, address: str) -> None:
+        self.loop = BusLoop(open_dbus_connection(address))
+        self.thing = Thing()
+        self.loop.export(PATH, self.thing)
+        self.name = self.loop.connection.unique_name
+        self.thread = threading.Thread(target=self.loop.run, name="loop")
+        self.thread.start()
+
+    def address(self, interface: str | None = INTERFACE, path: str = PATH) -> DBusAddress:
+        return DBusAddress(path, bus_name=self.name, interface=interface)
+
+    def on_loop(self, action: Any) -> None:
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                action()
+            finally:
+                done.set()
+
+        self.loop.call_soon(run)
+        assert done.wait(10)
+
+
+@pytest.fixture
+def served(session: str) -> Iterator[Served]:
+    serving = Served(session)
+    try:
+        yield serving
+    finally:
+        serving.loop.stop()
+        serving.thread.join(10)
+
+
+@pytest.fixture
+def client(session: str) -> Iterator[SniClient]:
+    connected = SniClient(session)
+    try:
+        yield connected
+    finally:
+        connected.close()
+
+
+def error_of(client: SniClient, message: Any) -> str:
+    reply = client.connection.send_and_get_reply(message, timeout=5)
+    assert reply.header.message_type is MessageType.error, reply.body
+    return str(reply.header.fields[HeaderFields.error_name])
+
+
+def test_a_method_is_routed_by_path_interface_and_member(served: Served, client: SniClient) -> None:
+    assert client.call(new_method_call(served.address(), "Poke", "s", ("hi",))) == ("HI",)
+    # No interface named: the spec lets the object find the method by name.
+    assert client.call(new_method_call(served.address(None), "Poke", "s", ("yo",))) == ("YO",)
+    assert served.thing.pokes == ["hi", "yo"]
+    assert error_of(client, new_method_call(served.address(), "Refuse")) == "org.example.Error.No"
+    unknown = "org.freedesktop.DBus.Error.UnknownMethod"
+    assert error_of(client, new_method_call(served.address(), "Nothing")) == unknown
+    assert error_of(client, new_method_call(served.address("org.other"), "Poke", "s", ("x",))) == (
+        unknown
+    )
+    assert error_of(client, new_method_call(served.address(path="/else"), "Poke", "s", ("x",))) == (
+        unknown
+    )
+    failed = "org.freedesktop.DBus.Error.Failed"
+    assert error_of(client, new_method_call(served.address(), "Poke")) == failed  # no argument
+
+
+def test_properties_are_read_only(served: Served, client: SniClient) -> None:
+    properties = Properties(served.address())
+    assert client.call(properties.get_all()) == ({"Colour": ("s", "green"), "Size": ("u", 24)},)
+    assert client.call(properties.get("Size")) == (("u", 24),)
+    invalid = "org.freedesktop.DBus.Error.InvalidArgs"
+    assert error_of(client, properties.get("Weight")) == invalid
+    assert error_of(client, Properties(served.address("org.other")).get_all()) == invalid
+    read_only = "org.freedesktop.DBus.Error.PropertyReadOnly"
+    assert error_of(client, properties.set("Size", "u", 48)) == read_only
+    odd = new_method_call(
+        served.address("org.freedesktop.DBus.Properties"), "Frob", "s", (INTERFACE,)
+    )
+    assert error_of(client, odd) == "org.freedesktop.DBus.Error.UnknownMethod"
+
+
+def test_peer_and_introspection(served: Served, client: SniClient) -> None:
+    peer = served.address("org.freedesktop.DBus.Peer")
+    assert client.call(new_method_call(peer, "Ping")) == ()
+    (machine,) = client.call(new_method_call(peer, "GetMachineId"))
+    assert len(machine) == 32
+    assert (
+        error_of(client, new_method_call(peer, "Dance"))
+        == "org.freedesktop.DBus.Error.UnknownMethod"
+    )
+    root = client.introspect(served.name, "/")
+    assert '<node name="org"/>' in root and "<interface" not in root  # nothing lives at /
+    middle = client.introspect(served.name, "/org/example")
+    assert '<node name="Thing"/>' in middle
+    thing = client.introspect(served.name, PATH)
+    assert f'<interface name="{INTERFACE}">' in thing
+    assert '<interface name="org.freedesktop.DBus.Properties">' in thing
+    assert "<node name=" not in thing
+
+
+def test_a_call_that_wants_no_reply_gets_none(served: Served, session: str) -> None:
+    raw = open_dbus_connection(session)
+    try:
+        quiet = new_method_call(served.address(), "Poke", "s", ("shh",))
+        quiet.header.flags |= MessageFlag.no_reply_expected
+        raw.send(quiet, serial=100)
+        ping = new_method_call(served.address("org.freedesktop.DBus.Peer"), "Ping")
+        raw.send(ping, serial=101)
+        replies = []
+        while not replies or replies[-1] != 101:
+            message = raw.receive(timeout=5)
+            replies.append(message.header.fields.get(HeaderFields.reply_serial))
+        assert 100 not in replies
+        assert served.thing.pokes == ["shh"]
+    finally:
+        raw.close()
+
+
+def test_calls_signals_and_work_from_other_threads(
+    served: Served, client: SniClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop_thread: list[str] = []
+    served.on_loop(lambda: loop_thread.append(threading.current_thread().name))
+    assert loop_thread == ["loop"]
+
+    # A call from the loop, its reply handed back there.
+    replies: list[Any] = []
+    served.on_loop(lambda: served.loop.call(message_bus.GetId(), replies.append))
+    wait_until(lambda: replies, what="the reply")
+    assert replies[0].header.message_type is MessageType.method_return
+
+    # Signals reach the handler whose rule matches; a failing handler or action is logged.
+    seen: list[str] = []
+
+    def broken(message: Any) -> None:
+        raise RuntimeError("a broken handler")
+
+    rule = MatchRule(type="signal", interface="org.example.Ping", member="Pong")
+    other = MatchRule(type="signal", interface="org.example.Ping", member="Other")
+    # add_match waits for the bus's reply itself: fine from the loop, before anything else runs.
+    served.on_loop(lambda: served.loop.add_match(rule, lambda m: seen.append(m.body[0])))
+    served.on_loop(lambda: served.loop.add_match(other, broken))
+    with caplog.at_level(logging.ERROR):
+        emitter = DBusAddress("/p", interface="org.example.Ping")
+        from jeepney import new_signal
+
+        client.connection.send(new_signal(emitter, "Other", "s", ("x",)))
+        client.connection.send(new_signal(emitter, "Pong", "s", ("one",)))
+        wait_until(lambda: seen == ["one"], what="the signal")
+        served.on_loop(lambda: (_ for _ in ()).throw(RuntimeError("a broken action")))
+        # on_loop returns as the action ends: the log line comes just after.
+        wait_until(lambda: "Updating the tray failed" in caplog.text, what="the action's log")
+    assert "Handling a D-Bus message failed" in caplog.text
+    assert client.call(new_method_call(served.address(), "Poke", "s", ("on",))) == ("ON",)
+
+
+def test_after_the_loop_ends_nothing_is_sent_and_nothing_breaks(
+    served: Served, client: SniClient
+) -> None:
+    served.loop.stop()
+    served.thread.join(10)
+    assert not served.thread.is_alive()
+    ran: list[str] = []
+    served.loop.call_soon(lambda: ran.append("late"))  # dropped, not an error
+    served.loop.emit(PATH, INTERFACE, "Late")
+    served.loop.call(message_bus.GetId(), ran.append)
+    served.loop.close()  # twice is fine
+    assert ran == []
+    wait_until(lambda: not client.name_has_owner(served.name), what="its name to go")
+
+
+def test_the_bus_going_away_ends_the_loop(session: str, caplog: pytest.LogCaptureFixture) -> None:
+    serving = Served(session)
+    with caplog.at_level(logging.WARNING):
+        serving.loop.connection.sock.shutdown(2)  # as when the daemon goes
+        serving.thread.join(10)
+    assert not serving.thread.is_alive()
+    assert "The session bus closed the connection" in caplog.text
