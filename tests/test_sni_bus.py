@@ -4,10 +4,13 @@ interfaces it answers for its objects, calls and signals, and running work from 
 from __future__ import annotations
 
 import logging
+import os
+import select
 import shutil
 import threading
 from collections.abc import Iterator
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from jeepney import (
@@ -29,6 +32,7 @@ from tests.support.waiting import wait_until
 from trayapp.tray.backends.sni.bus import BusLoop, DBusError, Method
 
 PATH = "/org/example/Thing"
+PROPERTIES = "org.freedesktop.DBus.Properties"
 INTERFACE = "org.example.Thing"
 
 
@@ -115,7 +119,9 @@ def error_of(client: SniClient, message: Any) -> str:
     return str(reply.header.fields[HeaderFields.error_name])
 
 
-def test_a_method_is_routed_by_path_interface_and_member(served: Served, client: SniClient) -> None:
+def test_a_method_is_routed_by_path_interface_and_member(
+    served: Served, client: SniClient, caplog: pytest.LogCaptureFixture
+) -> None:
     assert client.call(new_method_call(served.address(), "Poke", "s", ("hi",))) == ("HI",)
     # No interface named: the spec lets the object find the method by name.
     assert client.call(new_method_call(served.address(None), "Poke", "s", ("yo",))) == ("YO",)
@@ -130,7 +136,11 @@ def test_a_method_is_routed_by_path_interface_and_member(served: Served, client:
         unknown
     )
     failed = "org.freedesktop.DBus.Error.Failed"
-    assert error_of(client, new_method_call(served.address(), "Poke")) == failed  # no argument
+    with caplog.at_level(logging.WARNING):
+        assert error_of(client, new_method_call(served.address(), "Poke")) == failed  # no argument
+    assert "Answering Poke failed" in caplog.text and "Traceback" in caplog.text
+    introspectable = served.address("org.freedesktop.DBus.Introspectable")
+    assert error_of(client, new_method_call(introspectable, "Other")) == unknown
 
 
 def test_properties_are_read_only(served: Served, client: SniClient) -> None:
@@ -142,6 +152,8 @@ def test_properties_are_read_only(served: Served, client: SniClient) -> None:
     assert error_of(client, Properties(served.address("org.other")).get_all()) == invalid
     read_only = "org.freedesktop.DBus.Error.PropertyReadOnly"
     assert error_of(client, properties.set("Size", "u", 48)) == read_only
+    only_interface = new_method_call(served.address(PROPERTIES), "Get", "s", (INTERFACE,))
+    assert error_of(client, only_interface) == invalid  # no property named at all
     odd = new_method_call(
         served.address("org.freedesktop.DBus.Properties"), "Frob", "s", (INTERFACE,)
     )
@@ -161,6 +173,8 @@ def test_peer_and_introspection(served: Served, client: SniClient) -> None:
     assert '<node name="org"/>' in root and "<interface" not in root  # nothing lives at /
     middle = client.introspect(served.name, "/org/example")
     assert '<node name="Thing"/>' in middle
+    for xml in (root, middle):
+        ElementTree.fromstring(xml.split("\n", 1)[1])  # well-formed, past its DOCTYPE
     thing = client.introspect(served.name, PATH)
     assert f'<interface name="{INTERFACE}">' in thing
     assert '<interface name="org.freedesktop.DBus.Properties">' in thing
@@ -245,3 +259,65 @@ def test_the_bus_going_away_ends_the_loop(session: str, caplog: pytest.LogCaptur
         serving.thread.join(10)
     assert not serving.thread.is_alive()
     assert "The session bus closed the connection" in caplog.text
+
+
+def test_errors_say_their_text() -> None:
+    error = DBusError("org.example.Error.No", "not today")
+    assert (error.name, error.text, str(error)) == (
+        "org.example.Error.No",
+        "not today",
+        "not today",
+    )
+
+
+def test_a_failing_call_before_the_loop_raises_its_error(session: str) -> None:
+    loop = BusLoop(open_dbus_connection(session))
+    try:
+        with pytest.raises(DBusError) as raised:
+            loop.call_blocking(message_bus.GetNameOwner("org.example.Nobody"))
+        assert raised.value.name == "org.freedesktop.DBus.Error.NameHasNoOwner"
+    finally:
+        loop.close()
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_closing_lets_go_of_every_descriptor(session: str) -> None:
+    before = open_descriptors()
+    loop = BusLoop(open_dbus_connection(session))
+    assert open_descriptors() > before
+    loop.close()
+    assert open_descriptors() == before
+
+
+def test_many_changes_queued_before_the_loop_runs_never_block_the_caller(session: str) -> None:
+    """More wake-ups than a pipe holds (64 KiB) while nothing reads them: the writes must not
+    block (the loop drains the queue, not the pipe)."""
+    loop = BusLoop(open_dbus_connection(session))
+    ran: list[int] = []
+    queued = threading.Event()
+
+    def queue_them() -> None:
+        for n in range(70_000):
+            loop.call_soon(lambda n=n: ran.append(n))
+        queued.set()
+
+    threading.Thread(target=queue_them, daemon=True).start()
+    try:
+        assert queued.wait(30), "call_soon blocked on a full pipe"
+        loop.stop()
+        loop.run()
+        assert len(ran) == 70_000
+    finally:
+        loop.close()
+
+
+def test_the_loop_reads_its_wake_ups_back(served: Served) -> None:
+    """A wake-up left in the pipe would make every select return at once: a busy loop."""
+    for _ in range(20):
+        served.on_loop(lambda: None)
+    # Each action runs after the loop has read the pipe: nothing may be left in it now.
+    readable, _, _ = select.select([served.loop._wake_read], [], [], 0)
+    assert readable == []

@@ -296,7 +296,7 @@ def _properties(objects: dict[str, ExportedObject], member: str, args: tuple[Any
         case "Get" if len(args) >= 2 and args[1] in values:
             return "v", (values[args[1]],)
         case "Get":
-            raise DBusError(INVALID_ARGS, f"No property {args[1:2]} on {interface}")
+            raise DBusError(INVALID_ARGS, f"No such property on {interface}")
         case "Set":
             raise DBusError("org.freedesktop.DBus.Error.PropertyReadOnly", "Read-only")
     raise DBusError(UNKNOWN_METHOD, f"No method {PROPERTIES}.{member}")
