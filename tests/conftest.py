@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from trayapp.config import Settings
 
 if TYPE_CHECKING:
     from tests.support.desktop import VirtualDesktop
+    from tests.support.sni_client import SessionBus, SniClient
     from tests.support.sni_desktop import SwayDesktop
 
 # Recognisable keys: any test may assert that they never show up where they must not.
@@ -239,6 +241,32 @@ def sway() -> Iterator[SwayDesktop]:
     require_tools(missing_tools())
     with SwayDesktop() as desktop:
         yield desktop
+
+
+@pytest.fixture
+def private_bus() -> Iterator[SessionBus]:
+    """A session bus (dbus-daemon) of the test's own, stopped after it."""
+    from tests.support.desktop import stop_process_group
+    from tests.support.sni_client import SessionBus, start_session_bus
+
+    require_tools([t for t in ("dbus-daemon",) if shutil.which(t) is None])
+    daemon, address = start_session_bus()
+    try:
+        yield SessionBus(address, daemon)
+    finally:
+        stop_process_group(daemon)
+
+
+@pytest.fixture
+def sni_client(private_bus: SessionBus) -> Iterator[SniClient]:
+    """The test's own connection to `private_bus`, reading and clicking as a panel does."""
+    from tests.support.sni_client import SniClient
+
+    connected = SniClient(private_bus.address)
+    try:
+        yield connected
+    finally:
+        connected.close()
 
 
 @pytest.fixture

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +22,7 @@ from jeepney.bus_messages import message_bus
 from jeepney.wrappers import Properties
 
 from tests.support.desktop import stop_process_group
-from tests.support.required import require_tools
-from tests.support.sni_client import SniClient, start_session_bus
+from tests.support.sni_client import SessionBus, SniClient
 from tests.support.tray_states import state_with
 from tests.support.waiting import wait_until
 from trayapp.errors import TrayUnavailableError
@@ -40,22 +37,11 @@ from trayapp.tray.notifications import Alert
 from trayapp.tray.state import TrayState
 
 
-@dataclass
-class SessionBus:
-    address: str
-    daemon: subprocess.Popen[bytes]
-
-
 @pytest.fixture
-def session(monkeypatch: pytest.MonkeyPatch) -> Iterator[SessionBus]:
-    """A session bus of the test's own, which the app in this process connects to."""
-    require_tools([t for t in ("dbus-daemon",) if shutil.which(t) is None])
-    daemon, address = start_session_bus()
-    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
-    try:
-        yield SessionBus(address, daemon)
-    finally:
-        stop_process_group(daemon)
+def session(private_bus: SessionBus, monkeypatch: pytest.MonkeyPatch) -> SessionBus:
+    """The test's own session bus, which the app in this process connects to."""
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", private_bus.address)
+    return private_bus
 
 
 @pytest.fixture
@@ -103,15 +89,6 @@ def watcher(bus: str, tmp_path: Path) -> Iterator[Watcher]:
         yield running
     finally:
         running.stop()
-
-
-@pytest.fixture
-def client(bus: str) -> Iterator[SniClient]:
-    connected = SniClient(bus)
-    try:
-        yield connected
-    finally:
-        connected.close()
 
 
 class RunningTray:
@@ -174,8 +151,8 @@ def start_tray(bus: str) -> Iterator[Any]:
                 tray.stop()
 
 
-def labels(client: SniClient, item: str) -> list[str]:
-    return [e["label"] if e["type"] != "separator" else "-" for e in client.menu_layout(item)]
+def labels(sni_client: SniClient, item: str) -> list[str]:
+    return [e["label"] if e["type"] != "separator" else "-" for e in sni_client.menu_layout(item)]
 
 
 # --- choosing the backend -----------------------------------------------------------------------
@@ -215,16 +192,16 @@ def test_forcing_sni_without_a_session_bus_says_why(monkeypatch: pytest.MonkeyPa
 
 
 def test_the_item_registers_and_shows_the_amount(
-    watcher: Watcher, client: SniClient, start_tray: Any
+    watcher: Watcher, sni_client: SniClient, start_tray: Any
 ) -> None:
     tray = start_tray(state_with("149.00"))
     assert isinstance(tray.icon, RunsItsOwnUiThread)
     assert isinstance(tray.icon, ShowsDetails)
     assert isinstance(tray.icon, KnowsItsHost)
-    item = client.wait_for_item()
+    item = sni_client.wait_for_item()
     assert item == tray.item and item.startswith("org.kde.StatusNotifierItem-")
-    assert client.owner_uid(item) >= 0
-    properties = client.item_properties(item)
+    assert sni_client.owner_uid(item) >= 0
+    properties = sni_client.item_properties(item)
     assert properties["Status"] == "Active"
     assert properties["Id"] == "deepgram-balance-tray"
     assert properties["Title"].startswith("Deepgram $149.00")
@@ -238,67 +215,67 @@ def test_the_item_registers_and_shows_the_amount(
 
 
 def test_the_menu_reads_as_the_app_builds_it(
-    watcher: Watcher, client: SniClient, start_tray: Any
+    watcher: Watcher, sni_client: SniClient, start_tray: Any
 ) -> None:
     tray = start_tray(state_with("149.00"))
-    item = client.wait_for_item()
-    entries = client.menu_layout(item)
-    assert labels(client, item)[:2] == ["Total: $149.00", "    Project 0: $149.00"]
+    item = sni_client.wait_for_item()
+    entries = sni_client.menu_layout(item)
+    assert labels(sni_client, item)[:2] == ["Total: $149.00", "    Project 0: $149.00"]
     assert entries[0]["enabled"] is False
     by_label = {e["label"]: e for e in entries}
     assert by_label["Refresh now"]["enabled"] is True
     assert by_label["Start at login"]["toggle-type"] == "checkmark"
     assert by_label["Start at login"]["toggle-state"] == 1
-    assert labels(client, item)[-2:] == ["-", "Quit"]
+    assert labels(sni_client, item)[-2:] == ["-", "Quit"]
     assert tray.refreshes == 0
 
 
 def test_refresh_now_left_click_and_quit(
-    watcher: Watcher, client: SniClient, start_tray: Any
+    watcher: Watcher, sni_client: SniClient, start_tray: Any
 ) -> None:
     tray = start_tray()
-    item = client.wait_for_item()
-    client.menu_click_label(item, "Refresh now")
+    item = sni_client.wait_for_item()
+    sni_client.menu_click_label(item, "Refresh now")
     wait_until(lambda: tray.refreshes == 1, what="Refresh now to reach the app")
-    client.activate(item)  # a left click: the default item, Refresh now
+    sni_client.activate(item)  # a left click: the default item, Refresh now
     wait_until(lambda: tray.refreshes == 2, what="a left click to refresh")
-    client.menu_click_label(item, "Quit")
+    sni_client.menu_click_label(item, "Quit")
     tray.thread.join(10)
     assert not tray.thread.is_alive() and tray.quits == 1
     # The name goes with the connection, which is how panels know to drop the icon.
-    wait_until(lambda: not client.name_has_owner(item), what="the item's name to go")
+    wait_until(lambda: not sni_client.name_has_owner(item), what="the item's name to go")
 
 
 def test_a_new_state_updates_in_place_and_says_so(
-    watcher: Watcher, client: SniClient, start_tray: Any
+    watcher: Watcher, sni_client: SniClient, start_tray: Any
 ) -> None:
     tray = start_tray(state_with("149.00"))
-    item = client.wait_for_item()
-    revision, _ = client.menu_revision_and_layout(item)
-    client.listen(sender=client.owner(item))
+    item = sni_client.wait_for_item()
+    revision, _ = sni_client.menu_revision_and_layout(item)
+    sni_client.listen(sender=sni_client.owner(item))
     tray.app.show(state_with("3.00"))  # red: critical
     tray.settle()
-    names = client.signal_names()
+    names = sni_client.signal_names()
     assert {"NewIcon", "NewToolTip", "NewTitle", "NewStatus"} <= set(names)
     assert "ItemsPropertiesUpdated" in names and "LayoutUpdated" not in names
-    properties = client.item_properties(item)
+    properties = sni_client.item_properties(item)
     assert properties["Status"] == "NeedsAttention"
     assert properties["ToolTip"][2] == "Deepgram $3.00"
-    new_revision, entries = client.menu_revision_and_layout(item)
+    new_revision, entries = sni_client.menu_revision_and_layout(item)
     assert (new_revision, entries[0]["label"]) == (revision, "Total: $3.00")
 
 
 def test_a_new_shape_of_menu_is_a_new_layout(
-    watcher: Watcher, client: SniClient, start_tray: Any
+    watcher: Watcher, sni_client: SniClient, start_tray: Any
 ) -> None:
     tray = start_tray(state_with("149.00"))
-    item = client.wait_for_item()
-    revision, _ = client.menu_revision_and_layout(item)
-    client.listen(sender=client.owner(item))
+    item = sni_client.wait_for_item()
+    revision, _ = sni_client.menu_revision_and_layout(item)
+    sni_client.listen(sender=sni_client.owner(item))
     tray.app.show(state_with("100.00", "49.00"))  # a second project: one more line
     tray.settle()
-    assert "LayoutUpdated" in client.signal_names()
-    new_revision, entries = client.menu_revision_and_layout(item)
+    assert "LayoutUpdated" in sni_client.signal_names()
+    new_revision, entries = sni_client.menu_revision_and_layout(item)
     assert new_revision > revision
     assert [e["label"] for e in entries[:3]] == [
         "Total: $149.00",
@@ -308,25 +285,25 @@ def test_a_new_shape_of_menu_is_a_new_layout(
 
 
 def test_a_restarted_panel_gets_the_icon_again(
-    watcher: Watcher, client: SniClient, start_tray: Any
+    watcher: Watcher, sni_client: SniClient, start_tray: Any
 ) -> None:
     start_tray()
-    client.wait_for_item()
+    sni_client.wait_for_item()
     watcher.stop()
     watcher.start()
-    item = client.wait_for_item()
+    item = sni_client.wait_for_item()
     assert len(watcher.registrations()) == 1  # the log starts anew with the new watcher
     assert watcher.registrations()[0].endswith(f" {item}")
 
 
 def test_a_panel_that_starts_after_the_tray_gets_it(
-    watcher: Watcher, client: SniClient, start_tray: Any
+    watcher: Watcher, sni_client: SniClient, start_tray: Any
 ) -> None:
     watcher.stop()
     tray = start_tray()
     assert not tray.icon.tray_host_found()
     watcher.start()
-    item = client.wait_for_item()
+    item = sni_client.wait_for_item()
     assert item == tray.item
     wait_until(tray.icon.tray_host_found, what="the icon to know its host took it")
 
@@ -342,10 +319,10 @@ def test_with_no_panel_it_says_so_once_the_grace_is_over(
 
 
 def test_a_call_that_does_not_fit_gets_an_error_not_silence(
-    watcher: Watcher, client: SniClient, start_tray: Any
+    watcher: Watcher, sni_client: SniClient, start_tray: Any
 ) -> None:
     tray = start_tray()
-    item = client.wait_for_item()
+    item = sni_client.wait_for_item()
     address = DBusAddress(
         "/StatusNotifierItem", bus_name=item, interface="org.kde.StatusNotifierItem"
     )
@@ -354,29 +331,29 @@ def test_a_call_that_does_not_fit_gets_an_error_not_silence(
         (new_method_call(address, "Explode"), "org.freedesktop.DBus.Error.UnknownMethod"),
         (Properties(address).get("Nothing"), "org.freedesktop.DBus.Error.InvalidArgs"),
     ]:
-        reply = client.connection.send_and_get_reply(message, timeout=5)
+        reply = sni_client.connection.send_and_get_reply(message, timeout=5)
         assert reply.header.message_type is MessageType.error
         assert reply.header.fields[HeaderFields.error_name] == error
-    assert client.item_properties(item)["Status"] == "Active"  # and it goes on answering
+    assert sni_client.item_properties(item)["Status"] == "Active"  # and it goes on answering
     assert tray.refreshes == 0
 
 
 def test_introspection_lists_both_interfaces(
-    watcher: Watcher, client: SniClient, start_tray: Any
+    watcher: Watcher, sni_client: SniClient, start_tray: Any
 ) -> None:
     tray = start_tray()
-    item = client.wait_for_item()
-    root = client.introspect(item, "/")
+    item = sni_client.wait_for_item()
+    root = sni_client.introspect(item, "/")
     assert '<node name="StatusNotifierItem"/>' in root and '<node name="MenuBar"/>' in root
-    assert 'interface name="org.kde.StatusNotifierItem"' in client.introspect(
+    assert 'interface name="org.kde.StatusNotifierItem"' in sni_client.introspect(
         item, "/StatusNotifierItem"
     )
-    assert 'interface name="com.canonical.dbusmenu"' in client.introspect(item, "/MenuBar")
+    assert 'interface name="com.canonical.dbusmenu"' in sni_client.introspect(item, "/MenuBar")
     assert tray.refreshes == 0
 
 
 def test_notifications_each_get_their_own_id(
-    watcher: Watcher, client: SniClient, start_tray: Any, bus: str, tmp_path: Path
+    watcher: Watcher, sni_client: SniClient, start_tray: Any, bus: str, tmp_path: Path
 ) -> None:
     log = tmp_path / "notifications.jsonl"
     daemon = subprocess.Popen(
@@ -387,7 +364,7 @@ def test_notifications_each_get_their_own_id(
     try:
         wait_until(log.exists, what="the notification daemon")
         tray = start_tray()
-        client.wait_for_item()
+        sni_client.wait_for_item()
         tray.app.notify(Alert("Deepgram balance low: $13.25", "R&D <team> is below $20."))
         tray.app.notify(Alert("Deepgram credit: about 3 days left", "At $4 a day."))
         wait_until(lambda: len(log.read_text().splitlines()) >= 2, what="two notifications")
@@ -405,10 +382,10 @@ def test_notifications_each_get_their_own_id(
 
 
 def test_the_bus_going_away_ends_the_tray_instead_of_hanging(
-    session: SessionBus, watcher: Watcher, start_tray: Any, client: SniClient
+    session: SessionBus, watcher: Watcher, start_tray: Any, sni_client: SniClient
 ) -> None:
     tray = start_tray()
-    client.wait_for_item()
+    sni_client.wait_for_item()
     stop_process_group(session.daemon)  # the session ends
     tray.thread.join(10)
     assert not tray.thread.is_alive()
@@ -429,7 +406,7 @@ def first_pixel(properties: dict[str, Any], size: int) -> bytes:
 
 
 def test_it_works_as_a_plain_pystray_icon(
-    watcher: Watcher, client: SniClient, bus: str, tmp_path: Path
+    watcher: Watcher, sni_client: SniClient, bus: str, tmp_path: Path
 ) -> None:
     """No app around it: pystray's own API (setup shows it; icon, title, menu, visible,
     notify, remove_notification) with a check box whose state is read when the menu is built."""
@@ -454,19 +431,21 @@ def test_it_works_as_a_plain_pystray_icon(
     thread.start()
     try:
         wait_until(log.exists, what="the notification daemon")
-        item = client.wait_for_item()
-        properties = client.item_properties(item)
+        item = sni_client.wait_for_item()
+        properties = sni_client.item_properties(item)
         assert (properties["Title"], properties["ToolTip"][2:]) == ("Hello", ("Hello", ""))
         assert properties["Status"] == "Active"
         assert first_pixel(properties, 16) == b"\xff\xc8\x00\x00"  # resized from the image
-        client.listen(sender=client.owner(item))
+        sni_client.listen(sender=sni_client.owner(item))
 
         icon.run_on_ui_thread(lambda: setattr(icon, "icon", solid((0, 200, 0))))
-        wait_until(lambda: first_pixel(client.item_properties(item), 16)[2] == 200, what="green")
-        assert "NewIcon" in client.signal_names()
+        wait_until(
+            lambda: first_pixel(sni_client.item_properties(item), 16)[2] == 200, what="green"
+        )
+        assert "NewIcon" in sni_client.signal_names()
 
-        client.menu_click_label(item, "Tick")  # its state is read again after the click
-        wait_until(lambda: client.menu_layout(item)[0]["toggle-state"] == 1, what="the tick")
+        sni_client.menu_click_label(item, "Tick")  # its state is read again after the click
+        wait_until(lambda: sni_client.menu_layout(item)[0]["toggle-state"] == 1, what="the tick")
 
         icon.run_on_ui_thread(lambda: icon.notify("Body", "Summary"))
         wait_until(lambda: '"summary": "Summary"' in log.read_text(), what="the notification")
@@ -475,16 +454,16 @@ def test_it_works_as_a_plain_pystray_icon(
         wait_until(lambda: '"closed"' in log.read_text(), what="it closed")
 
         icon.run_on_ui_thread(lambda: setattr(icon, "visible", False))
-        wait_until(lambda: client.item_properties(item)["Status"] == "Passive", what="hidden")
+        wait_until(lambda: sni_client.item_properties(item)["Status"] == "Passive", what="hidden")
         icon.run_on_ui_thread(
             lambda: icon.show_details(
                 IconDetails("Hi", "there", needs_attention=True, draw=lambda s: solid((0, 0, 0)))
             )
         )
         wait_until(
-            lambda: client.item_properties(item)["ToolTip"][2] == "Hi", what="the new heading"
+            lambda: sni_client.item_properties(item)["ToolTip"][2] == "Hi", what="the new heading"
         )
-        assert client.item_properties(item)["Status"] == "Passive"  # hidden stays hidden
+        assert sni_client.item_properties(item)["Status"] == "Passive"  # hidden stays hidden
     finally:
         icon.run_on_ui_thread(icon.stop)
         thread.join(10)
@@ -493,28 +472,28 @@ def test_it_works_as_a_plain_pystray_icon(
 
 
 def test_a_new_state_says_what_changed_in_its_signals(
-    watcher: Watcher, client: SniClient, start_tray: Any
+    watcher: Watcher, sni_client: SniClient, start_tray: Any
 ) -> None:
     tray = start_tray(state_with("149.00"))
-    item = client.wait_for_item()
-    client.listen(sender=client.owner(item))
+    item = sni_client.wait_for_item()
+    sni_client.listen(sender=sni_client.owner(item))
     tray.app.show(state_with("3.00", "1.00"))  # red, and one more menu line
     tray.settle()
-    client.signal_names()
-    bodies = {str(m.header.fields[HeaderFields.member]): m.body for m in client.signals}
+    sni_client.signal_names()
+    bodies = {str(m.header.fields[HeaderFields.member]): m.body for m in sni_client.signals}
     assert bodies["NewStatus"] == ("NeedsAttention",)
     assert bodies["NewIcon"] == () and bodies["NewToolTip"] == ()
-    revision, _ = client.menu_revision_and_layout(item)
+    revision, _ = sni_client.menu_revision_and_layout(item)
     assert bodies["LayoutUpdated"] == (revision, 0)  # the whole menu, from the root
 
 
 def test_nobody_takes_the_items_name(
-    watcher: Watcher, client: SniClient, start_tray: Any, bus: str
+    watcher: Watcher, sni_client: SniClient, start_tray: Any, bus: str
 ) -> None:
     tray = start_tray()
-    item = client.wait_for_item()
+    item = sni_client.wait_for_item()
     replace_existing, do_not_queue, exists = 2, 4, 3
-    (answer,) = client.call(message_bus.RequestName(item, replace_existing | do_not_queue))
+    (answer,) = sni_client.call(message_bus.RequestName(item, replace_existing | do_not_queue))
     assert answer == exists
     from trayapp.tray.backends.sni.icon import Icon
 
@@ -524,20 +503,20 @@ def test_nobody_takes_the_items_name(
 
 
 def test_other_programs_coming_and_going_are_not_a_panel(
-    watcher: Watcher, client: SniClient, start_tray: Any, bus: str
+    watcher: Watcher, sni_client: SniClient, start_tray: Any, bus: str
 ) -> None:
     tray = start_tray()
-    item = client.wait_for_item()
+    item = sni_client.wait_for_item()
     other = SniClient(bus)
     other.close()
-    client.item_properties(item)  # a round trip: the tray has seen both name changes
-    client.registered_items()  # and the watcher any registration they caused
+    sni_client.item_properties(item)  # a round trip: the tray has seen both name changes
+    sni_client.registered_items()  # and the watcher any registration they caused
     assert len(watcher.registrations()) == 1
     assert tray.icon.tray_host_found()
 
 
 def test_what_it_logs_as_the_panel_comes_and_goes(
-    watcher: Watcher, client: SniClient, start_tray: Any, caplog: pytest.LogCaptureFixture
+    watcher: Watcher, sni_client: SniClient, start_tray: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     watcher.stop()
     with caplog.at_level(logging.INFO, logger="trayapp.tray.backends.sni.icon"):
@@ -545,7 +524,7 @@ def test_what_it_logs_as_the_panel_comes_and_goes(
         tray.settle()
         assert "No StatusNotifierWatcher yet" in caplog.text
         watcher.start()
-        client.wait_for_item()
+        sni_client.wait_for_item()
         wait_until(tray.icon.tray_host_found, what="the panel to take it")
         assert "A panel took the StatusNotifierWatcher name" in caplog.text
         assert "took the icon" in caplog.text
@@ -557,7 +536,7 @@ def test_what_it_logs_as_the_panel_comes_and_goes(
 
 
 def test_a_panel_that_refuses_the_icon_is_logged(
-    watcher: Watcher, client: SniClient, start_tray: Any, caplog: pytest.LogCaptureFixture
+    watcher: Watcher, sni_client: SniClient, start_tray: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     watcher.stop()
     watcher.start(refuse=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import select
-import shutil
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -25,9 +24,7 @@ from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import open_dbus_connection
 from jeepney.wrappers import Properties
 
-from tests.support.desktop import stop_process_group
-from tests.support.required import require_tools
-from tests.support.sni_client import SniClient, start_session_bus
+from tests.support.sni_client import SessionBus, SniClient
 from tests.support.waiting import wait_until
 from trayapp.tray.backends.sni.bus import BusLoop, DBusError, Method
 
@@ -60,13 +57,8 @@ class Thing:
 
 
 @pytest.fixture
-def session() -> Iterator[str]:
-    require_tools([t for t in ("dbus-daemon",) if shutil.which(t) is None])
-    daemon, address = start_session_bus()
-    try:
-        yield address
-    finally:
-        stop_process_group(daemon)
+def session(private_bus: SessionBus) -> str:
+    return private_bus.address
 
 
 class Served:
@@ -104,78 +96,73 @@ def served(session: str) -> Iterator[Served]:
         serving.thread.join(10)
 
 
-@pytest.fixture
-def client(session: str) -> Iterator[SniClient]:
-    connected = SniClient(session)
-    try:
-        yield connected
-    finally:
-        connected.close()
-
-
-def error_of(client: SniClient, message: Any) -> str:
-    reply = client.connection.send_and_get_reply(message, timeout=5)
+def error_of(sni_client: SniClient, message: Any) -> str:
+    reply = sni_client.connection.send_and_get_reply(message, timeout=5)
     assert reply.header.message_type is MessageType.error, reply.body
     return str(reply.header.fields[HeaderFields.error_name])
 
 
 def test_a_method_is_routed_by_path_interface_and_member(
-    served: Served, client: SniClient, caplog: pytest.LogCaptureFixture
+    served: Served, sni_client: SniClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert client.call(new_method_call(served.address(), "Poke", "s", ("hi",))) == ("HI",)
+    assert sni_client.call(new_method_call(served.address(), "Poke", "s", ("hi",))) == ("HI",)
     # No interface named: the spec lets the object find the method by name.
-    assert client.call(new_method_call(served.address(None), "Poke", "s", ("yo",))) == ("YO",)
+    assert sni_client.call(new_method_call(served.address(None), "Poke", "s", ("yo",))) == ("YO",)
     assert served.thing.pokes == ["hi", "yo"]
-    assert error_of(client, new_method_call(served.address(), "Refuse")) == "org.example.Error.No"
+    assert (
+        error_of(sni_client, new_method_call(served.address(), "Refuse")) == "org.example.Error.No"
+    )
     unknown = "org.freedesktop.DBus.Error.UnknownMethod"
-    assert error_of(client, new_method_call(served.address(), "Nothing")) == unknown
-    assert error_of(client, new_method_call(served.address("org.other"), "Poke", "s", ("x",))) == (
-        unknown
-    )
-    assert error_of(client, new_method_call(served.address(path="/else"), "Poke", "s", ("x",))) == (
-        unknown
-    )
+    assert error_of(sni_client, new_method_call(served.address(), "Nothing")) == unknown
+    assert error_of(
+        sni_client, new_method_call(served.address("org.other"), "Poke", "s", ("x",))
+    ) == (unknown)
+    assert error_of(
+        sni_client, new_method_call(served.address(path="/else"), "Poke", "s", ("x",))
+    ) == (unknown)
     failed = "org.freedesktop.DBus.Error.Failed"
     with caplog.at_level(logging.WARNING):
-        assert error_of(client, new_method_call(served.address(), "Poke")) == failed  # no argument
+        assert (
+            error_of(sni_client, new_method_call(served.address(), "Poke")) == failed
+        )  # no argument
     assert "Answering Poke failed" in caplog.text and "Traceback" in caplog.text
     introspectable = served.address("org.freedesktop.DBus.Introspectable")
-    assert error_of(client, new_method_call(introspectable, "Other")) == unknown
+    assert error_of(sni_client, new_method_call(introspectable, "Other")) == unknown
 
 
-def test_properties_are_read_only(served: Served, client: SniClient) -> None:
+def test_properties_are_read_only(served: Served, sni_client: SniClient) -> None:
     properties = Properties(served.address())
-    assert client.call(properties.get_all()) == ({"Colour": ("s", "green"), "Size": ("u", 24)},)
-    assert client.call(properties.get("Size")) == (("u", 24),)
+    assert sni_client.call(properties.get_all()) == ({"Colour": ("s", "green"), "Size": ("u", 24)},)
+    assert sni_client.call(properties.get("Size")) == (("u", 24),)
     invalid = "org.freedesktop.DBus.Error.InvalidArgs"
-    assert error_of(client, properties.get("Weight")) == invalid
-    assert error_of(client, Properties(served.address("org.other")).get_all()) == invalid
+    assert error_of(sni_client, properties.get("Weight")) == invalid
+    assert error_of(sni_client, Properties(served.address("org.other")).get_all()) == invalid
     read_only = "org.freedesktop.DBus.Error.PropertyReadOnly"
-    assert error_of(client, properties.set("Size", "u", 48)) == read_only
+    assert error_of(sni_client, properties.set("Size", "u", 48)) == read_only
     only_interface = new_method_call(served.address(PROPERTIES), "Get", "s", (INTERFACE,))
-    assert error_of(client, only_interface) == invalid  # no property named at all
+    assert error_of(sni_client, only_interface) == invalid  # no property named at all
     odd = new_method_call(
         served.address("org.freedesktop.DBus.Properties"), "Frob", "s", (INTERFACE,)
     )
-    assert error_of(client, odd) == "org.freedesktop.DBus.Error.UnknownMethod"
+    assert error_of(sni_client, odd) == "org.freedesktop.DBus.Error.UnknownMethod"
 
 
-def test_peer_and_introspection(served: Served, client: SniClient) -> None:
+def test_peer_and_introspection(served: Served, sni_client: SniClient) -> None:
     peer = served.address("org.freedesktop.DBus.Peer")
-    assert client.call(new_method_call(peer, "Ping")) == ()
-    (machine,) = client.call(new_method_call(peer, "GetMachineId"))
+    assert sni_client.call(new_method_call(peer, "Ping")) == ()
+    (machine,) = sni_client.call(new_method_call(peer, "GetMachineId"))
     assert len(machine) == 32
     assert (
-        error_of(client, new_method_call(peer, "Dance"))
+        error_of(sni_client, new_method_call(peer, "Dance"))
         == "org.freedesktop.DBus.Error.UnknownMethod"
     )
-    root = client.introspect(served.name, "/")
+    root = sni_client.introspect(served.name, "/")
     assert '<node name="org"/>' in root and "<interface" not in root  # nothing lives at /
-    middle = client.introspect(served.name, "/org/example")
+    middle = sni_client.introspect(served.name, "/org/example")
     assert '<node name="Thing"/>' in middle
     for xml in (root, middle):
         ElementTree.fromstring(xml.split("\n", 1)[1])  # well-formed, past its DOCTYPE
-    thing = client.introspect(served.name, PATH)
+    thing = sni_client.introspect(served.name, PATH)
     assert f'<interface name="{INTERFACE}">' in thing
     assert '<interface name="org.freedesktop.DBus.Properties">' in thing
     assert "<node name=" not in thing
@@ -200,7 +187,7 @@ def test_a_call_that_wants_no_reply_gets_none(served: Served, session: str) -> N
 
 
 def test_calls_signals_and_work_from_other_threads(
-    served: Served, client: SniClient, caplog: pytest.LogCaptureFixture
+    served: Served, sni_client: SniClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     loop_thread: list[str] = []
     served.on_loop(lambda: loop_thread.append(threading.current_thread().name))
@@ -227,18 +214,18 @@ def test_calls_signals_and_work_from_other_threads(
         emitter = DBusAddress("/p", interface="org.example.Ping")
         from jeepney import new_signal
 
-        client.connection.send(new_signal(emitter, "Other", "s", ("x",)))
-        client.connection.send(new_signal(emitter, "Pong", "s", ("one",)))
+        sni_client.connection.send(new_signal(emitter, "Other", "s", ("x",)))
+        sni_client.connection.send(new_signal(emitter, "Pong", "s", ("one",)))
         wait_until(lambda: seen == ["one"], what="the signal")
         served.on_loop(lambda: (_ for _ in ()).throw(RuntimeError("a broken action")))
         # on_loop returns as the action ends: the log line comes just after.
         wait_until(lambda: "Updating the tray failed" in caplog.text, what="the action's log")
     assert "Handling a D-Bus message failed" in caplog.text
-    assert client.call(new_method_call(served.address(), "Poke", "s", ("on",))) == ("ON",)
+    assert sni_client.call(new_method_call(served.address(), "Poke", "s", ("on",))) == ("ON",)
 
 
 def test_after_the_loop_ends_nothing_is_sent_and_nothing_breaks(
-    served: Served, client: SniClient
+    served: Served, sni_client: SniClient
 ) -> None:
     served.loop.stop()
     served.thread.join(10)
@@ -249,7 +236,7 @@ def test_after_the_loop_ends_nothing_is_sent_and_nothing_breaks(
     served.loop.call(message_bus.GetId(), ran.append)
     served.loop.close()  # twice is fine
     assert ran == []
-    wait_until(lambda: not client.name_has_owner(served.name), what="its name to go")
+    wait_until(lambda: not sni_client.name_has_owner(served.name), what="its name to go")
 
 
 def test_the_bus_going_away_ends_the_loop(session: str, caplog: pytest.LogCaptureFixture) -> None:

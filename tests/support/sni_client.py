@@ -10,6 +10,7 @@ import contextlib
 import subprocess
 from collections import deque
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from jeepney import DBusAddress, HeaderFields, MatchRule, Message, MessageType, new_method_call
@@ -33,6 +34,12 @@ MENU_DEFAULTS: dict[str, Any] = {
     "toggle-state": -1,
     "visible": True,
 }
+
+
+@dataclass(frozen=True)
+class SessionBus:
+    address: str
+    daemon: subprocess.Popen[bytes]
 
 
 def start_session_bus() -> tuple[subprocess.Popen[bytes], str]:
