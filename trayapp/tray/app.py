@@ -428,11 +428,13 @@ class TrayApp:
         if not taken.wait(2.0) and not self._quitting.is_set():
             message = (
                 "No system tray took the icon: on GNOME install the 'AppIndicator and "
-                "KStatusNotifierItem Support' extension, or use a desktop with a tray; the "
-                "icon appears as soon as one starts."
+                "KStatusNotifierItem Support' extension, or use a desktop with a tray"
+            )
+            # A StatusNotifierItem registers again when a panel starts; a GTK icon does not.
+            message += (
+                "; the icon appears as soon as one starts."
                 if isinstance(icon, KnowsItsHost)
-                else "No system tray took the icon: on GNOME install the 'AppIndicator and "
-                "KStatusNotifierItem Support' extension, or use a desktop with a tray."
+                else "."
             )
             log.warning(message)
             print(f"{APP_NAME}: {message}", file=sys.stderr)

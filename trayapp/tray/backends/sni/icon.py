@@ -106,8 +106,9 @@ class Icon(IconBase):  # type: ignore[misc]  # pystray is untyped
     # --- pystray's backend interface --------------------------------------------------------------
 
     def _show(self) -> None:
-        heading = self._details.heading if self._details is not None else self.title
-        self._set_look(status=self._status(visible=True), title=self.title, tooltip_heading=heading)
+        self._set_look(
+            status=self._status(visible=True), title=self.title, tooltip_heading=self._heading()
+        )
         self._register()
 
     def _hide(self) -> None:
@@ -119,8 +120,7 @@ class Icon(IconBase):  # type: ignore[misc]  # pystray is untyped
         self._icon_valid = True
 
     def _update_title(self) -> None:
-        heading = self._details.heading if self._details is not None else self.title
-        self._set_look(title=self.title, tooltip_heading=heading)
+        self._set_look(title=self.title, tooltip_heading=self._heading())
 
     def _update_menu(self) -> None:
         change = self._dbusmenu.set_menu(self.menu.items if self.menu else [])
@@ -150,6 +150,10 @@ class Icon(IconBase):  # type: ignore[misc]  # pystray is untyped
         self._bus.stop()
 
     # --- the look ---------------------------------------------------------------------------------
+
+    def _heading(self) -> str:
+        """The tooltip's heading: the app's, or pystray's title where no app gave details."""
+        return self._details.heading if self._details is not None else str(self.title)
 
     def _status(self, visible: bool | None = None) -> str:
         if not (self.visible if visible is None else visible):
