@@ -25,10 +25,12 @@ if TYPE_CHECKING:
     from tests.support.sni_client import SessionBus, SniClient
     from tests.support.sni_desktop import SwayDesktop
 
-# Recognisable keys: any test may assert that they never show up where they must not.
-OWNER_KEY = "0wnerKeyLEAKCHECK0123456789abcdef012345"
-MEMBER_KEY = "memberKeyLEAKCHECK0123456789abcdef01234"
-BAD_KEY = "badKeyLEAKCHECK0123456789abcdef01234567"
+# Keys shaped like Deepgram's (40 random hex characters), sharing no run of characters: redaction
+# hides any 8-character run of a key, so keys with runs in common would hide parts of each other.
+# Any test may assert that they never show up where they must not.
+OWNER_KEY = "084c603f91bff07b8564a4e2168934318e18f53c"
+MEMBER_KEY = "0730d87a2ac72061f2de6015c1121627a3970063"
+BAD_KEY = "014b1ea877b8188f9dd2d815407383f4db8e1059"
 
 PROJECT_A = "3f0e5c6a-1b2c-4d5e-8f90-0a1b2c3d4e5f"
 PROJECT_B = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
@@ -131,6 +133,15 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def forgotten_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no remembered key, as each run of the app does: a key one test
+    remembered would otherwise be hidden from the next one's output."""
+    from trayapp import redaction
+
+    monkeypatch.setattr(redaction, "_patterns", {})
 
 
 @pytest.fixture(autouse=True)

@@ -33,7 +33,7 @@ from trayapp.errors import (
 )
 from trayapp.redaction import remember_secret
 
-ECHOED_KEY = "e" * 36 + "9876"
+ECHOED_KEY = "0fb4ec58396ad58a4c339eb8760548b8dfbf9876"
 """A key the parsing tests pretend was loaded, so server text quoting it must come out scrubbed."""
 
 

@@ -164,10 +164,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def print_error(message: str) -> None:
+    """One line on stderr. Server text in messages is cleaned where it is read; the line is made
+    safe again here, where anything else (a path, an argument) could carry a control character."""
+    import re
+
     from trayapp.redaction import redact
 
     if sys.stderr is not None:
-        print(f"{PROG}: {redact(message)}", file=sys.stderr)
+        line = re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", redact(message))
+        print(f"{PROG}: {line}", file=sys.stderr)
 
 
 def print_out(text: str, *, machine_format: bool = False) -> None:

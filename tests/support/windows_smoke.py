@@ -21,7 +21,7 @@ from pathlib import Path
 
 from tests.support.deepgram_server import FakeDeepgram
 
-KEY = "smokeTestKey0123456789abcdef0123456789ab"
+KEY = "014e77d716967678eca7671e2d3754a9ce8dc438"
 UNICODE_NAME = "日本語 ✓ 🚀"
 RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
 

@@ -19,6 +19,10 @@ class RedactingFormatter(logging.Formatter):
 _cli_handler: logging.Handler | None = None
 
 
+def _from_the_app(record: logging.LogRecord) -> bool:
+    return record.name == "trayapp" or record.name.startswith("trayapp.")
+
+
 def configure_cli_logging(verbose: bool) -> None:
     """CLI runs log to stderr: warnings by default, everything with --verbose.
 
@@ -34,6 +38,10 @@ def configure_cli_logging(verbose: bool) -> None:
         _cli_handler = logging.StreamHandler(sys.stderr)
         _cli_handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
     _cli_handler.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    if not verbose:
+        # A library's warnings (urllib3 on a header it cannot parse) come with tracebacks and
+        # the server's raw text; the app's own sentence says what matters.
+        _cli_handler.addFilter(_from_the_app)
     root.addHandler(_cli_handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
