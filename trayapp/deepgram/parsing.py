@@ -32,7 +32,14 @@ from trayapp.redaction import redact
 _MAX_ABS_AMOUNT = Decimal(10) ** 15
 _MIN_EXPONENT = -30
 _MAX_DETAIL_CHARS = 160
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
+_MAX_FIELD_CHARS = 200
+_UNSAFE_CHARS = re.compile(
+    # C0 and C1 controls and DEL (terminal escapes, line breaks that split table rows), and the
+    # marks that reorder text on screen (bidi overrides and isolates).
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+"
+)
+_LONE_SURROGATES = re.compile("[\ud800-\udfff]")
+"""JSON's `\\ud800` escapes decode to these; they cannot be encoded, so nothing could print them."""
 
 _MALFORMED_HINT = "check api_url, or whether a proxy or captive portal is answering instead"
 
@@ -44,7 +51,13 @@ def decode_json(body: bytes, *, request_id: str | None = None) -> object:
     """
     try:
         text = body.decode("utf-8")
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        return json.loads(
+            text,
+            parse_float=Decimal,
+            parse_constant=_reject_constant,
+            parse_int=_parse_int,
+            object_pairs_hook=_object_with_valid_text,
+        )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         snippet = "an HTML page" if body.lstrip()[:1] == b"<" else "something that is not JSON"
         raise MalformedResponseError(
@@ -56,6 +69,31 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _parse_int(text: str) -> object:
+    """As Decimal: an int of thousands of digits would stop Python's int() (and is refused as an
+    amount later, by size, like any other absurd number)."""
+    return Decimal(text)
+
+
+def _object_with_valid_text(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """An object whose text is valid Unicode (see `valid_text`). Called for every object as it is
+    decoded, inner ones first, so only its own strings and lists of strings are left to see."""
+    return {valid_text(key): _with_valid_text(value) for key, value in pairs}
+
+
+def _with_valid_text(value: object) -> object:
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, list):
+        return [valid_text(item) if isinstance(item, str) else item for item in value]
+    return value
+
+
+def valid_text(text: str) -> str:
+    """`text` with lone surrogates, which no encoding can write, as U+FFFD."""
+    return _LONE_SURROGATES.sub("\ufffd", text)
+
+
 def parse_projects(payload: object) -> list[Project]:
     entries = _list_field(payload, "projects")
     projects = []
@@ -63,11 +101,12 @@ def parse_projects(payload: object) -> list[Project]:
         if not isinstance(entry, dict):
             raise _malformed("a project entry is not an object")
         project_id = entry.get("project_id")
-        if not isinstance(project_id, str) or not project_id.strip():
+        if not isinstance(project_id, str) or not clean_field(project_id):
             raise _malformed("a project has no project_id")
+        project_id = clean_field(project_id)
         name = entry.get("name")
-        display_name = name.strip() if isinstance(name, str) and name.strip() else project_id
-        projects.append(Project(project_id=project_id, name=display_name))
+        display_name = clean_field(name, limit=_MAX_FIELD_CHARS) if isinstance(name, str) else ""
+        projects.append(Project(project_id=project_id, name=display_name or project_id))
     return projects
 
 
@@ -82,7 +121,7 @@ def parse_balance(entry: object) -> Balance:
     if units is None:
         # Deepgram documents usd as the only unit; an absent one is that, not a reason to fail.
         units = MAIN_UNIT
-    if not isinstance(units, str) or not units.strip():
+    if not isinstance(units, str) or not clean_field(units):
         raise _malformed("a balance has units that are not text")
     balance_id = entry.get("balance_id")
     purchase_order_id = entry.get("purchase_order_id")
@@ -91,10 +130,12 @@ def parse_balance(entry: object) -> Balance:
         # the spec's name wins when both are there.
         purchase_order_id = entry.get("purchase")
     return Balance(
-        balance_id=balance_id if isinstance(balance_id, str) else "",
+        balance_id=clean_field(balance_id) if isinstance(balance_id, str) else "",
         amount=parse_amount(entry.get("amount")),
-        units=units.strip().lower(),
-        purchase_order_id=purchase_order_id if isinstance(purchase_order_id, str) else None,
+        units=clean_field(units, limit=_MAX_FIELD_CHARS).lower(),
+        purchase_order_id=(
+            clean_field(purchase_order_id) if isinstance(purchase_order_id, str) else None
+        ),
     )
 
 
@@ -206,9 +247,9 @@ def parse_purchases(payload: object) -> list[Order]:
             raise _malformed("an order that is not an object")
         orders.append(
             Order(
-                order_id=str(entry.get("order_id", "")),
+                order_id=clean_field(str(entry.get("order_id", ""))),
                 amount=parse_amount(entry.get("amount", 0)),
-                units=str(entry.get("units") or "usd").lower(),
+                units=clean_field(str(entry.get("units") or "usd"), limit=_MAX_FIELD_CHARS).lower(),
                 expiration=_parse_day(entry.get("expiration")),
                 order_type=_order_type(entry.get("order_type")),
             )
@@ -281,33 +322,50 @@ def parse_error_body(body: bytes) -> ErrorBody:
 
 
 def clean_server_text(text: str) -> str:
-    """One short line without the key: server text is shown to users and written to logs.
+    """A server's message or request id as one short line (see `clean_field`)."""
+    return clean_field(text, limit=_MAX_DETAIL_CHARS)
 
-    Redacted before it is cut, so a key cut in half cannot slip past as an unrecognised part.
+
+def clean_field(text: str, *, limit: int | None = None) -> str:
+    """Text from the server made safe to show, log and write, which all of it may be.
+
+    Without the key, valid Unicode, and on one line with nothing a terminal would act on:
+    control characters and direction marks become spaces. Redacted before it is cut, so a key cut
+    in half cannot slip past as an unrecognised part. Ids get no `limit`: cut, they would name
+    something else.
     """
-    text = _CONTROL_CHARS.sub(" ", redact(text)).strip()
-    if len(text) > _MAX_DETAIL_CHARS:
-        text = text[: _MAX_DETAIL_CHARS - 1].rstrip() + "…"
+    text = _UNSAFE_CHARS.sub(" ", valid_text(redact(text))).strip()
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
     return text
 
 
+_DELTA_SECONDS = re.compile(r"[0-9]{1,12}")
+_MAX_RETRY_AFTER = 86_400.0
+
+
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), at most a day.
+
+    None for anything else: a header in another form, out of range or garbled only loses the
+    hint, never the answer it came with.
+    """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(min(int(value), 86_400))
+    if _DELTA_SECONDS.fullmatch(value):
+        return min(float(value), _MAX_RETRY_AFTER)
     from datetime import datetime, timezone
     from email.utils import parsedate_to_datetime  # rare path: keep it off start-up
 
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - datetime.now(timezone.utc)).total_seconds()
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, min((when - datetime.now(timezone.utc)).total_seconds(), 86_400.0))
+    return max(0.0, min(seconds, _MAX_RETRY_AFTER))
 
 
 _SET_KEY_HINT = "set a valid key with `deepgram-tray key set`"
