@@ -10,12 +10,13 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
 
 from trayapp import __version__
+from trayapp.deepgram.deadline import DeadlineAdapter, deadline
 from trayapp.deepgram.models import (
     DEFAULT_TIMEOUTS,
     Balance,
@@ -34,7 +35,8 @@ from trayapp.deepgram.parsing import (
     parse_projects,
     parse_purchases,
 )
-from trayapp.deepgram.urls import validate_api_url
+from trayapp.deepgram.tls import VerifyingAdapter, configure_tls
+from trayapp.deepgram.urls import is_loopback_host, validate_api_url
 from trayapp.errors import ApiError, MalformedResponseError, NetworkError, NotFoundError
 from trayapp.redaction import remember_secret
 
@@ -51,6 +53,9 @@ PURCHASES_LIMIT = 1000
 
 MAX_CONCURRENT_REQUESTS = 4
 """Balance calls run in parallel up to this many, to stay gentle with undocumented rate limits."""
+
+NO_PROXIES: dict[str, Any] = {"http": None, "https": None, "all": None}
+"""Given per call, these take the environment's proxies away (requests drops None settings)."""
 
 
 class TokenAuth(requests.auth.AuthBase):
@@ -70,6 +75,10 @@ class TokenAuth(requests.auth.AuthBase):
         return "TokenAuth(<hidden>)"
 
 
+class _ClientAdapter(VerifyingAdapter, DeadlineAdapter):
+    """Checks TLS against the trust store `tls` chooses, and honours each call's deadline."""
+
+
 class DeepgramClient:
     """Reads projects and balances. Use as a context manager, or call `close()`."""
 
@@ -86,17 +95,20 @@ class DeepgramClient:
         self.base_url = validate_api_url(base_url)
         remember_secret(api_key)
         self._host = urlsplit(self.base_url).hostname or ""
+        # A loopback API (a local test server or relay) is reached directly: through a proxy, a
+        # plain http:// call would hand the key to the proxy in clear text.
+        self._proxies = NO_PROXIES if is_loopback_host(self._host) else None
         self._timeouts = timeouts
+        self._refresh_expires_at: float | None = None
         self._max_body_bytes = max_body_bytes
         self._max_workers = max(1, max_workers)
         self._session = session or requests.Session()
         self._session.auth = TokenAuth(api_key)
         self._session.headers["User-Agent"] = f"deepgram-balance-tray/{__version__}"
         self._session.headers["Accept"] = "application/json"
-        # Let every concurrent balance call keep its own pooled connection.
-        adapter = requests.adapters.HTTPAdapter(pool_maxsize=self._max_workers)
-        self._session.mount("https://", adapter)
-        self._session.mount("http://", adapter)
+        # Every concurrent balance call keeps its own pooled connection. Raises ConfigError
+        # (exit 2) when REQUESTS_CA_BUNDLE names an unusable file.
+        configure_tls(self._session, pool_maxsize=self._max_workers, adapter_class=_ClientAdapter)
 
     def __enter__(self) -> DeepgramClient:
         return self
@@ -108,7 +120,7 @@ class DeepgramClient:
         self._session.close()
 
     def list_projects(self) -> list[Project]:
-        return parse_projects(self._get_json("/v1/projects"))
+        return _first_of_each(parse_projects(self._get_json("/v1/projects")))
 
     def list_balances(self, project_id: str) -> list[Balance]:
         path = f"/v1/projects/{quote(project_id, safe='')}/balances"
@@ -137,10 +149,23 @@ class DeepgramClient:
         """List the projects, then read the balances of the watched ones (all when none given).
 
         `projects` skips the listing when the caller knows them already (the tray re-lists at
-        most hourly). A project that fails is reported in its entry; only listing raises.
+        most hourly). A project that fails is reported in its entry; only listing raises. The
+        whole refresh has one deadline (`Timeouts.refresh`): projects still unread when it passes
+        fail as timed out, however many there are. A project or balance listed twice counts once.
         """
+        self._refresh_expires_at = time.monotonic() + self._timeouts.refresh
+        try:
+            return self._fetch_snapshot(project_ids, projects)
+        finally:
+            self._refresh_expires_at = None
+
+    def _fetch_snapshot(
+        self, project_ids: Sequence[str], projects: Sequence[Project] | None
+    ) -> BalanceSnapshot:
         if projects is None:
             projects = self.list_projects()
+        projects = _first_of_each(projects)
+        project_ids = list(dict.fromkeys(project_ids))
         if project_ids:
             by_id = {p.project_id: p for p in projects}
             watched = [by_id.get(pid, Project(project_id=pid, name=pid)) for pid in project_ids]
@@ -158,7 +183,7 @@ class DeepgramClient:
             except ApiError as exc:
                 return ProjectBalances(project, error=exc)
 
-        results = self._map_bounded(read, watched)
+        results = _without_repeated_balances(self._map_bounded(read, watched))
         return BalanceSnapshot(fetched_at=datetime.now(timezone.utc), projects=tuple(results))
 
     def _map_bounded(self, func: Callable[[Project], T], items: Sequence[Project]) -> list[T]:
@@ -171,6 +196,26 @@ class DeepgramClient:
             return list(pool.map(func, items))
 
     def _get_json(self, path: str, *, project_id: str | None = None) -> object:
+        seconds = self._seconds_for_next_call()
+        if seconds <= 0:
+            raise self._timeout_error()
+        with deadline(seconds) as call:
+            try:
+                return self._exchange(path, project_id)
+            except (ApiError, requests.RequestException, OSError):
+                # Whatever a cut-off socket looked like to the layers below, it was the deadline.
+                if call.expired:
+                    raise self._timeout_error() from None
+                raise
+
+    def _seconds_for_next_call(self) -> float:
+        """A call's own limit, cut to what is left of the refresh's when one is running."""
+        seconds = self._timeouts.total
+        if self._refresh_expires_at is not None:
+            seconds = min(seconds, self._refresh_expires_at - time.monotonic())
+        return seconds
+
+    def _exchange(self, path: str, project_id: str | None) -> object:
         url = self.base_url + path
         started = time.monotonic()
         try:
@@ -180,6 +225,7 @@ class DeepgramClient:
                 stream=True,
                 # The key may go only to the configured host: never follow a redirect anywhere.
                 allow_redirects=False,
+                proxies=self._proxies,
             )
         except requests.Timeout as exc:
             raise self._timeout_error() from exc
@@ -189,7 +235,7 @@ class DeepgramClient:
                 "and api_url, then try again."
             ) from exc
         with response:
-            body = self._read_capped(response, started)
+            body = self._read_capped(response)
             status = response.status_code
             request_id = clean_server_text(response.headers.get("dg-request-id") or "") or None
             log.debug(
@@ -213,11 +259,11 @@ class DeepgramClient:
                 )
             return decode_json(body, request_id=request_id)
 
-    def _read_capped(self, response: requests.Response, started: float) -> bytes:
-        """Read the body up to the size cap and the total deadline.
+    def _read_capped(self, response: requests.Response) -> bytes:
+        """Read the body up to the size cap.
 
-        `read1` returns whatever bytes have arrived, so the deadline is checked even while a server
-        trickles a small body, which a fixed-size read (or iter_content) would wait out.
+        `read1` returns whatever bytes have arrived; the call's deadline (see `deadline`) cuts
+        the socket off under it when a server trickles, and `_get_json` reports that.
         """
         import urllib3.exceptions
 
@@ -232,8 +278,6 @@ class DeepgramClient:
                         "which no balance answer is: check api_url, or whether a proxy is "
                         "answering."
                     )
-                if _since(started) > self._timeouts.total:
-                    raise self._timeout_error()
                 chunks.append(chunk)
         except urllib3.exceptions.ReadTimeoutError as exc:
             raise self._timeout_error() from exc
@@ -253,6 +297,37 @@ class DeepgramClient:
         return NetworkError(
             f"{self._host} did not answer in time: check your internet connection and try again."
         )
+
+
+def _first_of_each(projects: Sequence[Project]) -> list[Project]:
+    """Each project id once: a listing that repeats one must not read or count it twice."""
+    first: dict[str, Project] = {}
+    for project in projects:
+        first.setdefault(project.project_id, project)
+    return list(first.values())
+
+
+def _without_repeated_balances(results: list[ProjectBalances]) -> list[ProjectBalances]:
+    """Each balance id counted once, under the first project that lists it.
+
+    A balance is one credit: an answer that shows it twice (in one project or two) must not double
+    the money, nor give Prometheus two series of the same name and labels. Balances without an id
+    cannot be told apart, so they all stay.
+    """
+    seen: set[str] = set()
+    kept = []
+    for result in results:
+        balances = []
+        for balance in result.balances:
+            if balance.balance_id and balance.balance_id in seen:
+                log.warning("Balance %s is listed more than once: counted once", balance.balance_id)
+                continue
+            seen.add(balance.balance_id)
+            balances.append(balance)
+        if len(balances) != len(result.balances):
+            result = result._replace(balances=tuple(balances))
+        kept.append(result)
+    return kept
 
 
 def _not_visible(project_id: str) -> NotFoundError:

@@ -78,7 +78,11 @@ class Timeouts(NamedTuple):
     read: float = 15.0
     """Longest wait for the next bytes of an answer."""
     total: float = 30.0
-    """Longest a whole call may take: a server trickling bytes never trips `read` on its own."""
+    """Longest a whole call may take, headers included: a server trickling bytes never trips
+    `read` on its own."""
+    refresh: float = 60.0
+    """Longest one refresh (the listing and every watched project's calls) may take: slow
+    projects must not add up, however many there are."""
 
 
 DEFAULT_TIMEOUTS = Timeouts()

@@ -27,9 +27,14 @@ from trayapp.tray.worker_protocol import (
 log = logging.getLogger(__name__)
 
 
+WORKER_START_SECONDS = 10.0
+"""Time for the worker process to start and answer, besides the calls themselves."""
+
+
 def worker_deadline(timeouts: Timeouts) -> float:
-    """The listing plus rounds of balance calls, each call bounded by the client's own total."""
-    return 4 * timeouts.total
+    """The worker's calls end within the refresh's deadline (or, for the forecast's inputs, a few
+    calls' totals); past that and its start-up, it is stuck, and stopped."""
+    return max(timeouts.refresh, 4 * timeouts.total) + WORKER_START_SECONDS
 
 
 def worker_command() -> list[str]:
