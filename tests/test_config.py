@@ -308,10 +308,11 @@ def test_unreadable_file_is_reported_and_never_overwritten(
     assert isolated_config.read_bytes() == content
 
 
-def test_unreadable_path_is_reported_with_the_reason(isolated_config: Path) -> None:
+def test_a_folder_at_the_path_is_reported_as_one(isolated_config: Path) -> None:
     isolated_config.mkdir(parents=True)  # a directory where the file should be
-    # The system's own words: "Is a directory" on Linux and macOS, "Permission denied" on Windows.
-    says = r"cannot be read \((Is a directory|Permission denied)\): check that it is a file"
+    # Looked at before opening, so every system says the same (Windows would say "Permission
+    # denied" to the open). Other special files: tests/test_hostile_files.py.
+    says = r"is a folder, not a file: put a TOML file there"
     with pytest.raises(ConfigError, match=says):
         load_settings()
 

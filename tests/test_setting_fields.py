@@ -42,9 +42,14 @@ def test_non_negative_number_from_its_noun_and_example() -> None:
     assert refusal(read, "2", "cap") == "cap must be a sum, e.g. 3 (0: none)."
     assert refusal(read, False, "cap") == "cap must be a sum, e.g. 3 (0: none)."
     assert refusal(read, -0.5, "cap") == "cap must be zero or a positive sum, e.g. 3 (0: none)."
-    assert refusal(read, float("inf"), "cap") == (
+    assert refusal(read, float("nan"), "cap") == (
         "cap must be zero or a positive sum, e.g. 3 (0: none)."
     )
+    for huge in (float("inf"), 10**12 + 1, 10**5000):  # str(10**5000) would raise ValueError
+        assert refusal(read, huge, "cap") == (
+            "cap is larger than a trillion: it must be a sum, e.g. 3 (0: none)."
+        )
+    assert read(10**12, "cap") == 10**12
 
 
 def test_typed_numbers_name_the_setting_and_say_what_to_type() -> None:

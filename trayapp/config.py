@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Mapping
 from decimal import Decimal
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from trayapp.deepgram.urls import DEFAULT_API_URL, validate_api_url
-from trayapp.desktop.paths import config_path
+from trayapp.desktop.paths import CONFIG_ENV, config_path
 from trayapp.errors import ConfigError, os_reason
 from trayapp.setting_fields import (
     MAX_EXPIRY_DAYS,
@@ -159,19 +160,15 @@ def _field_named(name: str) -> SettingField | None:
 # --- reading -----------------------------------------------------------------------------------
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A config file is a few hundred bytes: anything past a MiB is not one, and is not read."""
+
+
 def read_config_file(path: Path) -> dict[str, object]:
     """The file's table, {} when it does not exist; ConfigError when it cannot be used."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
+    data = _config_bytes(path)
+    if data is None:
         return {}
-    except OSError as exc:
-        reason = os_reason(exc)
-        raise ConfigError(
-            f"The config file {path} cannot be read ({reason}): check that it is a file you may "
-            "read."
-        ) from exc
     # Imported only once there is a file to parse: most CLI runs have none.
     if sys.version_info >= (3, 11):
         import tomllib
@@ -189,6 +186,66 @@ def read_config_file(path: Path) -> dict[str, object]:
             f"The config file {path} is not UTF-8 text: fix it, or move it away to start from "
             "the defaults."
         ) from exc
+    except ValueError as exc:
+        # Not a TOMLDecodeError: Python refuses to turn thousands of digits into an int.
+        raise ConfigError(_too_many_digits(path, data)) from exc
+    except RecursionError as exc:
+        raise ConfigError(
+            f"The config file {path} nests its values too deeply to read: fix it, or move it away "
+            "to start from the defaults."
+        ) from exc
+
+
+def _config_bytes(path: Path) -> bytes | None:
+    """The file's bytes, None when there is no file (most CLI runs: then nothing more is
+    imported); ConfigError when something else is there, or it is far too large."""
+    if not os.path.lexists(path):
+        return None
+    from trayapp.atomic import FileTooLargeError, NotARegularFileError, read_regular_file
+
+    try:
+        return read_regular_file(path, MAX_CONFIG_BYTES)
+    except FileNotFoundError:
+        return None
+    except NotARegularFileError as exc:
+        raise ConfigError(
+            f"The config file {path} is {exc.what}, not a file: put a TOML file there, or point "
+            f"{CONFIG_ENV} at one."
+        ) from exc
+    except FileTooLargeError as exc:
+        raise ConfigError(
+            f"The config file {path} is larger than 1 MiB, far too large for settings: fix it, or "
+            "move it away to start from the defaults."
+        ) from exc
+    except OSError as exc:
+        reason = os_reason(exc)
+        raise ConfigError(
+            f"The config file {path} cannot be read ({reason}): check that it is a file you may "
+            "read."
+        ) from exc
+
+
+# A setting's name, then a long number: Python reads a few thousand digits at most.
+_LONG_NUMBER = re.compile(
+    r"^[ \t]*\"?([A-Za-z0-9_-]+)\"?[ \t]*=[ \t]*[+-]?([0-9_]{100,})", re.MULTILINE
+)
+
+
+def _too_many_digits(path: Path, data: bytes) -> str:
+    found = max(
+        _LONG_NUMBER.finditer(data.decode("utf-8")),
+        key=lambda match: len(match.group(2)),
+        default=None,
+    )
+    if found is None:
+        return (
+            f"The config file {path} holds a number thousands of digits long: fix it, or move it "
+            "away to start from the defaults."
+        )
+    return (
+        f"{found.group(1)} in the config file {path} is a number thousands of digits long: set "
+        "it to a sensible value, or move the file away to start from the defaults."
+    )
 
 
 def settings_from_table(table: Mapping[str, object], *, origin: str) -> Settings:

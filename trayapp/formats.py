@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import TYPE_CHECKING
 
 from trayapp.deepgram.models import MAIN_UNIT, BalanceSnapshot, ProjectBalances
@@ -171,6 +171,14 @@ def render_json(snapshot: BalanceSnapshot, forecast: Forecast | None = None) -> 
 
 CENTS = Decimal("0.01")
 TENTHS = Decimal("0.1")
+_WIDE = Context(prec=100)
+"""Room for any days-left figure: up to 10^15 dollars over a spend down to 10^-30 a day has ~47
+digits before the point, past the default context's 28 (where quantize would fail)."""
+
+
+def days_left_figure(days: Decimal) -> Decimal:
+    """Days left to a tenth, however many digits: a huge balance at a tiny spend is an answer."""
+    return days.quantize(TENTHS, context=_WIDE)
 
 
 def _forecast_json(forecast: Forecast) -> dict[str, object]:
@@ -178,7 +186,7 @@ def _forecast_json(forecast: Forecast) -> dict[str, object]:
     return {
         "basis": rate.basis,
         "spend_per_day": {} if rate.per_day is None else {MAIN_UNIT: rate.per_day.quantize(CENTS)},
-        "days_left": None if forecast.days_left is None else forecast.days_left.quantize(TENTHS),
+        "days_left": None if forecast.days_left is None else days_left_figure(forecast.days_left),
         "nearest_expiry": None if expiry is None else _expiry_json(expiry),
     }
 
@@ -302,7 +310,7 @@ def render_prometheus(snapshot: BalanceSnapshot, forecast: Forecast | None = Non
             )
         )
     if forecast is not None and forecast.days_left is not None:
-        left = exact_number(forecast.days_left.quantize(TENTHS))
+        left = exact_number(days_left_figure(forecast.days_left))
         blocks.append(
             _metric(
                 "deepgram_balance_days_left",
@@ -332,13 +340,31 @@ def escape_label_value(value: str) -> str:
 
 
 def render_history_csv(rows: Sequence[HistoryRow]) -> str:
-    lines = ["time,units,total"]
-    lines += [f"{r.at.strftime(TIME_FORMAT)},{r.units},{exact_number(r.total)}" for r in rows]
-    return "\n".join(lines) + "\n"
+    """One record per sample: a unit holding a comma, a quote or a line break is quoted (RFC 4180).
+
+    A total that is not a number (NaN, infinity) is left out, as the history reader leaves it.
+    """
+    import csv
+    import io
+
+    out = io.StringIO()
+    plain = csv.writer(out, lineterminator="\n")
+    # The writer quotes a field holding the line terminator's characters, not a lone "\r",
+    # which readers take for a line break all the same: such a row is quoted in full.
+    quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    plain.writerow(("time", "units", "total"))
+    for r in rows:
+        if r.total.is_finite():
+            fields = (r.at.strftime(TIME_FORMAT), r.units, exact_number(r.total))
+            (quoted if "\r" in r.units else plain).writerow(fields)
+    return out.getvalue()
 
 
 def render_history_json(rows: Sequence[HistoryRow]) -> str:
+    """A total that is not a number is left out: NaN and Infinity are not JSON."""
     samples = [
-        {"time": r.at.strftime(TIME_FORMAT), "units": r.units, "total": r.total} for r in rows
+        {"time": r.at.strftime(TIME_FORMAT), "units": r.units, "total": r.total}
+        for r in rows
+        if r.total.is_finite()
     ]
     return encode_json({"samples": samples})

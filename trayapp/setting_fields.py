@@ -8,6 +8,7 @@ names the setting and says what to write instead, from the words its table entry
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, TypeVar
@@ -20,6 +21,10 @@ T = TypeVar("T")
 MIN_POLL_INTERVAL = 10
 MAX_POLL_INTERVAL = 86_400
 MAX_EXPIRY_DAYS = 365
+MAX_NUMBER = 10**12
+"""No setting's number is larger: far past any balance or number of days, and small enough to stay
+exact as a TOML float and short in a message (Python reads a few thousand digits at most)."""
+MAX_NUMBER_WORDS = "a trillion"
 
 
 # --- how the settings window shows a setting ----------------------------------------------------
@@ -112,7 +117,8 @@ def poll_seconds(value: object, where: str) -> int:
             "value (the default is 300) so the API is polled gently."
         )
     if seconds > MAX_POLL_INTERVAL:
-        raise ConfigError(f"{where} is {seconds} s: use at most {MAX_POLL_INTERVAL} (one day).")
+        said = f"{seconds} s" if seconds <= MAX_NUMBER else f"more than {MAX_NUMBER_WORDS} seconds"
+        raise ConfigError(f"{where} is {said}: use at most {MAX_POLL_INTERVAL} (one day).")
     return seconds
 
 
@@ -134,10 +140,14 @@ def non_negative_number(noun: str, *, example: str) -> Callable[[object, str], D
     def read(value: object, where: str) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where} must be a {noun}, e.g. {example}.")
-        amount = Decimal(str(value))
-        if not amount.is_finite() or amount < 0:
+        if not value >= 0:  # negative, or NaN (false whatever it is compared with)
             raise ConfigError(f"{where} must be zero or a positive {noun}, e.g. {example}.")
-        return amount
+        # Compared before Decimal(str(...)): str() refuses an int of thousands of digits.
+        if value > MAX_NUMBER:  # infinity too
+            raise ConfigError(
+                f"{where} is larger than {MAX_NUMBER_WORDS}: it must be a {noun}, e.g. {example}."
+            )
+        return Decimal(str(value))
 
     return read
 
@@ -177,9 +187,17 @@ def whole_number_text(expects: str) -> Callable[[str, str], int]:
 
     def parse(text: str, name: str) -> int:
         try:
-            return int(text)
+            number = int(text)
         except ValueError:
+            # Digits past what Python reads (a few thousand) are a number all the same.
+            if _POSITIVE_DIGITS.fullmatch(text):
+                raise _too_large(name, expects) from None
             raise ConfigError(f"{name} takes {expects}.") from None
+        if number > MAX_NUMBER:
+            raise _too_large(name, expects)
+        if number < -MAX_NUMBER:
+            raise ConfigError(f"{name} takes {expects}.")
+        return number
 
     return parse
 
@@ -194,9 +212,23 @@ def number_text(expects: str) -> Callable[[str, str], Decimal]:
             raise ConfigError(f"{name} takes {expects}.") from None
         if not amount.is_finite():
             raise ConfigError(f"{name} takes {expects}.")
+        if amount > MAX_NUMBER:
+            raise _too_large(name, expects)
+        if amount < -MAX_NUMBER:
+            raise ConfigError(f"{name} takes {expects}.")
+        if amount != 0 and float(amount) == 0:
+            # Written as a TOML float it would become 0, which turns some warnings off.
+            raise ConfigError(f"{name} is too close to zero to keep: it takes {expects}.")
         return amount
 
     return parse
+
+
+_POSITIVE_DIGITS = re.compile(r"\+?[0-9][0-9_]*")
+
+
+def _too_large(name: str, expects: str) -> ConfigError:
+    return ConfigError(f"{name} is larger than {MAX_NUMBER_WORDS}: it takes {expects}.")
 
 
 def comma_list(text: str, name: str) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from trayapp.deepgram.models import BalanceSnapshot
 from trayapp.errors import ConfigError, most_severe_exit_code, os_reason
 from trayapp.formats import render_json, render_prometheus, render_text
 from trayapp.outlook.forecast import Forecast
+from trayapp.redaction import redact
 
 RENDERERS = {"text": render_text, "json": render_json, "prometheus": render_prometheus}
 
@@ -26,7 +27,8 @@ def run_balance(args: argparse.Namespace) -> int:
         snapshot = client.fetch_snapshot(project_ids)
         forecast = _read_forecast(client, snapshot) if args.forecast else None
 
-    output = RENDERERS[args.format](snapshot, forecast)
+    # Every sink is scrubbed, the file as much as the terminal: whatever the server said is in it.
+    output = redact(RENDERERS[args.format](snapshot, forecast))
     if args.output:
         _write_output(Path(args.output), output)
     else:
@@ -51,10 +53,16 @@ def _read_forecast(client: DeepgramClient, snapshot: BalanceSnapshot) -> Forecas
 
 
 def _write_output(path: Path, text: str) -> None:
-    from trayapp.atomic import write_atomically
+    from trayapp.atomic import NotARegularFileError, write_atomically
 
     try:
         write_atomically(path, text.encode("utf-8"))
+    except NotARegularFileError as exc:
+        # Left as it is: replacing a named pipe or /dev/null with a file would break what uses it.
+        raise ConfigError(
+            f"Cannot write {path}, which is {exc.what}: give --output a new file name, or a "
+            "regular file to replace."
+        ) from exc
     except OSError as exc:
         reason = os_reason(exc)
         raise ConfigError(

@@ -17,13 +17,15 @@ DEFAULT_WINDOW_DAYS = 30
 
 
 def run_history(args: argparse.Namespace) -> int:
-    since = None
+    now = datetime.now(timezone.utc)
+    days = None
     if args.days is not None:
         if args.days < 1:
             raise ConfigError("--days must be 1 or more: the number of days to go back.")
-        since = datetime.now(timezone.utc) - timedelta(days=args.days)
+        days = days_back(args.days, now)
     if args.window:
-        return _open_window(args.days or DEFAULT_WINDOW_DAYS)
+        return _open_window(days or DEFAULT_WINDOW_DAYS)
+    since = now - timedelta(days=days) if days is not None else None
     rows = read(history_path(), since)
     if not rows:
         print_error(
@@ -32,6 +34,15 @@ def run_history(args: argparse.Namespace) -> int:
     rendered = render_history_json(rows) if args.format == "json" else render_history_csv(rows)
     print_out(rendered, machine_format=True)
     return 0
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def days_back(days: int, now: datetime) -> int:
+    """`days`, or fewer when it reaches past 1970: the history holds nothing older, and a date
+    a billion days back is past the calendar (OverflowError). So a huge N means "everything"."""
+    return min(days, (now - EPOCH).days + 1)
 
 
 def _open_window(days: int) -> int:

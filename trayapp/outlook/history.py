@@ -7,11 +7,13 @@ few thousand rows. Writes are short transactions; a second process (the CLI) rea
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
 
@@ -19,7 +21,13 @@ from trayapp.deepgram.models import MAIN_UNIT
 from trayapp.errors import HistoryUnreadableError
 from trayapp.outlook.forecast import WINDOW_DAYS, Sample
 
+log = logging.getLogger(__name__)
+
 THIN_AFTER = timedelta(days=90)
+BUSY_TIMEOUT_SECONDS = 5.0
+"""How long to wait for another process's write to finish before saying the file is busy."""
+MAX_HISTORY_BYTES = 100 * 1024 * 1024
+"""Thinned, a year of samples is well under a MiB: a file past this is not the tray's."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
@@ -37,20 +45,94 @@ class HistoryRow(NamedTuple):
     total: Decimal
 
 
+def _check_file(path: Path) -> bool:
+    """Whether a history file is there; HistoryUnreadableError when something else is.
+
+    Looked at before SQLite opens it: opening a named pipe would wait for a writer forever.
+    """
+    from trayapp.atomic import kind_of_file
+
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise _unusable(path, exc) from exc
+    what = kind_of_file(status.st_mode)
+    if what is not None:
+        raise HistoryUnreadableError(
+            f"The balance history {path} is {what}, not a file: move it away, and the tray starts "
+            "a new one."
+        )
+    if status.st_size > MAX_HISTORY_BYTES:
+        raise HistoryUnreadableError(
+            f"The balance history {path} is larger than 100 MiB, far more than the tray writes: "
+            "move it away, and the tray starts a new one."
+        )
+    return True
+
+
 @contextmanager
 def _open(path: Path) -> Iterator[sqlite3.Connection]:
+    """The file for writing, made (with its table) when missing; one transaction."""
     try:
+        _check_file(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(path, timeout=5)) as connection:
+        with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)) as connection:
             connection.execute(_SCHEMA)
             with connection:  # one transaction
                 yield connection
     except (sqlite3.DatabaseError, OSError) as exc:
-        # Never deleted here: it is the user's data, and the message says how to start afresh.
-        raise HistoryUnreadableError(
-            f"The balance history {path} cannot be used ({exc}): move it away, and the tray "
-            "starts a new one."
-        ) from exc
+        raise _unusable(path, exc) from exc
+
+
+@contextmanager
+def _open_for_reading(path: Path) -> Iterator[sqlite3.Connection]:
+    """The file as it is: read-only, so reading never makes a table or writes a byte."""
+    uri = read_only_uri(path.absolute().as_posix())
+    try:
+        with closing(sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_SECONDS)) as connection:
+            yield connection
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise _unusable(path, exc) from exc
+
+
+def read_only_uri(absolute: str) -> str:
+    """SQLite's read-only URI for an absolute path in forward slashes: "/home/…", "C:/Users/…"
+    or a Windows share's "//server/share/…". The authority stays empty, as SQLite requires (Path's
+    as_uri() would make the server one), and a drive letter gets the slash SQLite drops again."""
+    from urllib.parse import quote
+
+    lead = "" if absolute.startswith("/") else "/"
+    return f"file://{lead}{quote(absolute, safe='/:')}?mode=ro"
+
+
+# SQLite's primary result codes for "another connection holds a lock": SQLITE_BUSY, SQLITE_LOCKED.
+_BUSY_CODES = (5, 6)
+
+
+def _is_busy(exc: BaseException) -> bool:
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11 on; only the words before that
+    if code is None:
+        return "locked" in str(exc)
+    return code & 0xFF in _BUSY_CODES
+
+
+def _unusable(path: Path, exc: BaseException) -> HistoryUnreadableError:
+    if isinstance(exc, HistoryUnreadableError):
+        return exc
+    if _is_busy(exc):
+        return HistoryUnreadableError(
+            f"The balance history {path} is busy (another deepgram-tray process is writing it): "
+            "try again in a moment."
+        )
+    # Never deleted here: it is the user's data, and the message says how to start afresh.
+    return HistoryUnreadableError(
+        f"The balance history {path} cannot be used ({exc}): move it away, and the tray "
+        "starts a new one."
+    )
 
 
 def record(path: Path, at: datetime, totals: Mapping[str, Decimal]) -> list[Sample]:
@@ -63,7 +145,7 @@ def record(path: Path, at: datetime, totals: Mapping[str, Decimal]) -> list[Samp
             [(seconds, units, str(total)) for units, total in totals.items()],
         )
         _thin(db, at)
-        return main_unit_samples(_rows(db, at - timedelta(days=WINDOW_DAYS)))
+        return main_unit_samples(_rows(db, at - timedelta(days=WINDOW_DAYS), where=path))
 
 
 def _thin(db: sqlite3.Connection, now: datetime) -> None:
@@ -81,21 +163,71 @@ def _thin(db: sqlite3.Connection, now: datetime) -> None:
 
 
 def read(path: Path, since: datetime | None = None) -> list[HistoryRow]:
-    if not path.exists():
+    """The samples from `since` on (all without it); none when there is no file, or an empty one
+    (no table yet). Rows that are not a sample (a hand-edited or damaged file) are left out."""
+    if not _check_file(path):
         return []
-    with _open(path) as db:
-        return _rows(db, since)
+    with _open_for_reading(path) as db:
+        if not _has_samples_table(db):
+            return []
+        return _rows(db, since, where=path)
 
 
-def _rows(db: sqlite3.Connection, since: datetime | None) -> list[HistoryRow]:
+def _has_samples_table(db: sqlite3.Connection) -> bool:
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'samples'")
+    return found.fetchone() is not None
+
+
+# The seconds datetime can hold in UTC: from 1 Jan of year 1 to the last second of 9999.
+_FIRST_SECOND = -62_135_596_800
+_LAST_SECOND = 253_402_300_799
+# A total outside these is not a balance, and formatting it in full (1E+999999999, 1E-999999999)
+# would take gigabytes. A float's exact decimal has at most 1074 digits after the point.
+_MAX_TOTAL = Decimal(10) ** 15
+_MIN_EXPONENT = -1100
+
+
+def _rows(
+    db: sqlite3.Connection, since: datetime | None, *, where: Path | None = None
+) -> list[HistoryRow]:
     start = int(since.timestamp()) if since is not None else 0
-    rows = db.execute(
+    found = db.execute(
         "SELECT at, units, total FROM samples WHERE at >= ? ORDER BY at, units", (start,)
-    ).fetchall()
-    return [
-        HistoryRow(datetime.fromtimestamp(at, timezone.utc), units, Decimal(total))
-        for at, units, total in rows
-    ]
+    )
+    rows, skipped = valid_rows(found)
+    if skipped:
+        log.warning("Skipped %d damaged row(s) of the balance history %s", skipped, where)
+    return rows
+
+
+def valid_rows(raw: Iterable[Sequence[object]]) -> tuple[list[HistoryRow], int]:
+    """The (at, units, total) rows that are a sample, and how many were not."""
+    rows: list[HistoryRow] = []
+    skipped = 0
+    for at, units, total in raw:
+        row = _sample_row(at, units, total)
+        if row is None:
+            skipped += 1
+        else:
+            rows.append(row)
+    return rows, skipped
+
+
+def _sample_row(at: object, units: object, total: object) -> HistoryRow | None:
+    """A row as the tray writes it, or None: another type, NaN, a date past the calendar."""
+    if isinstance(at, bool) or not isinstance(at, int) or not isinstance(units, str):
+        return None
+    if not _FIRST_SECOND <= at <= _LAST_SECOND or not isinstance(total, str):
+        return None
+    try:
+        amount = Decimal(total)
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount.copy_abs() >= _MAX_TOTAL:
+        return None
+    if int(amount.as_tuple().exponent) < _MIN_EXPONENT:
+        return None
+    return HistoryRow(datetime.fromtimestamp(at, timezone.utc), units, amount)
 
 
 def recent_samples(path: Path, now: datetime) -> list[Sample]:
