@@ -352,6 +352,17 @@ def test_a_huge_balance_with_a_tiny_spend_still_forecasts(
             assert forecast["days_left"] is None or forecast["days_left"] > 10**6
 
 
+def test_a_missing_ca_bundle_is_a_configuration_error(
+    balance_cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "company-ca.pem"))
+    with serve(deepgramish([project("p1")], {"p1": []})) as server:
+        run = balance_cli(server.base_url)
+        assert server.requests == []
+    assert_contract(run, (2,))
+    assert "REQUESTS_CA_BUNDLE" in run.stderr
+
+
 # --- nothing hangs -------------------------------------------------------------------------------
 
 
@@ -621,3 +632,66 @@ def test_generated_answers_keep_the_contract(
     if fmt == "prometheus" and printed:
         series = prometheus_series(printed)
         assert len(series) == len(set(series))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(listing=_listings, replies=st.dictionaries(_project_ids, balance_replies()))
+def test_generated_answers_reach_the_tray_clean(
+    shared_server: HostileServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    listing: list[dict[str, Any]],
+    replies: dict[str, Reply],
+) -> None:
+    """The tray's side: the fetch worker (run in this process) answers, the tray decodes it,
+    records the history and draws its menu and tooltip; none of it holds the key or an escape,
+    and the total counts each balance once."""
+    import io
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from trayapp.commands.fetch_worker import run_fetch_worker
+    from trayapp.config import Settings
+    from trayapp.errors import DeepgramTrayError, WorkerProtocolError
+    from trayapp.outlook.history import record
+    from trayapp.tray.render import menu_lines, tooltip_text
+    from trayapp.tray.state import Thresholds, TrayState
+    from trayapp.tray.transitions import after_failure, after_read
+    from trayapp.tray.worker_protocol import FetchRequest, decode_answer, encode_request
+
+    monkeypatch.setenv("DEEPGRAM_API_KEY", KEY)
+    shared_server.script = deepgramish(listing, dict(replies))
+    request = FetchRequest(shared_server.base_url, (), None, FAST)
+    stdin = SimpleNamespace(buffer=io.BytesIO(encode_request(request)))
+    stdout = SimpleNamespace(buffer=io.BytesIO(), flush=lambda: None)
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    started = time.monotonic()
+    assert run_fetch_worker(SimpleNamespace()) == 0
+    assert time.monotonic() - started < HANG_BOUND
+    monkeypatch.undo()
+    answer = stdout.buffer.getvalue()
+    assert key_runs_in(answer.decode("utf-8") + capfd.readouterr().err) == []
+    waiting = TrayState(Thresholds.from_settings(Settings()))
+    now = datetime.now(timezone.utc)
+    try:
+        snapshot, _ = decode_answer(answer)
+    except DeepgramTrayError as failure:  # a failed listing crosses as the error the tray shows
+        assert not isinstance(failure, WorkerProtocolError)
+        state = after_failure(waiting, failure, settings_error=None, at=now)
+    else:
+        ids = [b.balance_id for p in snapshot.projects for b in p.balances if b.balance_id]
+        assert len(ids) == len(set(ids))
+        history = tmp_path / "history.sqlite3"
+        record(history, snapshot.fetched_at, snapshot.totals)
+        assert key_runs_in(history.read_bytes().decode("latin-1")) == []
+        state = after_read(waiting, snapshot, settings_error=None, at=now)
+    shown = [line.text for line in menu_lines(state)] + [tooltip_text(state)]
+    for text in shown:
+        assert not UNSAFE_ON_SCREEN.search(text), repr(text)
+        assert key_runs_in(text) == []
