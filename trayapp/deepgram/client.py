@@ -106,9 +106,16 @@ class DeepgramClient:
         self._session.auth = TokenAuth(api_key)
         self._session.headers["User-Agent"] = f"deepgram-balance-tray/{__version__}"
         self._session.headers["Accept"] = "application/json"
-        # Every concurrent balance call keeps its own pooled connection. Raises ConfigError
-        # (exit 2) when REQUESTS_CA_BUNDLE names an unusable file.
-        configure_tls(self._session, pool_maxsize=self._max_workers, adapter_class=_ClientAdapter)
+        # Every concurrent balance call keeps its own pooled connection.
+        if self.base_url.startswith("https://"):
+            # Raises ConfigError (exit 2) when REQUESTS_CA_BUNDLE names an unusable file.
+            configure_tls(
+                self._session, pool_maxsize=self._max_workers, adapter_class=_ClientAdapter
+            )
+        else:
+            # Plain http is for loopback only: no certificates to load (a bundle costs ~50 ms).
+            adapter = DeadlineAdapter(pool_maxsize=self._max_workers)
+            self._session.mount("http://", adapter)
 
     def __enter__(self) -> DeepgramClient:
         return self
