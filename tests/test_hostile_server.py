@@ -392,6 +392,26 @@ def test_many_slow_projects_end_at_the_refreshs_deadline(balance_cli: Callable[.
     assert all(error and error["kind"] == "network" for error in errors)
 
 
+def test_a_slow_forecast_ends_at_the_refreshs_deadline(balance_cli: Callable[..., Run]) -> None:
+    """Eight projects whose billing and purchases each answer in about 1.2 s, inside the 2 s call
+    limit: 19 s one after the other, without one deadline for the command (3 s). The balances,
+    read first, still print; the forecast falls back to what the history knows."""
+    listed = [project(f"p{n}") for n in range(8)]
+    slow = Reply(body=b'{"results": []}', trickle=0.08, trickle_from="body")
+    script = deepgramish(
+        listed,
+        {p["project_id"]: [balance(f"b{p['project_id']}", 1)] for p in listed},
+        other=lambda request: slow,
+    )
+    with serve(script) as server:
+        run = balance_cli(server.base_url, "--forecast", "--format", "json")
+    assert_contract(run, (0,))
+    assert run.seconds < FAST.refresh + 3
+    document = json.loads(run.stdout)
+    assert document["totals"] == {"usd": 8}
+    assert document["forecast"]["basis"] != "billing"
+
+
 def test_a_server_that_never_answers_ends_at_the_calls_deadline(
     balance_cli: Callable[..., Run],
 ) -> None:

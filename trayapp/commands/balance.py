@@ -23,7 +23,8 @@ def run_balance(args: argparse.Namespace) -> int:
     settings = load_settings()
     key = require_api_key()
     project_ids = tuple(dict.fromkeys(args.project)) or settings.projects
-    with DeepgramClient(settings.api_url, key.value) as client:
+    # One deadline for the whole command, the forecast's calls included.
+    with DeepgramClient(settings.api_url, key.value) as client, client.refresh():
         snapshot = client.fetch_snapshot(project_ids)
         forecast = _read_forecast(client, snapshot) if args.forecast else None
 

@@ -5,9 +5,10 @@ Every `requests` exception is translated here into the error tree of `trayapp.er
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -160,9 +161,19 @@ class DeepgramClient:
         whole refresh has one deadline (`Timeouts.refresh`): projects still unread when it passes
         fail as timed out, however many there are. A project or balance listed twice counts once.
         """
+        with self.refresh():
+            return self._fetch_snapshot(project_ids, projects)
+
+    @contextlib.contextmanager
+    def refresh(self) -> Iterator[None]:
+        """One deadline (`Timeouts.refresh`) for every call made inside, however many: calls
+        left when it passes fail as timed out. Nested, the outermost one holds."""
+        if self._refresh_expires_at is not None:
+            yield
+            return
         self._refresh_expires_at = time.monotonic() + self._timeouts.refresh
         try:
-            return self._fetch_snapshot(project_ids, projects)
+            yield
         finally:
             self._refresh_expires_at = None
 

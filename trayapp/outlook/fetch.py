@@ -62,7 +62,15 @@ def read_forecast_inputs(
 
     A key that may not read them (a Member key: 403) gives billing None, so the history is used;
     network and server failures are raised, so the caller keeps what it knew and tries later.
+    The calls share one refresh deadline: two a project must not add up, however many there are.
     """
+    with client.refresh():
+        return _read_forecast_inputs(client, project_ids, today)
+
+
+def _read_forecast_inputs(
+    client: DeepgramClient, project_ids: Sequence[str], today: date
+) -> ForecastInputs:
     daily: list[tuple[date, Decimal]] = []
     billing_readable = bool(project_ids)
     orders: dict[str, list[Order]] = {}
