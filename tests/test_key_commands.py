@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY
+from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY, REPO_ROOT
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.memory_keyring import MemoryKeyring
 from trayapp.cli import main
@@ -99,6 +103,26 @@ def test_pasted_junk_is_refused_without_echo(
     captured = capsys.readouterr()
     assert "secretvalue123" not in captured.out + captured.err
     assert memory_keyring.store == {}
+
+
+def test_endless_input_is_refused_after_a_bounded_read(tmp_path: Path) -> None:
+    """`key set < /dev/zero` would read until memory ran out; it reads a few kB and stops."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEEPGRAM_")}
+    env.update(PYTHONPATH=str(REPO_ROOT), PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
+    env["DEEPGRAM_TRAY_CONFIG"] = str(tmp_path / "config.toml")
+    with open("/dev/zero", "rb") as endless:
+        completed = subprocess.run(
+            [sys.executable, "-m", "trayapp", "key", "set", "--no-verify"],
+            stdin=endless,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("deepgram-tray: The input is longer than 4096 characters")
+    assert completed.stderr.count("\n") == 1
 
 
 def test_env_key_is_noted_when_saving(

@@ -24,6 +24,7 @@ from trayapp.errors import (
     BALANCES_KEY,
     ApiError,
     AuthError,
+    ConfigError,
     NetworkError,
     PermissionDeniedError,
 )
@@ -46,9 +47,19 @@ def run_key_set(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_PIPED_KEY_CHARS = 4096
+"""Far more than any key with whitespace around it: `key set < /dev/zero` must not read forever."""
+
+
 def _read_key() -> str:
     if sys.stdin is not None and not sys.stdin.isatty():
-        return sys.stdin.read()
+        text = sys.stdin.read(MAX_PIPED_KEY_CHARS + 1)
+        if len(text) > MAX_PIPED_KEY_CHARS:
+            raise ConfigError(
+                f"The input is longer than {MAX_PIPED_KEY_CHARS} characters, which no API key "
+                'is: pipe only the key, e.g. `printf %s "$KEY" | deepgram-tray key set`.'
+            )
+        return text
     import getpass
 
     return getpass.getpass("Deepgram API key (input is hidden): ")
