@@ -50,6 +50,31 @@ def test_balance_json_is_what_the_installed_app_prints(
     assert any(r.path == "/v1/projects" for r in deepgram.requests)
 
 
+def test_tls_is_checked_against_the_systems_certificate_store(
+    bundle: list[str], cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A CA only the system trusts (a company's TLS-inspecting proxy) is trusted by the bundle
+    too: truststore is in it, and reads OpenSSL's default places (SSL_CERT_FILE first). Without
+    it the bundle would fall back to certifi, which does not know this CA."""
+    import trustme
+
+    from tests.support.tls_server import https_server, write_ca
+
+    ca = trustme.CA()
+    env = {k: v for k, v in cli_env.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
+    env.update(SSL_CERT_FILE=str(write_ca(ca, tmp_path / "company-ca.pem")))
+    env.pop("SSL_CERT_DIR", None)
+    with https_server(ca) as base_url:
+        env["DEEPGRAM_TRAY_API_URL"] = base_url
+        trusted = run_cli(["balance", "--json"], env, program=bundle)
+        env["SSL_CERT_FILE"] = str(write_ca(trustme.CA(), tmp_path / "another-ca.pem"))
+        untrusted = run_cli(["balance"], env, program=bundle)
+    assert trusted.returncode == 0, trusted.stderr
+    assert json.loads(trusted.stdout)["projects"] == []
+    assert untrusted.returncode == 4
+    assert "its TLS certificate could not be verified" in untrusted.stderr
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_names_the_locale_cannot_encode_print(
     bundle: list[str], cli_env: dict[str, str], unicode_project: FakeDeepgram, locale: str
