@@ -111,6 +111,26 @@ def test_prometheus_exposition() -> None:
         assert line.startswith("#") or line.startswith("deepgram_balance_")
 
 
+def test_prometheus_balances_without_ids_share_one_series() -> None:
+    """A label set may appear once in the exposition: two id-less balances of a project in one
+    unit become one series with their sum, and the total still counts both."""
+    unnamed = ProjectBalances(
+        Project("p1", "P"),
+        (
+            Balance("", Decimal("1.5"), "usd"),
+            Balance("", Decimal(2), "usd"),
+            Balance("", Decimal(3), "hour"),
+        ),
+    )
+    text = render_prometheus(snapshot(unnamed))
+    amounts = [line for line in text.splitlines() if line.startswith("deepgram_balance_amount{")]
+    assert amounts == [
+        'deepgram_balance_amount{project_id="p1",project_name="P",balance_id="",units="usd"} 3.5',
+        'deepgram_balance_amount{project_id="p1",project_name="P",balance_id="",units="hour"} 3',
+    ]
+    assert 'deepgram_balance_total{units="usd"} 3.5' in text
+
+
 def test_prometheus_label_escaping() -> None:
     assert escape_label_value('a"b\\c\nd') == 'a\\"b\\\\c\\nd'
 

@@ -262,18 +262,8 @@ def _encode(value: object, depth: int = 0) -> str:
 
 def render_prometheus(snapshot: BalanceSnapshot, forecast: Forecast | None = None) -> str:
     amount_lines = [
-        _sample(
-            "deepgram_balance_amount",
-            {
-                "project_id": p.project.project_id,
-                "project_name": p.project.name,
-                "balance_id": b.balance_id,
-                "units": b.units,
-            },
-            exact_number(b.amount),
-        )
-        for p in snapshot.projects
-        for b in p.balances
+        _sample("deepgram_balance_amount", dict(labels), exact_number(amount))
+        for labels, amount in _amounts_by_series(snapshot).items()
     ]
     total_lines = [
         _sample("deepgram_balance_total", {"units": units}, exact_number(amount))
@@ -319,6 +309,23 @@ def render_prometheus(snapshot: BalanceSnapshot, forecast: Forecast | None = Non
             )
         )
     return "".join(blocks)
+
+
+def _amounts_by_series(snapshot: BalanceSnapshot) -> dict[tuple[tuple[str, str], ...], Decimal]:
+    """Each balance's amount under its labels. Balances without an id (which Deepgram always
+    sends, but the parser tolerates) can share labels: one series then carries their sum, since
+    the exposition format allows a label set only once."""
+    series: dict[tuple[tuple[str, str], ...], Decimal] = {}
+    for project in snapshot.projects:
+        for balance in project.balances:
+            labels = (
+                ("project_id", project.project.project_id),
+                ("project_name", project.project.name),
+                ("balance_id", balance.balance_id),
+                ("units", balance.units),
+            )
+            series[labels] = series.get(labels, Decimal(0)) + balance.amount
+    return series
 
 
 def _metric(name: str, help_text: str, samples: list[str]) -> str:

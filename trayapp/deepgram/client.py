@@ -338,7 +338,7 @@ def _without_repeated_balances(results: list[ProjectBalances]) -> list[ProjectBa
         balances = []
         for balance in result.balances:
             if balance.balance_id and balance.balance_id in seen:
-                log.warning("Balance %s is listed more than once: counted once", balance.balance_id)
+                log.info("Balance %s is listed more than once: counted once", balance.balance_id)
                 continue
             seen.add(balance.balance_id)
             balances.append(balance)
