@@ -29,7 +29,6 @@ class FileTooLargeError(OSError):
 
     def __init__(self, path: Path, limit: int) -> None:
         super().__init__(None, f"it is larger than {limit} bytes", str(path))
-        self.limit = limit
 
 
 def kind_of_file(mode: int) -> str | None:

@@ -107,8 +107,8 @@ class VerifyingAdapter(HTTPAdapter):
         """
         if verify is False:
             raise ValueError("VerifyingAdapter never turns certificate verification off")
-        super().cert_verify(conn, url, True, cert)  # type: ignore[no-untyped-call]
         if url.lower().startswith("https"):
+            conn.cert_reqs = "CERT_REQUIRED"
             conn.ca_certs = None
             conn.ca_cert_dir = None
 

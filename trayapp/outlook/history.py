@@ -120,9 +120,7 @@ def _is_busy(exc: BaseException) -> bool:
     return code & 0xFF in _BUSY_CODES
 
 
-def _unusable(path: Path, exc: BaseException) -> HistoryUnreadableError:
-    if isinstance(exc, HistoryUnreadableError):
-        return exc
+def _unusable(path: Path, exc: OSError | sqlite3.DatabaseError) -> HistoryUnreadableError:
     if _is_busy(exc):
         return HistoryUnreadableError(
             f"The balance history {path} is busy (another deepgram-tray process is writing it): "
@@ -154,8 +152,10 @@ def _thin(db: sqlite3.Connection, now: datetime) -> None:
     db.execute(
         """
         DELETE FROM samples
-        WHERE at < :cutoff AND at NOT IN (
-            SELECT MAX(at) FROM samples WHERE at < :cutoff GROUP BY units, at / 86400
+        WHERE at < :cutoff AND EXISTS (
+            SELECT 1 FROM samples AS later
+            WHERE later.units = samples.units AND later.at < :cutoff
+                AND later.at / 86400 = samples.at / 86400 AND later.at > samples.at
         )
         """,
         {"cutoff": cutoff},
