@@ -7,15 +7,22 @@ CA written there is "in the OS store", as a company's CA is behind a TLS-inspect
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import selectors
 import shutil
+import socket
+import socketserver
 import ssl
 import subprocess
 import sys
+import threading
+import typing
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import certifi
 import pytest
@@ -365,5 +372,209 @@ def test_without_truststore_certifi_verifies(
 
 @pytest.mark.usefixtures("no_truststore")
 def test_without_truststore_the_bundle_still_wins(server: str, ca_pem: Path) -> None:
+    session = verified_session({"REQUESTS_CA_BUNDLE": str(ca_pem)})
+    assert get_projects(session, server) == {"projects": []}
+
+
+# --- Edges: the defaults, and what requests would add to the context ----------------------------
+
+
+def test_the_first_fallback_to_certifi_is_logged() -> None:
+    """In a fresh process, as the tray starts: the once-only log is not already spent."""
+    code = (
+        "import logging, sys\n"
+        "sys.modules['truststore'] = None\n"
+        "logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
+        "from trayapp.deepgram import tls\n"
+        "tls.trusted_ssl_context({})\n"
+        "tls.trusted_ssl_context({})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("verifying TLS with certifi") == 1, done.stderr
+
+
+def test_the_context_reads_the_bundle_variables_unless_told_not_to(tmp_path: Path) -> None:
+    env = {"REQUESTS_CA_BUNDLE": str(tmp_path / "gone.pem")}
+    with pytest.raises(ConfigError, match="which does not exist"):
+        tls.trusted_ssl_context(env)
+    assert tls.trusted_ssl_context(env, trust_env=False).verify_mode == ssl.CERT_REQUIRED
+
+
+@pytest.fixture
+def hashed_ca_directory(ca_pem: Path, tmp_path: Path) -> Path:
+    if not shutil.which("openssl"):
+        pytest.skip("needs openssl to hash the directory")
+    directory = tmp_path / "hashed"
+    directory.mkdir()
+    shutil.copy(ca_pem, directory / "company-ca.pem")
+    subprocess.run(["openssl", "rehash", str(directory)], check=True, timeout=30)
+    return directory
+
+
+@pytest.mark.parametrize("default", ["file", "directory"])
+def test_requests_default_bundle_is_never_added_to_the_context(
+    server: str,
+    ca_pem: Path,
+    other_ca_pem: Path,
+    hashed_ca_directory: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    default: str,
+) -> None:
+    """requests hands each new connection its default bundle (certifi, or a distribution's file
+    or directory); urllib3 would load it into the shared context, widening the trust for good."""
+    import requests.adapters
+
+    widened = ca_pem if default == "file" else hashed_ca_directory
+    monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", str(widened))
+    session = verified_session({"REQUESTS_CA_BUNDLE": str(other_ca_pem)})
+    for _ in range(2):  # a second connection finds the context as the first left it
+        with pytest.raises(requests.exceptions.SSLError):
+            get_projects(session, server)
+
+
+class _TlsTunnelHandler(socketserver.StreamRequestHandler):
+    """A CONNECT proxy spoken to over TLS: an https:// proxy."""
+
+    server: _TlsTunnelServer
+
+    def handle(self) -> None:
+        method, target, _ = self.rfile.readline(65_536).decode("latin-1").split(" ", 2)
+        while self.rfile.readline(65_536) not in (b"\r\n", b"\n", b""):
+            pass
+        host, _, port = target.rpartition(":")
+        assert method == "CONNECT"
+        with socket.create_connection((host, int(port)), timeout=10) as upstream:
+            self.server.tunnels += 1
+            self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            self.wfile.flush()
+            _pipe_through_tls(self.connection, upstream)
+
+
+def _pipe_through_tls(client: ssl.SSLSocket, upstream: socket.socket) -> None:
+    """Copy bytes both ways until either side closes; TLS may hold read bytes select cannot see."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(client, selectors.EVENT_READ, upstream)
+        selector.register(upstream, selectors.EVENT_READ, client)
+        while True:
+            for key, _ in selector.select(timeout=10):
+                source = typing.cast(socket.socket, key.fileobj)
+                try:
+                    data = source.recv(65_536)
+                    while isinstance(source, ssl.SSLSocket) and source.pending():
+                        data += source.recv(65_536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                key.data.sendall(data)
+
+
+class _TlsTunnelServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    tunnels = 0
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__(("127.0.0.1", 0), _TlsTunnelHandler)
+        self.context = context
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        try:
+            tls_socket = self.context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return  # the client refused the proxy's certificate
+        with tls_socket:
+            super().finish_request(tls_socket, client_address)
+
+
+@contextlib.contextmanager
+def https_proxy(ca: trustme.CA) -> Iterator[_TlsTunnelServer]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    proxy = _TlsTunnelServer(context)
+    thread = threading.Thread(target=proxy.serve_forever, name="https-proxy", daemon=True)
+    thread.start()
+    try:
+        yield proxy
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+        thread.join(timeout=10)
+
+
+def test_an_https_proxy_is_checked_against_the_same_trust_store(
+    server: str, ca: trustme.CA, ca_pem: Path
+) -> None:
+    """A company's proxy spoken to over TLS, its certificate from the company's CA: trusted
+    through the bundle that names the CA, refused without it."""
+    with https_proxy(ca) as proxy:
+        proxies = {"https": f"https://127.0.0.1:{proxy.server_address[1]}"}
+        with verified_session({"REQUESTS_CA_BUNDLE": str(ca_pem)}) as session:
+            answer = session.get(f"{server}/v1/projects", proxies=proxies, timeout=10)
+            assert answer.json() == {"projects": []} and proxy.tunnels == 1
+        refused = pytest.raises(requests.exceptions.ProxyError, match="CERTIFICATE_VERIFY_FAILED")
+        with verified_session() as session, refused:
+            session.get(f"{server}/v1/projects", proxies=proxies, timeout=10)
+        assert proxy.tunnels == 1, "the proxy's certificate was refused before any CONNECT"
+
+
+def test_the_bundle_in_use_is_logged_for_troubleshooting(
+    ca_pem: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger=tls.__name__):
+        tls.make_adapter(1, {"CURL_CA_BUNDLE": str(ca_pem)})
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Verifying TLS against {ca_pem} from CURL_CA_BUNDLE"
+    ]
+
+
+def test_a_bundle_directory_that_cannot_be_listed_is_a_config_error_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenSSL would only fail to read it at the first call; listing it says so when the client
+    is built. (Simulated: root, who runs some test machines, may list any folder.)"""
+    directory = tmp_path / "certs"
+    directory.mkdir()
+    real_listdir = os.listdir
+
+    def refused(path: Any = ".") -> list[str]:
+        if Path(path) == directory:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_listdir(path)
+
+    monkeypatch.setattr(os, "listdir", refused)
+    assert bundle_error(directory).message == (
+        f"REQUESTS_CA_BUNDLE is set to {directory}, which cannot be read (Permission denied): fix "
+        "the path, or unset REQUESTS_CA_BUNDLE to use the system's certificates."
+    )
+
+
+def test_plain_http_gets_the_same_adapter_as_https() -> None:
+    """Loopback test servers speak http: they must go through the client's own adapter too."""
+
+    class ClientAdapter(tls.VerifyingAdapter):
+        pass
+
+    with requests.Session() as session:
+        tls.configure_tls(session, pool_maxsize=3, adapter_class=ClientAdapter)
+        adapter = session.get_adapter("http://127.0.0.1:8080/v1/projects")
+        assert isinstance(adapter, ClientAdapter)
+        assert adapter is session.get_adapter("https://api.deepgram.com/v1/projects")
+
+
+def test_requests_default_bundle_need_not_exist(
+    server: str, ca_pem: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundled app may ship without certifi's file: the OS store or the named bundle is all the
+    adapter uses, so the calls must not need it."""
+    import requests.adapters
+
+    monkeypatch.setattr(requests.adapters, "DEFAULT_CA_BUNDLE_PATH", str(tmp_path / "gone.pem"))
     session = verified_session({"REQUESTS_CA_BUNDLE": str(ca_pem)})
     assert get_projects(session, server) == {"projects": []}
