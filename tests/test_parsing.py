@@ -473,3 +473,96 @@ def test_any_error_response_maps_to_a_sentence(status: int, body: bytes) -> None
         return
     error = error_for_status(status, body, {})
     assert error.message.endswith(".") and "\n" not in error.message
+
+
+# --- server text cleaned at the boundary ---------------------------------------------------------
+
+
+def test_lone_surrogates_in_keys_values_and_lists_become_replacement_characters() -> None:
+    """JSON's `\\ud800` escapes decode to text no encoding can write: replaced as it is read."""
+    body = b'{"na\\ud800me": "a\\udfffb", "tags": ["x\\ud83d", 7, {"k": "\\udc00"}], "n": 5}'
+    assert decode_json(body) == {
+        "na\ufffdme": "a\ufffdb",
+        "tags": ["x\ufffd", 7, {"k": "\ufffd"}],
+        "n": Decimal(5),
+    }
+
+
+def test_ids_are_cleaned_but_never_cut() -> None:
+    """Cut, an id would name another project; escapes and line breaks still go."""
+    long_id = "p" * 300
+    payload = {"projects": [{"project_id": f" \x1b[31m{long_id}\n", "name": "Prod"}]}
+    assert parse_projects(payload) == [Project(f"[31m{long_id}", "Prod")]
+    (balance,) = parse_balances({"balances": [{"balance_id": f"b\r\n{long_id}", "amount": 1}]})
+    assert balance.balance_id == f"b {long_id}"
+
+
+def test_names_and_units_are_kept_whole_up_to_200_characters() -> None:
+    def name_of(name: str) -> str:
+        return parse_projects({"projects": [{"project_id": "p1", "name": name}]})[0].name
+
+    assert name_of("n" * 200) == "n" * 200
+    assert name_of("n" * 201) == "n" * 199 + "…"
+    (balance,) = parse_balances({"balances": [{"amount": 1, "units": "U" * 201}]})
+    assert balance.units == "u" * 199 + "…"
+
+
+def test_a_key_the_server_echoes_in_what_it_lists_is_scrubbed() -> None:
+    remember_secret(ECHOED_KEY)
+    listed = {"projects": [{"project_id": ECHOED_KEY, "name": f"Prod {ECHOED_KEY.upper()}"}]}
+    assert parse_projects(listed) == [Project("<key …9876>", "Prod <key …9876>")]
+
+
+# --- the edges of balances and the billing breakdown ---------------------------------------------
+
+
+def test_the_older_purchase_field_names_the_order_unless_the_spec_name_is_there() -> None:
+    (older,) = parse_balances({"balances": [{"amount": 1, "purchase": "po-9"}]})
+    assert older.purchase_order_id == "po-9"
+    entry = {"amount": 1, "purchase_order_id": "po-1", "purchase": "po-9"}
+    assert parse_balances({"balances": [entry]})[0].purchase_order_id == "po-1"
+
+
+def test_a_billing_answer_that_is_not_an_object_says_so() -> None:
+    with pytest.raises(MalformedResponseError, match="the billing breakdown answer is not a JSON"):
+        parse_billing_breakdown([{"dollars": 1, "grouping": {"start": "2026-11-02"}}])
+
+
+def test_a_result_may_cover_up_to_366_days() -> None:
+    """A leap year; one day more is not a billing result."""
+    in_days = {
+        "resolution": {"units": "day", "amount": 366},
+        "results": [{"dollars": 366, "grouping": {"start": "2024-01-01"}}],
+    }
+    days = parse_billing_breakdown(in_days)
+    assert len(days) == 366 and {dollars for _, dollars in days} == {Decimal(1)}
+    in_months = {
+        "resolution": {"units": "month", "amount": 12},
+        "results": [{"dollars": 366, "grouping": {"start": "2024-01-01", "end": "2024-12-31"}}],
+    }
+    assert len(parse_billing_breakdown(in_months)) == 366
+    in_days["resolution"] = {"units": "day", "amount": 367}
+    with pytest.raises(MalformedResponseError, match="out of range"):
+        parse_billing_breakdown(in_days)
+    in_months["results"] = [
+        {"dollars": 1, "grouping": {"start": "2024-01-01", "end": "2025-01-01"}}
+    ]
+    with pytest.raises(MalformedResponseError, match="more than a year"):
+        parse_billing_breakdown(in_months)
+
+
+def test_a_result_that_starts_on_the_breakdowns_last_day_stays_on_it() -> None:
+    """A week begun today: everything spent so far was spent today."""
+    payload = {
+        "end": "2026-11-04",
+        "resolution": {"units": "day", "amount": 7},
+        "results": [{"dollars": 6, "grouping": {"start": "2026-11-04"}}],
+    }
+    assert parse_billing_breakdown(payload) == [(date(2026, 11, 4), Decimal(6))]
+
+
+def test_a_one_day_result_keeps_every_decimal_place() -> None:
+    """Spread over several days an amount is divided, to 28 digits; one day's is kept exact."""
+    exact = "0.123456789012345678901234567891"
+    payload = {"results": [{"dollars": exact, "grouping": {"start": "2026-11-02"}}]}
+    assert parse_billing_breakdown(payload) == [(date(2026, 11, 2), Decimal(exact))]

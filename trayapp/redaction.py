@@ -54,8 +54,6 @@ def redact(text: str) -> str:
 
 def _redact_one(text: str, folded_secret: str, pattern: re.Pattern[str]) -> str:
     spans = _covered_spans(text, pattern)
-    if not spans:
-        return text
     pieces, end = [], 0
     for start, stop in spans:
         pieces.append(text[end:start])

@@ -30,7 +30,7 @@ class Deadline:
     """Shuts down every socket a call uses once `seconds` have passed, unless cancelled first."""
 
     def __init__(self, seconds: float) -> None:
-        self.expires_at = time.monotonic() + max(0.0, seconds)
+        self.expires_at = time.monotonic() + seconds
         self._lock = threading.Lock()
         self._handles: list[socket.socket] = []
         self._expired = False
