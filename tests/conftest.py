@@ -136,6 +136,23 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 
 
 @pytest.fixture(autouse=True)
+def no_cli_log_handler_left() -> Iterator[None]:
+    """A test that runs the CLI in this process leaves its stderr log handler on the root logger,
+    bound to that test's captured stream: later tests' warnings would go to a closed file."""
+    import logging
+
+    from trayapp.desktop import logs
+
+    root = logging.getLogger()
+    before = list(root.handlers)
+    yield
+    for handler in root.handlers[:]:
+        if handler not in before:
+            root.removeHandler(handler)
+    logs._cli_handler = None
+
+
+@pytest.fixture(autouse=True)
 def forgotten_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with no remembered key, as each run of the app does: a key one test
     remembered would otherwise be hidden from the next one's output."""
