@@ -10,15 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import selectors
 import shutil
-import socket
-import socketserver
 import ssl
 import subprocess
 import sys
 import threading
-import typing
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,7 +25,14 @@ import pytest
 import requests
 import trustme
 
-from tests.support.tls_server import https_server, proxy_url, tunnel_proxy, write_ca
+from tests.support.tls_server import (
+    TunnelHandler,
+    TunnelServer,
+    https_server,
+    proxy_url,
+    tunnel_proxy,
+    write_ca,
+)
 from trayapp.deepgram import tls
 from trayapp.deepgram.client import DeepgramClient
 from trayapp.errors import ConfigError, NetworkError
@@ -439,49 +442,11 @@ def test_requests_default_bundle_is_never_added_to_the_context(
             get_projects(session, server)
 
 
-class _TlsTunnelHandler(socketserver.StreamRequestHandler):
+class _TlsTunnelServer(TunnelServer):
     """A CONNECT proxy spoken to over TLS: an https:// proxy."""
 
-    server: _TlsTunnelServer
-
-    def handle(self) -> None:
-        method, target, _ = self.rfile.readline(65_536).decode("latin-1").split(" ", 2)
-        while self.rfile.readline(65_536) not in (b"\r\n", b"\n", b""):
-            pass
-        host, _, port = target.rpartition(":")
-        assert method == "CONNECT"
-        with socket.create_connection((host, int(port)), timeout=10) as upstream:
-            self.server.tunnels += 1
-            self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            self.wfile.flush()
-            _pipe_through_tls(self.connection, upstream)
-
-
-def _pipe_through_tls(client: ssl.SSLSocket, upstream: socket.socket) -> None:
-    """Copy bytes both ways until either side closes; TLS may hold read bytes select cannot see."""
-    with selectors.DefaultSelector() as selector:
-        selector.register(client, selectors.EVENT_READ, upstream)
-        selector.register(upstream, selectors.EVENT_READ, client)
-        while True:
-            for key, _ in selector.select(timeout=10):
-                source = typing.cast(socket.socket, key.fileobj)
-                try:
-                    data = source.recv(65_536)
-                    while isinstance(source, ssl.SSLSocket) and source.pending():
-                        data += source.recv(65_536)
-                except OSError:
-                    return
-                if not data:
-                    return
-                key.data.sendall(data)
-
-
-class _TlsTunnelServer(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    tunnels = 0
-
     def __init__(self, context: ssl.SSLContext) -> None:
-        super().__init__(("127.0.0.1", 0), _TlsTunnelHandler)
+        super().__init__(("127.0.0.1", 0), TunnelHandler)
         self.context = context
 
     def finish_request(self, request: Any, client_address: Any) -> None:

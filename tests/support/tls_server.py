@@ -91,8 +91,10 @@ def https_server(ca: trustme.CA) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-class _TunnelHandler(socketserver.StreamRequestHandler):
-    server: _TunnelServer
+class TunnelHandler(socketserver.StreamRequestHandler):
+    """A CONNECT proxy's side of one connection (plain, or TLS when its server wraps it)."""
+
+    server: TunnelServer
 
     def handle(self) -> None:
         request_line = self.rfile.readline(65_536).decode("latin-1")
@@ -107,11 +109,12 @@ class _TunnelHandler(socketserver.StreamRequestHandler):
             self.server.tunnels += 1
             self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             self.wfile.flush()
-            _pipe(self.connection, upstream)
+            pipe(self.connection, upstream)
 
 
-def _pipe(client: socket.socket, upstream: socket.socket) -> None:
-    """Copy bytes both ways until either side closes."""
+def pipe(client: socket.socket, upstream: socket.socket) -> None:
+    """Copy bytes both ways until either side closes. A TLS socket may hold bytes it has read
+    and decrypted that `select` cannot see: they are taken with what was asked for."""
     with selectors.DefaultSelector() as selector:
         selector.register(client, selectors.EVENT_READ, upstream)
         selector.register(upstream, selectors.EVENT_READ, client)
@@ -120,6 +123,8 @@ def _pipe(client: socket.socket, upstream: socket.socket) -> None:
                 source = typing.cast(socket.socket, key.fileobj)
                 try:
                     data = source.recv(65_536)
+                    while isinstance(source, ssl.SSLSocket) and source.pending():
+                        data += source.recv(65_536)
                 except OSError:
                     return
                 if not data:
@@ -127,15 +132,15 @@ def _pipe(client: socket.socket, upstream: socket.socket) -> None:
                 key.data.sendall(data)
 
 
-class _TunnelServer(socketserver.ThreadingTCPServer):
+class TunnelServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     tunnels = 0
 
 
 @contextlib.contextmanager
-def tunnel_proxy() -> Iterator[_TunnelServer]:
+def tunnel_proxy() -> Iterator[TunnelServer]:
     """An HTTP CONNECT proxy on 127.0.0.1, port 0; its URL is `proxy_url(server)`."""
-    server = _TunnelServer(("127.0.0.1", 0), _TunnelHandler)
+    server = TunnelServer(("127.0.0.1", 0), TunnelHandler)
     thread = threading.Thread(target=server.serve_forever, name="tunnel-proxy", daemon=True)
     thread.start()
     try:
