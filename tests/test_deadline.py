@@ -48,6 +48,16 @@ def connection() -> Iterator[tuple[socket.socket, socket.socket]]:
         yield ours, peer
 
 
+@contextlib.contextmanager
+def running(watch: Deadline) -> Iterator[Deadline]:
+    """The deadline's timer running for the block, and ended after it whatever happens."""
+    watch.start()
+    try:
+        yield watch
+    finally:
+        watch.end()
+
+
 def seconds_until_cut(sock: socket.socket, limit: float = 5.0) -> float:
     """Block reading `sock` until it is shut down; fail if data comes or `limit` passes first."""
     sock.settimeout(limit)
@@ -102,11 +112,8 @@ def test_a_read_blocked_on_a_guarded_socket_returns_at_the_deadline() -> None:
     watch = Deadline(0.3)
     with connection() as (ours, _peer):
         watch.guard(ours)
-        watch.start()
-        try:
+        with running(watch):
             waited = seconds_until_cut(ours)
-        finally:
-            watch.end()
     assert 0.25 <= waited < 0.3 + SLACK
     assert watch.expired
 
@@ -118,11 +125,8 @@ def test_a_deadline_of_zero_or_less_cuts_at_once() -> None:
         assert watch.expired
         with connection() as (ours, _peer):
             watch.guard(ours)
-            watch.start()
-            try:
+            with running(watch):
                 waited = seconds_until_cut(ours)
-            finally:
-                watch.end()
         assert waited < 0.9  # well before a second
 
 
@@ -147,13 +151,10 @@ def test_a_socket_guarded_after_the_deadline_is_cut_at_once() -> None:
     watch = Deadline(0.0)
     with connection() as (first, _peer), connection() as (late, _late_peer):
         watch.guard(first)
-        watch.start()
-        try:
+        with running(watch):
             seconds_until_cut(first)  # the timer has run
             watch.guard(late)
             assert is_cut(late)
-        finally:
-            watch.end()
 
 
 def test_a_socket_the_server_reset_does_not_stop_the_others_being_cut() -> None:
@@ -166,12 +167,9 @@ def test_a_socket_the_server_reset_does_not_stop_the_others_being_cut() -> None:
             reset.recv(1)
         watch.guard(reset)
         watch.guard(ours)
-        watch.start()
-        try:
+        with running(watch):
             seconds_until_cut(ours)
             watch.guard(reset)  # after the deadline: cut at once, which fails quietly
-        finally:
-            watch.end()
 
 
 def test_a_sockets_own_timeout_is_left_to_it() -> None:
@@ -179,14 +177,11 @@ def test_a_sockets_own_timeout_is_left_to_it() -> None:
     watch = Deadline(30.0)
     with connection() as (ours, peer):
         watch.guard(ours)
-        watch.start()
-        try:
+        with running(watch):
             peer.sendall(b"hi")
             ours.settimeout(5)
             assert ours.recv(2) == b"hi"
             assert not watch.expired
-        finally:
-            watch.end()
 
 
 @proc_fds
