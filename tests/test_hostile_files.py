@@ -59,6 +59,18 @@ def assert_one_sentence(result: CliResult, code: int, *says: str) -> None:
         assert words in lines[0]
 
 
+def python_on(code: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """Run `code` with `path` as its argument in a fresh interpreter, which a hang fails rather
+    than stops (a named pipe would hold an open in this process for good)."""
+    return subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=HANG_TIMEOUT,
+        cwd=REPO_ROOT,
+    )
+
+
 def fifo_at(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     os.mkfifo(path)
@@ -161,13 +173,7 @@ class TestConfigFileIsARegularFile:
             "    print(exc.what)\n"
         )
         pipe = fifo_at(tmp_path / "pipe")
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(pipe)],
-            capture_output=True,
-            text=True,
-            timeout=HANG_TIMEOUT,
-            cwd=REPO_ROOT,
-        )
+        done = python_on(code, pipe)
         assert done.stdout.strip() == "a named pipe (FIFO)", done.stderr
 
 
@@ -294,13 +300,7 @@ class TestHistoryFile:
             "except HistoryUnreadableError as exc:\n"
             "    print(exc)\n"
         )
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(path)],
-            capture_output=True,
-            text=True,
-            timeout=HANG_TIMEOUT,
-            cwd=REPO_ROOT,
-        )
+        done = python_on(code, path)
         assert "is a named pipe (FIFO), not a file: move it away" in done.stdout, done.stderr
         assert_still_a_fifo(path)
 
