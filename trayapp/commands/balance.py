@@ -28,8 +28,7 @@ def run_balance(args: argparse.Namespace) -> int:
         snapshot = client.fetch_snapshot(project_ids)
         forecast = _read_forecast(client, snapshot) if args.forecast else None
 
-    # Every sink is scrubbed, the file as much as the terminal: whatever the server said is in it.
-    output = redact(RENDERERS[args.format](snapshot, forecast))
+    output = RENDERERS[args.format](snapshot, forecast)
     if args.output:
         _write_output(Path(args.output), output)
     else:
@@ -57,7 +56,8 @@ def _write_output(path: Path, text: str) -> None:
     from trayapp.atomic import NotARegularFileError, write_atomically
 
     try:
-        write_atomically(path, text.encode("utf-8"))
+        # Scrubbed like stdout (print_out): whatever the server said is in it.
+        write_atomically(path, redact(text).encode("utf-8"))
     except NotARegularFileError as exc:
         # Left as it is: replacing a named pipe or /dev/null with a file would break what uses it.
         raise ConfigError(
