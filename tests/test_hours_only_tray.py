@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from tests.support.tray_states import FETCHED_AT, THRESHOLDS, said
 from trayapp.deepgram.models import Balance, BalanceSnapshot, Project, ProjectBalances
-from trayapp.tray.render import icon_text, menu_lines
+from trayapp.tray.icon import icon_text
+from trayapp.tray.render import menu_lines
 from trayapp.tray.state import Level, TrayState
 
 

@@ -21,15 +21,12 @@ from trayapp.errors import (
     ServerError,
 )
 from trayapp.outlook.forecast import NO_DATA, Expiry, Forecast, SpendRate, build_forecast
+from trayapp.tray.icon import COLOURS, icon_image, icon_look, icon_text
 from trayapp.tray.render import (
-    COLOURS,
     SEPARATOR,
     TOOLTIP_LIMIT,
     MenuAction,
     MenuLine,
-    icon_image,
-    icon_look,
-    icon_text,
     menu_lines,
     short_amount,
     status_line,

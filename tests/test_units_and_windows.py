@@ -33,10 +33,10 @@ from trayapp.errors import MalformedResponseError
 from trayapp.formats import display_amount, display_totals
 from trayapp.outlook.forecast import SpendRate, build_forecast
 from trayapp.tray.fetch_process import fetch_forecast_inputs_in_child_process
+from trayapp.tray.icon import icon_text
 from trayapp.tray.render import (
     forecast_menu_texts,
     forecast_tooltip_parts,
-    icon_text,
     menu_lines,
     short_hours,
     tooltip_text,

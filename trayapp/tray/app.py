@@ -34,13 +34,11 @@ from trayapp.tray.backends.interface import (
     backend_named,
 )
 from trayapp.tray.backends.pystray_compat import import_pystray
+from trayapp.tray.icon import icon_image, icon_look, needs_attention
 from trayapp.tray.notifications import Alert
 from trayapp.tray.render import (
     MenuAction,
-    icon_image,
-    icon_look,
     menu_lines,
-    needs_attention,
     tooltip_heading_and_body,
     tooltip_text,
 )
