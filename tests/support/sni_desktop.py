@@ -78,8 +78,18 @@ class SwayDesktop:
     removed by `stop()`); `waybar_log_level` is Waybar's `-l` (e.g. "debug", "trace").
     """
 
-    def __init__(self, *, log_dir: Path | None = None, waybar_log_level: str = "info") -> None:
+    def __init__(
+        self,
+        *,
+        log_dir: Path | None = None,
+        waybar_log_level: str = "info",
+        icon_size: int = ICON_SIZE,
+        bar_background: tuple[int, int, int] = BAR_BACKGROUND,
+    ) -> None:
+        """`icon_size` and `bar_background` change the tray's icon size and the bar's colour."""
         self.waybar_log_level = waybar_log_level
+        self.icon_size = icon_size
+        self.bar_background = bar_background
         self._log_dir = log_dir
         self._processes: list[subprocess.Popen[bytes]] = []
         self._waybar: subprocess.Popen[bytes] | None = None
@@ -192,11 +202,11 @@ class SwayDesktop:
                     "modules-left": [],
                     "modules-center": [],
                     "modules-right": ["tray"],
-                    "tray": {"icon-size": ICON_SIZE, "spacing": 4},
+                    "tray": {"icon-size": self.icon_size, "spacing": 4},
                 }
             )
         )
-        r, g, b = BAR_BACKGROUND
+        r, g, b = self.bar_background
         (self.base / "waybar.css").write_text(
             "* { border: none; border-radius: 0; min-height: 0; padding: 0; margin: 0;"
             " box-shadow: none; background-image: none; }\n"
@@ -267,7 +277,7 @@ class SwayDesktop:
         wait_until(self._bar_is_drawn, what="Waybar's bar on the screen")
 
     def _bar_is_drawn(self) -> bool:
-        return self.screenshot().getpixel((1, 1)) == BAR_BACKGROUND
+        return self.screenshot().getpixel((1, 1)) == self.bar_background
 
     def _spawn(self, command: list[str], name: str, **extra: str) -> subprocess.Popen[bytes]:
         with open(self.log_dir / f"{name}.log", "ab") as log:
@@ -364,7 +374,7 @@ class SwayDesktop:
     def tray_icon_box(self, shot: Image.Image | None = None) -> Rect | None:
         """Where the tray's icons are: the bar's pixels that differ from its background."""
         bar = (shot if shot is not None else self.screenshot()).crop((0, 0, SCREEN[0], BAR_HEIGHT))
-        background = Image.new("RGB", bar.size, BAR_BACKGROUND)
+        background = Image.new("RGB", bar.size, self.bar_background)
         difference = Image.eval(_difference(bar, background), lambda v: 255 if v > 24 else 0)
         box = difference.getbbox()
         if box is None:
@@ -387,7 +397,7 @@ class SwayDesktop:
         data = icon.tobytes()
         for i in range(0, len(data), 3):
             pixel = (data[i], data[i + 1], data[i + 2])
-            if pixel != BAR_BACKGROUND:
+            if pixel != self.bar_background:
                 counts[colour_family(pixel)] += 1
         counts.pop("other", None)
         if not counts:
