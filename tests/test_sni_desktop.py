@@ -16,13 +16,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageChops
 
-from tests.conftest import BAD_KEY, OWNER_KEY, PROJECT_A
+from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY, PROJECT_A
 from tests.support.deepgram_server import FakeDeepgram, Fault
 from tests.support.desktop import TrayProcess
-from tests.support.required import unavailable
+from tests.support.mako import Mako
+from tests.support.mako import missing_tools as mako_missing
+from tests.support.required import require_tools, unavailable
 from tests.support.sni_desktop import SwayDesktop
 from tests.support.waiting import wait_until
+from trayapp.desktop.resources import app_icon_png
 
 pytestmark = pytest.mark.display
 
@@ -124,7 +128,8 @@ def test_green_icon_exact_total_and_a_working_menu(
     labels = [e["label"] for e in entries if e["type"] != "separator"]
     assert labels[:3] == ["Total: $128.32", "    Voice Bot Prod: $125.07", "    Staging: $3.25"]
     assert "Refresh now" in labels and labels[-1] == "Quit"
-    assert entries[0]["enabled"] is False
+    # Every entry is enabled: a disabled one is drawn faint, and the total is what one looks for.
+    assert all(e["enabled"] for e in entries if e["type"] != "separator"), entries
 
     before = balance_reads(deepgram)
     sway.sni.menu_click_label(item, "Refresh now")
@@ -200,5 +205,72 @@ def test_the_appindicator_path_still_works_where_forced(sway: SwayDesktop, sni: 
     """What distribution-Python users got before the SNI backend: pystray's AppIndicator."""
     item = sni.start(sys.executable, PYSTRAY_BACKEND="appindicator")
     wait_until(lambda: sway.tray_icon_colour() == "green", what="a green icon")
-    labels = [e["label"] for e in sway.sni.menu_layout(item)]
+    entries = sway.sni.menu_layout(item)
+    labels = [e["label"] for e in entries]
     assert "Total: $128.32" in labels and "Quit" in labels
+    # libappindicator exports pystray's items as they are: the information lines enabled too.
+    assert all(e["enabled"] for e in entries if e["type"] != "separator"), entries
+
+
+# --- a real notification daemon (mako) ---------------------------------------------------------
+
+
+@pytest.fixture
+def mako(sway: SwayDesktop, tmp_path: Path) -> Iterator[Mako]:
+    """mako on the Sway desktop's bus and output (ask for it before `sni`: it outlives the tray)."""
+    require_tools(mako_missing())
+    daemon = Mako(sway, tmp_path).start()
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+def is_the_apps_icon(path: str) -> bool:
+    """The app's own icon, pixel for pixel: not the tray icon, which may show a refresh mark."""
+    expected = app_icon_png(64)
+    assert expected is not None
+    with Image.open(path) as shown, Image.open(expected) as wanted:
+        a, b = shown.convert("RGBA"), wanted.convert("RGBA")
+        return a.size == b.size and ImageChops.difference(a, b).getbbox() is None
+
+
+def test_alerts_raised_together_reach_mako_as_one_notification(
+    mako: Mako, sway: SwayDesktop, sni: Sni, billed: FakeDeepgram, tmp_path: Path
+) -> None:
+    item = sni.start(plain_python())
+    wait_until(lambda: "days left" in tooltip(sway, item)[1], timeout=30, what="the forecast")
+    assert mako.shown() == []
+
+    # New limits make three things true at once: critical, too few days left, an expiry near.
+    (tmp_path / "config.toml").write_text(
+        "warn_below = 250\ncritical_below = 200\nwarn_days_left = 40\nwarn_expiry_days = 30\n"
+    )
+    before = balance_reads(billed)
+    sway.sni.menu_click_label(item, "Refresh now")
+    wait_until(lambda: balance_reads(billed) >= before + 2, what="the refresh")
+    wait_until(mako.shown, what="a notification")
+    sway.screenshot().save(tmp_path / "notification.png")
+    (shown,) = mako.shown()
+    assert (shown.app, shown.summary) == ("Deepgram Balance", "Deepgram balance critical: $128.32")
+    lines = shown.body.splitlines()
+    assert len(lines) == 3, lines
+    assert lines[0].startswith("Credit is $128.32, below $200.00")
+    assert lines[1] == "At $4.25 a day, it lasts about 30 days."
+    assert lines[2].startswith("Credit expires on ")
+    assert is_the_apps_icon(shown.icon_path), shown.icon_path
+
+
+@pytest.mark.parametrize("backend", ["sni", "appindicator"])
+def test_a_member_key_at_start_is_titled_by_what_is_wrong(
+    mako: Mako, sway: SwayDesktop, sni: Sni, backend: str
+) -> None:
+    """From the app's own StatusNotifierItem backend, and from pystray's AppIndicator one, whose
+    notifications the app sends itself (pystray's own have no app name)."""
+    python = plain_python() if backend == "sni" else sys.executable
+    sni.start(python, key=MEMBER_KEY, PYSTRAY_BACKEND=backend)
+    (shown,) = wait_until(mako.shown, timeout=30, what="a notification")
+    assert (shown.app, shown.summary) == ("Deepgram Balance", "Deepgram key cannot read balances")
+    assert "Owner or Admin key" in shown.body and shown.body.endswith("."), shown.body
+    assert is_the_apps_icon(shown.icon_path), shown.icon_path
+    assert MEMBER_KEY[-4:] not in shown.body

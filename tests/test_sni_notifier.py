@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from jeepney import HeaderFields, Message, new_error, new_method_return
+from PIL import Image
 
+from trayapp.desktop.resources import app_icon_png
 from trayapp.tray.backends.sni.notifier import Notifier
 
 
@@ -63,7 +65,11 @@ def test_each_notification_is_new_with_the_apps_name_and_entry(bus: RecordingBus
     bus.answer(0, "as", ["body"])
     message, _ = bus.calls[1]
     app, replaces, icon, summary, body, actions, hints, timeout = message.body
-    assert (app, replaces, icon) == ("Deepgram Balance", 0, "")  # 0: never replace the last one
+    assert (app, replaces) == ("Deepgram Balance", 0)  # 0: never replace the last one
+    # The app's own icon, by its path: not the tray's icon, which may show a refresh mark.
+    assert icon == str(app_icon_png(64))
+    with Image.open(icon) as image:
+        assert image.size == (64, 64)
     assert (summary, body) == ("Deepgram balance low: $13.25", "R&D <team> is below $20.")
     assert actions == [] and timeout == -1
     assert hints == {"desktop-entry": ("s", "deepgram-balance-tray"), "urgency": ("y", 1)}
@@ -108,3 +114,15 @@ def test_shown_ids_are_kept_to_close_them_and_bounded(bus: RecordingBus) -> None
     ]
     assert [m.body for m in closes] == [(n,) for n in range(108, 140)]
     assert list(sender.shown) == []
+
+
+def test_without_the_apps_icon_installed_the_server_chooses(
+    bus: RecordingBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trayapp.desktop.resources
+
+    monkeypatch.setattr(trayapp.desktop.resources, "app_icon_png", lambda size=64: None)
+    sender = notifier(bus)
+    sender.notify("Low", "Top up.")
+    bus.answer(0, "as", [])
+    assert bus.calls[1][0].body[2] == ""  # no icon: the server's default, never a wrong path

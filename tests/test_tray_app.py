@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 
@@ -16,10 +18,11 @@ from tests.support.recording_backend import RecordingIcon
 from tests.support.tray_states import state_with
 from tests.support.waiting import wait_until
 from trayapp.config import Settings
+from trayapp.outlook.forecast import SpendRate, build_forecast
 from trayapp.tray.app import CONSOLE_URL, TrayApp
 from trayapp.tray.fetch_process import fetch_in_child_process
 from trayapp.tray.poller import Poller
-from trayapp.tray.render import MenuAction, menu_lines
+from trayapp.tray.render import menu_lines
 from trayapp.tray.scheduler import Clock
 
 
@@ -177,35 +180,107 @@ def test_quit_stops_the_ui_loop_and_the_poller(tray: RunningTray) -> None:
     assert tray.icon.recorded("stopped") == [None]
 
 
-def test_every_menu_action_does_what_its_item_says() -> None:
-    """Choosing each item runs its own handler: a new MenuAction with none fails here too."""
+def app_doing(did: list[str], **changes: object) -> TrayApp:
+    """A TrayApp on the recording backend whose every handler notes what it did in `did`."""
+    arguments: dict[str, object] = {
+        "backend": "dummy",
+        "icon_class": RecordingIcon,
+        "initial_state": state_with("1"),
+        "on_refresh": lambda: did.append("refresh"),
+        "on_quit": lambda: did.append("quit"),
+        "on_settings": lambda: did.append("settings"),
+        "on_history": lambda: did.append("history"),
+        "start_at_login": lambda: False,
+        "set_start_at_login": lambda enabled: did.append(f"start at login: {enabled}"),
+        "open_url": did.append,
+    }
+    arguments.update(changes)
+    return TrayApp(**arguments)  # type: ignore[arg-type]
+
+
+def test_every_menu_item_does_what_it_says() -> None:
+    """Choosing each item runs its own handler, the information lines too (a disabled item is
+    drawn faint): a new MenuAction with none fails here."""
     did: list[str] = []
-    app = TrayApp(
-        backend="dummy",
-        icon_class=RecordingIcon,
-        initial_state=state_with("1"),
-        on_refresh=lambda: did.append("refresh"),
-        on_quit=lambda: did.append("quit"),
-        on_settings=lambda: did.append("settings"),
-        on_history=lambda: did.append("history"),
-        start_at_login=lambda: False,
-        set_start_at_login=lambda enabled: did.append(f"start at login: {enabled}"),
-        open_url=did.append,
-    )
+    forecast = build_forecast(Decimal(1), SpendRate("billing", Decimal(1)), None)
+    state = state_with("1", forecast=forecast)
+    app = app_doing(did, initial_state=state)
     assert isinstance(app.icon, RecordingIcon)
     items = {str(item): item for item in app.icon.menu.items}
-    effects: dict[MenuAction, set[str]] = {}
-    for line in menu_lines(state_with("1"), start_at_login=False):
-        if line.action is not None:
-            did.clear()
-            items[line.text](app.icon)  # what the backend does when the item is chosen
-            effects.setdefault(line.action, set()).update(did)
+    effects: dict[str, list[str]] = {}
+    for line in menu_lines(state, start_at_login=False):
+        if line.is_separator:
+            continue
+        assert items[line.text].enabled, line.text
+        did.clear()
+        items[line.text](app.icon)  # what the backend does when the item is chosen
+        effects[line.text.strip()] = wait_until(lambda: list(did), what=line.text)
     assert effects == {
-        MenuAction.REFRESH: {"refresh"},
-        MenuAction.HISTORY: {"history"},
-        MenuAction.SETTINGS: {"settings"},
-        MenuAction.AUTOSTART: {"start at login: True"},
-        MenuAction.CONSOLE: {CONSOLE_URL},
-        MenuAction.QUIT: {"quit"},
+        "Total: $1.00": [CONSOLE_URL],
+        "Project 0: $1.00": [f"{CONSOLE_URL}project/p0"],
+        "Spending $1.00 a day on average": ["history"],
+        "About 1 day left": ["history"],
+        "Updated 18:03": ["refresh"],
+        "Refresh now": ["refresh"],
+        "Show history…": ["history"],
+        "Settings…": ["settings"],
+        "Set API key…": ["settings"],
+        "Start at login": ["start at login: True"],
+        "Open Deepgram Console": [CONSOLE_URL],
+        "Quit": ["quit"],
     }
-    assert set(effects) == set(MenuAction)
+
+
+@pytest.mark.parametrize("fails", ["returns False", "raises"])
+def test_no_browser_says_where_the_console_is(fails: str, caplog: pytest.LogCaptureFixture) -> None:
+    """webbrowser.open answers False when it could start no browser (and may raise): the click
+    is answered with a notification, and the log says it too."""
+
+    def no_browser(url: str) -> bool:
+        if fails == "raises":
+            raise OSError("no such file: firefox")
+        return False
+
+    app = app_doing([], open_url=no_browser)
+    icon = app.icon
+    assert isinstance(icon, RecordingIcon)
+    ui = threading.Thread(target=app.run, kwargs={"on_ready": lambda: None})
+    ui.start()
+    try:
+        with caplog.at_level(logging.WARNING):
+            icon.click("Open Deepgram Console")
+            said = wait_until(lambda: icon.recorded("notify"), what="the notification")
+        assert said == [
+            (
+                "No web browser could be opened",
+                "The Deepgram Console is at https://console.deepgram.com/",
+            )
+        ]
+        assert "No web browser could be opened for https://console.deepgram.com/" in caplog.text
+    finally:
+        app.quit()
+        ui.join(timeout=10)
+    assert not ui.is_alive()
+
+
+def test_a_browser_that_opens_says_nothing() -> None:
+    opened: list[str] = []
+    app = app_doing([], open_url=lambda url: opened.append(url) or True)
+    icon = app.icon
+    assert isinstance(icon, RecordingIcon)
+    ui = threading.Thread(target=app.run, kwargs={"on_ready": lambda: None})
+    ui.start()
+    try:
+        icon.click("    Project 0: $1.00")
+        wait_until(lambda: opened, what="the project's page to open")
+        for thread in threading.enumerate():
+            if thread.name == "browser":
+                thread.join(timeout=10)  # whatever it would say is queued by now
+        done = threading.Event()
+        app._dispatch(done.set)  # and handled before this
+        assert done.wait(timeout=10)
+    finally:
+        app.quit()
+        ui.join(timeout=10)
+    assert opened == [f"{CONSOLE_URL}project/p0"]
+    assert icon.recorded("notify") == []

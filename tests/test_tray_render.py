@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from decimal import Decimal
-from typing import ClassVar
 
 import pytest
 
-from tests.support.colours import colour_family, dominant_family
 from tests.support.tray_states import CRITICAL, THRESHOLDS, WARN, snapshot, state_with
 from trayapp.deepgram.models import Balance, Project, ProjectBalances
 from trayapp.errors import (
@@ -21,7 +18,7 @@ from trayapp.errors import (
     ServerError,
 )
 from trayapp.outlook.forecast import NO_DATA, Expiry, Forecast, SpendRate, build_forecast
-from trayapp.tray.icon import COLOURS, icon_image, icon_look, icon_text
+from trayapp.tray.icon import icon_text
 from trayapp.tray.render import (
     SEPARATOR,
     TOOLTIP_LIMIT,
@@ -33,29 +30,6 @@ from trayapp.tray.render import (
     tooltip_text,
 )
 from trayapp.tray.state import Level, TrayState, level_for_total
-
-
-@pytest.mark.parametrize(
-    ("state", "level", "family"),
-    [
-        (state_with("128.32"), Level.OK, "green"),
-        (state_with("20"), Level.OK, "green"),
-        (state_with("19.99"), Level.WARN, "amber"),
-        (state_with("5"), Level.WARN, "amber"),
-        (state_with("4.99"), Level.CRITICAL, "red"),
-        (state_with("0"), Level.CRITICAL, "red"),
-        (state_with(), Level.WAITING, "grey"),
-        (state_with(has_key=False), Level.PROBLEM, "grey"),
-        (state_with("128", error=AuthError("refused")), Level.PROBLEM, "grey"),
-        (state_with(error=PermissionDeniedError("member")), Level.PROBLEM, "grey"),
-        (state_with("128", stale=True), Level.PROBLEM, "grey"),
-        (state_with(error=NetworkError("offline")), Level.PROBLEM, "grey"),
-    ],
-)
-def test_level_and_icon_colour(state: TrayState, level: Level, family: str) -> None:
-    assert state.level is level
-    assert dominant_family(icon_image(state)) == family
-    assert colour_family(COLOURS[level]) == family
 
 
 def test_a_transient_error_keeps_the_last_amount_and_colour() -> None:
@@ -121,122 +95,6 @@ def test_short_amounts_never_overstate(amount: str, text: str) -> None:
     assert len(text) <= 4 or text.startswith("-")
 
 
-def test_states_differ_by_shape_not_only_colour() -> None:
-    """In greyscale (macOS templates, colour-blind users) every level still looks different."""
-    looks = {
-        level: icon_image(state).convert("L").tobytes()
-        for level, state in {
-            Level.OK: state_with("12", warn_below=Decimal(10)),
-            Level.WARN: state_with("12"),
-            Level.CRITICAL: state_with("12", critical_below=Decimal(15), warn_below=Decimal(30)),
-        }.items()
-    }
-    assert len(set(looks.values())) == 3
-
-
-def tones(state: TrayState) -> list[str]:
-    """Each pixel of the icon as "w" (white), "k" (black) or "." (the badge's colour, or clear)."""
-    data = icon_image(state).convert("RGBA").tobytes()
-    result = []
-    for i in range(0, len(data), 4):
-        r, g, b, alpha = data[i : i + 4]
-        if alpha < 200 or max(r, g, b) - min(r, g, b) >= 30:
-            result.append(".")
-        else:
-            lightness = (r + g + b) / 3
-            result.append("w" if lightness > 200 else "k" if lightness < 60 else ".")
-    return result
-
-
-class TestMarks:
-    """Meaning never rests on colour alone: warn, critical and problem states carry a corner mark,
-    and the three marks differ from each other (the amount on each icon is the same)."""
-
-    OK = state_with("12", warn_below=Decimal(10))
-    MARKED: ClassVar[dict[str, TrayState]] = {
-        "warn": state_with("12"),
-        "critical": state_with("12", critical_below=Decimal(15), warn_below=Decimal(30)),
-        "problem": state_with("12", stale=True),
-    }
-
-    @pytest.mark.parametrize("level", MARKED)
-    def test_a_mark_is_drawn_beyond_the_change_of_colour(self, level: str) -> None:
-        plain, marked = tones(self.OK), tones(self.MARKED[level])
-        added = sum(1 for a, b in zip(marked, plain, strict=True) if a != "." and b == ".")
-        assert added > 100
-
-    @pytest.mark.parametrize(("first", "second"), [("warn", "critical"), ("warn", "problem"),
-                                                   ("critical", "problem")])  # fmt: skip
-    def test_the_marks_differ_in_shape(self, first: str, second: str) -> None:
-        a, b = tones(self.MARKED[first]), tones(self.MARKED[second])
-        assert sum(1 for x, y in zip(a, b, strict=True) if {x, y} == {"w", "k"}) >= 10
-
-    def test_the_problem_mark_is_a_cross(self) -> None:
-        """An X looks the same mirrored and turned a quarter turn; "!", "!!" or a word do not."""
-        marked, plain = tones(self.MARKED["problem"]), tones(self.OK)
-        size = round(math.sqrt(len(marked)))
-        # The mark: what it adds over the plain icon in the top-right quarter, disc and glyph.
-        added = [
-            (i % size, i // size, tone)
-            for i, (tone, before) in enumerate(zip(marked, plain, strict=True))
-            if tone != "." and before == "." and i % size >= size // 2 and i // size < size // 2
-        ]
-        cx = sum(x for x, _, _ in added) / len(added)
-        cy = sum(y for _, y, _ in added) / len(added)
-        radius = math.sqrt(len(added) / math.pi)
-        glyph = {  # dark pixels well inside the disc's outline
-            (round(x - cx), round(y - cy))
-            for x, y, tone in added
-            if tone == "k" and math.hypot(x - cx, y - cy) < 0.6 * radius
-        }
-        turned = {(y, x) for x, y in glyph}
-        mirrored = {(-x, y) for x, y in glyph}
-        assert len(glyph) > 30
-        assert len(glyph & turned) >= 0.8 * len(glyph)
-        assert len(glyph & mirrored) >= 0.7 * len(glyph)
-
-    def test_ok_and_waiting_have_no_mark(self) -> None:
-        for state in (self.OK, state_with()):
-            assert icon_image(state).getpixel((51, 4)) == (*COLOURS[state.level], 255)
-
-    def test_the_icon_text_says_which_grey_it_is(self) -> None:
-        assert icon_text(state_with()) == "…"  # first check still running
-        assert icon_text(state_with(error=NetworkError("offline."))) == "!"
-        assert icon_text(state_with(has_key=False)) == "?"
-        assert icon_text(state_with("128", has_key=False)) == "?"
-        assert icon_text(state_with("12.5", stale=True)) == "$12"
-
-
-def test_the_amount_is_drawn_as_large_as_it_fits() -> None:
-    small, large = icon_image(state_with("128")), icon_image(state_with("999"))
-    assert small.tobytes() != large.tobytes()
-    size = small.size[0]
-    rows = tones(state_with("128"))
-    white_columns = {i % size for i, tone in enumerate(rows) if tone == "w"}
-    assert max(white_columns) - min(white_columns) > size / 2
-
-
-def test_a_redraw_is_needed_exactly_when_the_icon_would_look_different() -> None:
-    base = state_with("128.32")
-    assert icon_look(base) == icon_look(state_with("128.99", checked_at=None))
-    assert icon_look(base) != icon_look(state_with("12"))  # another level
-    assert icon_look(base) != icon_look(state_with("130"))  # another amount
-    assert icon_look(base) != icon_look(state_with("128.32", refreshing=True))
-
-
-def test_refreshing_looks_different() -> None:
-    assert (
-        icon_image(state_with("128")).tobytes()
-        != icon_image(state_with("128", refreshing=True)).tobytes()
-    )
-
-
-@pytest.mark.parametrize("size", [16, 22, 24, 32, 64, 128])
-def test_icon_draws_at_every_tray_size(size: int) -> None:
-    image = icon_image(state_with("128.32"), size=size)
-    assert image.size == (size, size) and image.mode == "RGBA"
-
-
 class TestTooltip:
     def test_amount_and_time(self) -> None:
         text = tooltip_text(state_with("104.56822227", "23.75"))
@@ -284,7 +142,8 @@ class TestMenu:
         assert texts[1].strip() == "Project 0: $125.07"
         assert texts[2].strip() == "Project 1: $3.25"
         assert texts[3].startswith("Updated ")
-        actions = [(line.text, line.action, line.default) for line in lines if line.action]
+        assert lines[4].is_separator
+        actions = [(line.text, line.action, line.default) for line in lines[5:] if line.action]
         assert actions == [
             ("Refresh now", MenuAction.REFRESH, True),
             ("Show history…", MenuAction.HISTORY, False),

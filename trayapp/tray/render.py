@@ -6,6 +6,7 @@ MenuLine values into its menu items.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
@@ -108,16 +109,35 @@ class MenuAction(Enum):
     QUIT = "quit"
 
 
+CONSOLE_URL = "https://console.deepgram.com/"
+
+
+def console_url(project_id: str | None = None) -> str:
+    """The Deepgram Console's page of a project (its balances and billing are a click away
+    there), or the Console's front page."""
+    if not project_id:
+        return CONSOLE_URL
+    from urllib.parse import quote
+
+    return f"{CONSOLE_URL}project/{quote(project_id, safe='')}"
+
+
 @dataclass(frozen=True)
 class MenuLine:
-    """One menu entry, or a separator when `text` is empty."""
+    """One menu entry, or a separator when `text` is empty.
+
+    Every entry does something when chosen, the lines that inform too: a disabled item is drawn
+    faint, and the amounts are what the menu is for.
+    """
 
     text: str
     action: MenuAction | None = None
-    """What choosing it does; None for information lines."""
+    """What choosing it does; None for a separator."""
     default: bool = False
     checked: bool | None = None
     """A check box's state; None for plain items."""
+    link: str | None = None
+    """The page a CONSOLE entry opens (None: the Console's front page)."""
 
     @property
     def is_separator(self) -> bool:
@@ -127,16 +147,32 @@ class MenuLine:
 SEPARATOR = MenuLine("")
 
 
+def wrapped(text: str, action: MenuAction) -> list[MenuLine]:
+    """`text` as menu lines of at most MENU_TEXT_LIMIT characters, broken between words (a word
+    longer than that, a URL say, is broken too): nothing of a sentence is lost, each line does
+    what the sentence's one item would."""
+    lines = textwrap.wrap(text, MENU_TEXT_LIMIT, break_on_hyphens=False)
+    return [MenuLine(line, action) for line in lines]
+
+
 def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[MenuLine]:
-    """The menu for `state`; `start_at_login` adds that check box (None: not offered here)."""
+    """The menu for `state`; `start_at_login` adds that check box (None: not offered here).
+
+    The amounts open the Console (a project's line, that project's page), the forecast opens the
+    history chart, and the status opens what fixes it: the settings for a key problem, else a
+    refresh.
+    """
     lines: list[MenuLine] = []
     snapshot = state.snapshot
+    key_problem = not state.has_key or state.blocking_error is not None
+    fix = MenuAction.SETTINGS if key_problem else MenuAction.REFRESH
     if not state.has_key:
-        lines.append(MenuLine("No API key set"))
+        lines.append(MenuLine("No API key set", MenuAction.SETTINGS))
     elif snapshot is None:
-        lines.append(MenuLine("Balance: checking…" if state.error is None else "Balance: unknown"))
+        first = "Balance: checking…" if state.error is None else "Balance: unknown"
+        lines.append(MenuLine(first, fix))
     else:
-        lines.append(MenuLine(f"Total: {display_totals(snapshot.totals)}"))
+        lines.append(MenuLine(f"Total: {display_totals(snapshot.totals)}", MenuAction.CONSOLE))
         for project in snapshot.projects:
             if project.error is not None and project.balances:  # carried from the last read
                 words = problem_words(project.error)
@@ -145,9 +181,12 @@ def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[
                 value = f"unavailable ({problem_words(project.error)})"
             else:
                 value = display_totals(project.totals)
-            lines.append(MenuLine(fit(f"    {project.project.name}: {value}", MENU_TEXT_LIMIT)))
-    lines += [MenuLine(fit(text, MENU_TEXT_LIMIT)) for text in forecast_menu_texts(state)]
-    lines.append(MenuLine(fit(status_line(state), MENU_TEXT_LIMIT)))
+            text = fit(f"    {project.project.name}: {value}", MENU_TEXT_LIMIT)
+            link = console_url(project.project.project_id)
+            lines.append(MenuLine(text, MenuAction.CONSOLE, link=link))
+    for text in forecast_menu_texts(state):
+        lines += wrapped(text, MenuAction.HISTORY)
+    lines += wrapped(status_line(state), fix)
     lines += [
         SEPARATOR,
         MenuLine("Refresh now", action=MenuAction.REFRESH, default=True),

@@ -1,20 +1,19 @@
 """Desktop notifications through org.freedesktop.Notifications, on the tray's own connection.
 
-Each notification gets its own id (replaces_id 0): several alerts raised together must all be
-seen, not each replace the one before. The body is escaped only for servers that say they read
-markup, since the others would show `&amp;` as it is written.
+What is sent is `notify_request`'s: the app's name and icon, a new id each time (several alerts
+must all be seen, not each replace the one before), and the body escaped only for servers that
+say they read markup, since the others would show `&amp;` as it is written.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 from jeepney import DBusAddress, HeaderFields, Message, MessageType, new_method_call
 
+from trayapp.tray.backends.notify_request import NOTIFY_SIGNATURE, notify_request
 from trayapp.tray.backends.sni.bus import BusLoop
 
 log = logging.getLogger(__name__)
@@ -27,10 +26,15 @@ NOTIFICATIONS = DBusAddress(
 
 
 class Notifier:
-    def __init__(self, bus: BusLoop, *, app_name: str, desktop_entry: str) -> None:
+    def __init__(
+        self, bus: BusLoop, *, app_name: str, desktop_entry: str, icon: str | None = None
+    ) -> None:
+        """`app_name` and `desktop_entry` are `notify_request`'s (the SNI icon says them too);
+        `icon`: a PNG's path, by default the app's own icon."""
         self._bus = bus
         self._app_name = app_name
         self._desktop_entry = desktop_entry
+        self._icon = icon
         self._reads_markup: bool | None = None
         self._waiting: list[tuple[str, str]] = []
         self.shown: deque[int] = deque(maxlen=32)
@@ -61,17 +65,12 @@ class Notifier:
     def _send_waiting(self) -> None:
         waiting, self._waiting = self._waiting, []
         for summary, body in waiting:
-            text = html.escape(body, quote=False) if self._reads_markup else body
-            hints: dict[str, tuple[str, Any]] = {
-                "desktop-entry": ("s", self._desktop_entry),
-                "urgency": ("y", 1),
-            }
-            message = new_method_call(
-                NOTIFICATIONS,
-                "Notify",
-                "susssasa{sv}i",
-                (self._app_name, 0, "", summary, text, [], hints, -1),
+            request = notify_request(
+                summary, body, reads_markup=bool(self._reads_markup), icon=self._icon
             )
+            request = request._replace(app_name=self._app_name)
+            request.hints["desktop-entry"] = ("s", self._desktop_entry)
+            message = new_method_call(NOTIFICATIONS, "Notify", NOTIFY_SIGNATURE, tuple(request))
             self._bus.call(message, self._on_shown(summary))
 
     def _on_shown(self, summary: str) -> Callable[[Message], None]:
