@@ -151,3 +151,94 @@ def test_status_and_delete(
     assert memory_keyring.store == {}
     assert main(["key", "delete"]) == 0
     assert "nothing to delete" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("abc def ghijkl", "contains a space"),
+        (f"{OWNER_KEY}\nexport OTHER=1", "contains a line break"),
+        (f'"{OWNER_KEY}"', "has quotes in it"),
+        ("short", "is 5 characters long"),
+        (f"{OWNER_KEY}\u00e9", "not plain ASCII"),
+    ],
+)
+def test_status_of_a_bad_environment_key_names_its_source_and_problem(
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    value: str,
+    problem: str,
+) -> None:
+    memory_keyring.store[SLOT] = MEMBER_KEY  # there, but the environment comes first
+    monkeypatch.setenv("DEEPGRAM_API_KEY", value)
+    assert main(["key", "status"]) == 2  # the contract's configuration error
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1, captured.err  # one sentence
+    assert captured.err.startswith(
+        "deepgram-tray: DEEPGRAM_API_KEY (which is used before the OS keyring) "
+    )
+    assert problem in captured.err
+    assert captured.err.rstrip().endswith("or unset it to use the key in the OS keyring.")
+    for secret in (OWNER_KEY, MEMBER_KEY):
+        assert secret[:8] not in captured.err and secret[-4:] not in captured.err
+
+
+class Terminal(io.StringIO):
+    """Captured text that says it is a terminal, as a person's stderr is."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_status_says_it_is_asking_the_keyring_on_a_terminal_only(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keyring daemon may show a password prompt (to create or unlock a keyring) while the
+    command waits: a person at a terminal is told why first; a script's stderr stays quiet."""
+    memory_keyring.store[SLOT] = OWNER_KEY
+    asked = "Asking the OS keyring for the key (your desktop may ask you to unlock or create a "
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["key", "status"]) == 0
+    assert terminal.getvalue() == f"deepgram-tray: {asked}keyring)…\n"
+
+    piped = io.StringIO()
+    monkeypatch.setattr("sys.stderr", piped)
+    assert main(["key", "status"]) == 0
+    assert piped.getvalue() == ""
+
+    # With the key in the environment the keyring is not asked, so nothing is said.
+    monkeypatch.setenv("DEEPGRAM_API_KEY", OWNER_KEY)
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert main(["key", "status"]) == 0
+    assert terminal.getvalue() == ""
+
+
+def test_set_and_delete_say_they_use_the_keyring_on_a_terminal(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    assert key_set(monkeypatch, OWNER_KEY, "--no-verify") == 0
+    assert main(["key", "delete"]) == 0
+    assert terminal.getvalue().splitlines() == [
+        "deepgram-tray: Saving the key in the OS keyring (your desktop may ask you to unlock or "
+        "create a keyring)…",
+        "deepgram-tray: Deleting the key from the OS keyring (your desktop may ask you to unlock "
+        "or create a keyring)…",
+    ]
+
+
+def test_delete_with_a_bad_environment_key_still_deletes_and_notes_it(
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    memory_keyring.store[SLOT] = OWNER_KEY
+    monkeypatch.setenv("DEEPGRAM_API_KEY", "not a key")
+    assert main(["key", "delete"]) == 0
+    assert memory_keyring.store == {}
+    assert "DEEPGRAM_API_KEY is still set" in capsys.readouterr().err

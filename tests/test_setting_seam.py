@@ -69,7 +69,8 @@ def test_the_settings_form_shows_checks_and_saves_it(with_retries: type[Any]) ->
     saved = save("40")
     assert isinstance(saved, SavePlan)
     assert saved.config_updates["retries"] == 40 and saved.settings.retries == 40
-    assert save("lots") == FieldErrors({"retries": "retries takes a whole number, e.g. 12."})
+    # The window names it by its label, as it names every setting.
+    assert save("lots") == FieldErrors({"retries": "Retry up to takes a whole number, e.g. 12."})
     assert save("100") == FieldErrors(
-        {"retries": "retries must be a whole number from 0 to 99, e.g. 12."}
+        {"retries": "Retry up to must be a whole number from 0 to 99, e.g. 12."}
     )

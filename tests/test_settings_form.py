@@ -9,15 +9,21 @@ import pytest
 
 from tests.conftest import OWNER_KEY
 from trayapp.config import Settings
+from trayapp.credentials import ApiKey
 from trayapp.errors import AuthError, NetworkError, PermissionDeniedError
 from trayapp.setting_fields import CheckBox, NumberEntry, ProjectPicker
 from trayapp.tk.settings_form import (
     FieldErrors,
     FormInput,
+    Said,
     SavePlan,
+    in_label_words,
     initial_input,
+    key_hint,
+    notice,
     plan_save,
     rows_top_first,
+    subject_of,
 )
 
 CURRENT = Settings(warn_below=Decimal("20.0"), critical_below=Decimal("5.0"))
@@ -119,13 +125,78 @@ def test_a_check_box_is_saved_as_true_or_false() -> None:
     assert result.settings.notify is False
 
 
-def test_thresholds_out_of_order_are_said_beside_critical_below_without_a_place() -> None:
+def test_thresholds_out_of_order_are_said_beside_critical_below_in_label_words() -> None:
     # Each value is fine on its own; together they are not. The sentence is the one the config
-    # file gets, less the file's name: the window shows it as it comes.
+    # file gets, less the file's name, with the window's labels for the setting names.
     assert errors(form(critical_below="30")) == {
-        "critical_below": "critical_below (30.0) is above warn_below (20.0): make critical_below "
+        "critical_below": "Critical below (30.0) is above Warn below (20.0): make Critical below "
         "the smaller one."
     }
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"warn_below": "lots"}, "warn_below", "Warn below takes a number, e.g. 20 or 7.5."),
+        (
+            {"warn_below": "-1"},
+            "warn_below",
+            "Warn below must be zero or a positive number, e.g. 20.0.",
+        ),
+        (
+            {"critical_below": "1e13"},
+            "critical_below",
+            "Critical below is larger than a trillion: it takes a number, e.g. 20 or 7.5.",
+        ),
+        (
+            {"poll_interval": "5"},
+            "poll_interval",
+            "Check every is 5 s, below the minimum of 10 s: use a larger value (the default is "
+            "300) so the API is polled gently.",
+        ),
+        (
+            {"poll_interval": "5.5"},
+            "poll_interval",
+            "Check every takes a whole number of seconds, e.g. 300.",
+        ),
+        (
+            {"warn_days_left": "-1"},
+            "warn_days_left",
+            "Warn at must be zero or a positive number of days, e.g. 7 (0 turns the warning off).",
+        ),
+        (
+            {"warn_expiry_days": "500"},
+            "warn_expiry_days",
+            "Warn … days before credit expires must be a whole number of days from 0 to 365, "
+            "e.g. 14 (0 turns the warning off).",
+        ),
+    ],
+)
+def test_messages_name_settings_by_their_labels(
+    changes: dict[str, str], field: str, message: str
+) -> None:
+    """The window speaks in the words beside its fields, never in config names."""
+    assert errors(form(**changes)) == {field: message}
+
+
+def test_every_shown_setting_has_words_and_no_message_names_a_config_key() -> None:
+    bad = {name: "x" for name, row in rows_top_first() if isinstance(row, NumberEntry)}
+    found = errors(form(**bad))
+    assert set(found) == set(bad)
+    for name, message in found.items():
+        for config_name, _ in rows_top_first():
+            assert config_name not in message, (name, message)
+
+
+def test_label_words_replace_whole_names_only() -> None:
+    assert in_label_words("warn_below and critical_below, not warn_below_x") == (
+        "Warn below and Critical below, not warn_below_x"
+    )
+    assert subject_of(CheckBox(7, "Notify me")) == "Notify me"
+    assert subject_of(ProjectPicker(1, "Projects")) == "Projects"
+    assert subject_of(NumberEntry(6, "Warn", "days before credit expires (0: never)")) == (
+        "Warn … days before credit expires"
+    )
 
 
 def test_start_at_login_is_carried_to_the_plan() -> None:
@@ -145,7 +216,7 @@ def test_watched_projects() -> None:
 @pytest.mark.parametrize(
     ("changes", "field", "says"),
     [
-        ({"warn_below": "lots"}, "warn_below", "takes a number"),
+        ({"warn_below": "lots"}, "warn_below", "Warn below takes a number"),
         ({"warn_below": ""}, "warn_below", "Enter a number"),
         ({"critical_below": "30"}, "critical_below", "smaller one"),
         ({"poll_interval": "5"}, "poll_interval", "minimum of 10 s"),
@@ -153,7 +224,7 @@ def test_watched_projects() -> None:
         ({"warn_days_left": "-1"}, "warn_days_left", "zero or a positive number of days"),
         ({"warn_expiry_days": "500"}, "warn_expiry_days", "from 0 to 365"),
         ({"warn_expiry_days": "two weeks"}, "warn_expiry_days", "whole number of days"),
-        ({"key_text": "not a key at all"}, "key", "spaces or unexpected characters"),
+        ({"key_text": "not a key at all"}, "key", "contains a space"),
     ],
 )
 def test_errors_land_beside_their_field(changes: dict[str, str], field: str, says: str) -> None:
@@ -170,6 +241,11 @@ def test_several_errors_at_once() -> None:
     }
 
 
+def test_field_errors_are_true_when_there_are_some() -> None:
+    assert not FieldErrors()
+    assert FieldErrors({"warn_below": "Enter a number."})
+
+
 def test_first_run_needs_a_key() -> None:
     assert "Paste an API key" in errors(form(), has_key=False)["key"]
     assert plan(form(key_text=OWNER_KEY), has_key=False).new_key == OWNER_KEY
@@ -179,6 +255,42 @@ def test_no_keyring_means_no_key_is_stored_anywhere() -> None:
     assert "No OS keyring" in errors(form(key_text=OWNER_KEY), keyring_usable=False)["key"]
     # Other settings can still be saved while the key comes from the environment.
     assert plan(form(warn_below="30"), keyring_usable=False).new_key is None
+    # With no key and no keyring, the disabled key field asks for nothing it cannot take.
+    assert plan(form(warn_below="30"), has_key=False, keyring_usable=False).new_key is None
+
+
+class TestWindowLines:
+    """The line under the key field and the notice above everything: words and tone."""
+
+    NO_KEYRING = "No OS keyring is available to hold the API key: set DEEPGRAM_API_KEY."
+
+    def test_no_keyring_and_no_key_explains_in_the_key_fields_hint(self) -> None:
+        assert key_hint(None, self.NO_KEYRING) == Said(
+            f"{self.NO_KEYRING} Keys are never stored in a plain file.", "error"
+        )
+
+    def test_first_run_and_a_key_in_use(self) -> None:
+        assert key_hint(None, None) == Said("No key is stored yet. Paste yours above.", "hint")
+        assert key_hint(ApiKey(OWNER_KEY, "keyring"), None) == Said(
+            f"Current key: …{OWNER_KEY[-4:]} (keyring). Type a new one to replace it.", "hint"
+        )
+        assert key_hint(ApiKey(OWNER_KEY, "env"), None).text.startswith(
+            f"Current key: …{OWNER_KEY[-4:]} (environment)."
+        )
+
+    def test_an_environment_key_is_information_not_an_error(self) -> None:
+        assert notice(ApiKey(OWNER_KEY, "env"), None) == Said(
+            "DEEPGRAM_API_KEY is set, so it is used instead of any key stored here.", "info"
+        )
+        assert notice(ApiKey(OWNER_KEY, "keyring"), None) is None
+        assert notice(None, None) is None
+
+    def test_an_unreadable_config_is_an_error_first(self) -> None:
+        said = notice(ApiKey(OWNER_KEY, "env"), "The config file is not TOML.")
+        assert said == Said(
+            "The config file is not TOML. Saving will not touch the file until it is fixed.",
+            "error",
+        )
 
 
 def test_typed_key_never_appears_in_an_error() -> None:

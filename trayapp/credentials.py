@@ -7,6 +7,7 @@ milliseconds, which a CLI run with the key in the environment should not pay.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Literal, NamedTuple, TypeVar
@@ -48,41 +49,85 @@ class ApiKey(NamedTuple):
         return mask(self.value)
 
 
-def clean_key_text(text: str, *, source: str = "The API key") -> str:
-    """Strip surrounding whitespace and check the key could be one; never echo it in errors."""
+PASTE_ONLY_THE_KEY = "paste only the key, as the Deepgram Console shows it"
+"""What to do about a pasted or typed key that cannot be one."""
+ENV_KEY_SOURCE = f"{API_KEY_ENV} (which is used before the OS keyring)"
+ENV_KEY_FIX = f"set {API_KEY_ENV} to the key alone, or unset it to use the key in the OS keyring"
+STORED_KEY_SOURCE = "The key stored in the OS keyring"
+STORED_KEY_FIX = "store it again with `deepgram-tray key set`"
+
+_QUOTES = frozenset("\"'`\u2018\u2019\u201c\u201d")
+
+
+def key_text_problem(key: str) -> str | None:
+    """What keeps stripped text from being a key, in words that never repeat it; None if none.
+
+    The commonest slips first: quotes or a line break from a shell or a .env file, a space from
+    copying a sentence, a curly quote or invisible space from a chat or document.
+    """
+    if not key:
+        return "is empty"
+    if any(ch in _QUOTES for ch in key):
+        return "has quotes in it, which no Deepgram key has"
+    if "\n" in key or "\r" in key:
+        return "contains a line break, which no Deepgram key has"
+    if any(ch.isspace() for ch in key):
+        return "contains a space, which no Deepgram key has"
+    if any(ord(ch) > 127 for ch in key):
+        return (
+            "contains a character that is not plain ASCII (often a dash or an invisible space "
+            "picked up in copying), which no Deepgram key has"
+        )
+    if not set(key) <= _KEY_ALPHABET:
+        return "contains a character no Deepgram key has"
+    if not _MIN_KEY_LENGTH <= len(key) <= _MAX_KEY_LENGTH:
+        return f"is {len(key)} characters long, which no Deepgram key is"
+    return None
+
+
+def clean_key_text(text: str, *, source: str = "The API key", fix: str = PASTE_ONLY_THE_KEY) -> str:
+    """Strip surrounding whitespace and check the key could be one; never echo it in errors.
+
+    `source` starts the error sentence (where the text came from) and `fix` ends it.
+    """
     key = text.strip()
     if key:
         remember_secret(key)  # before any check, so not even a rejected key can be echoed
-    if not key:
-        raise ConfigError(f"{source} is empty: paste the key from the Deepgram Console.")
-    if not set(key) <= _KEY_ALPHABET:
-        raise ConfigError(
-            f"{source} contains spaces or unexpected characters: paste only the key itself."
-        )
-    if not _MIN_KEY_LENGTH <= len(key) <= _MAX_KEY_LENGTH:
-        raise ConfigError(
-            f"{source} is {len(key)} characters long, which no Deepgram key is: paste the whole "
-            "key and nothing else."
-        )
+    problem = key_text_problem(key)
+    if problem is not None:
+        raise ConfigError(f"{source} {problem}: {fix}.")
     return key
 
 
 def find_api_key(env: Mapping[str, str] = os.environ) -> ApiKey | None:
+    """The key in use: the environment's, else the keyring's; None when neither has one."""
+    from_env = key_from_env(env)
+    return from_env if from_env is not None else key_from_keyring()
+
+
+def key_from_env(env: Mapping[str, str] = os.environ) -> ApiKey | None:
+    """DEEPGRAM_API_KEY when it is set (blank is unset); ConfigError when it cannot be a key."""
     env_value = env.get(API_KEY_ENV, "")
-    if env_value.strip():
-        return ApiKey(clean_key_text(env_value, source=API_KEY_ENV), "env")
+    if not env_value.strip():
+        return None
+    return ApiKey(clean_key_text(env_value, source=ENV_KEY_SOURCE, fix=ENV_KEY_FIX), "env")
+
+
+def key_from_keyring() -> ApiKey | None:
+    """The key stored in the OS keyring, which may prompt to unlock or create a keyring."""
     stored = _keyring_call(lambda kr: kr.get_password(KEYRING_SERVICE, KEYRING_USERNAME))
     if not stored:
         return None
-    return ApiKey(clean_key_text(stored, source="The key stored in the keyring"), "keyring")
+    return ApiKey(clean_key_text(stored, source=STORED_KEY_SOURCE, fix=STORED_KEY_FIX), "keyring")
+
+
+NO_KEY = "No Deepgram API key is set: run `deepgram-tray key set`, or set DEEPGRAM_API_KEY."
 
 
 def require_api_key(env: Mapping[str, str] = os.environ) -> ApiKey:
     key = find_api_key(env)
     if key is None:
-        raise MissingKeyError(
-            "No Deepgram API key is set: run `deepgram-tray key set`, or set DEEPGRAM_API_KEY."
-        )
+        raise MissingKeyError(NO_KEY)
     return key
 
 
@@ -139,24 +184,81 @@ def _translated_keyring_errors() -> Iterator[None]:
 
 
 def _keyring_error(exc: Exception) -> KeyringUnavailableError:
+    return KeyringUnavailableError(keyring_failure_sentence(exc))
+
+
+SECRET_SERVICE_EXAMPLES = "gnome-keyring, or KeePassXC with its Secret Service integration on"
+"""What a Linux user installs or starts to get an OS keyring, named the one way every message
+names it."""
+OR_USE_ENV = f"or set {API_KEY_ENV} in the environment instead"
+
+
+def keyring_failure_sentence(exc: Exception, platform: str = sys.platform) -> str:
+    """What a keyring library failure means and what to do, as one sentence.
+
+    Library messages may carry paths or object ids that mean nothing to a user, so only the
+    exception's type and cause choose the words; the type is named when nothing else fits.
+    """
     from keyring import errors
 
+    linux = platform.startswith("linux") or "bsd" in platform
     if isinstance(exc, errors.NoKeyringError):
-        return KeyringUnavailableError(
-            "No OS keyring is available to hold the API key: on Linux install and start a Secret "
-            "Service (e.g. gnome-keyring), or set DEEPGRAM_API_KEY in the environment instead."
+        if linux:
+            return (
+                "No OS keyring is available to hold the API key: install and start a Secret "
+                f"Service such as {SECRET_SERVICE_EXAMPLES}, {OR_USE_ENV}."
+            )
+        return (
+            f"No OS keyring is available to hold the API key: set {API_KEY_ENV} in the "
+            "environment instead."
         )
     if isinstance(exc, errors.KeyringLocked):
-        return KeyringUnavailableError(
+        return (
             "The OS keyring is locked: unlock it (log in to your desktop session or open your "
             "keyring manager) and try again."
         )
-    # Secret Service failures surface as D-Bus or secretstorage exceptions; name the type only,
-    # since library messages may carry paths or object ids that mean nothing to a user.
-    return KeyringUnavailableError(
-        f"The OS keyring failed ({type(exc).__name__}): check that your keyring service is running "
-        "and unlocked, or set DEEPGRAM_API_KEY in the environment instead."
+    if isinstance(exc, errors.InitError) or _no_service_answered(exc):
+        if _prompt_dismissed(exc):
+            # gnome-keyring with no keyring yet asks for a password to create one; cancelled,
+            # or no prompt could be shown (no display, or no prompter installed).
+            return (
+                "The OS keyring (Secret Service) has no default keyring to keep the key in, and "
+                "creating one was cancelled or could not be asked for: create one (e.g. in "
+                f"Passwords and Keys) and try again, {OR_USE_ENV}."
+            )
+        return (
+            "The OS keyring could not be opened: no Secret Service answered; install and start "
+            f"one such as {SECRET_SERVICE_EXAMPLES}, {OR_USE_ENV}."
+        )
+    service = (
+        f"a Secret Service (such as {SECRET_SERVICE_EXAMPLES})" if linux else "your keyring service"
     )
+    return (
+        f"The OS keyring failed ({type(exc).__name__}): check that {service} is running and "
+        f"unlocked, {OR_USE_ENV}."
+    )
+
+
+_NOBODY_THERE = ("org.freedesktop.DBus.Error.ServiceUnknown", "org.freedesktop.DBus.Error.Spawn.")
+
+
+def _no_service_answered(exc: BaseException) -> bool:
+    """A D-Bus error (jeepney's DBusErrorResponse) saying no Secret Service is there, or that
+    the one the bus tried to start on demand failed to start."""
+    name = getattr(exc, "name", None)
+    return (
+        type(exc).__name__ == "DBusErrorResponse"
+        and isinstance(name, str)
+        and name.startswith(_NOBODY_THERE)
+    )
+
+
+def _prompt_dismissed(exc: BaseException) -> bool:
+    """keyring wraps secretstorage's PromptDismissedException (its cause) in an InitError."""
+    cause = exc.__cause__
+    if cause is not None and type(cause).__name__ == "PromptDismissedException":
+        return True
+    return "prompt dismissed" in str(exc).lower()
 
 
 def _refuse_plaintext_backend(backend: object) -> None:

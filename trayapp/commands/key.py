@@ -10,12 +10,13 @@ from trayapp.cli import print_error, print_out
 from trayapp.config import load_settings
 from trayapp.credentials import (
     API_KEY_ENV,
+    NO_KEY,
     clean_key_text,
     delete_api_key,
-    find_api_key,
+    key_from_env,
+    key_from_keyring,
     keyring_backend_name,
     mask,
-    require_api_key,
     store_api_key,
 )
 from trayapp.deepgram.client import DeepgramClient
@@ -25,11 +26,29 @@ from trayapp.errors import (
     ApiError,
     AuthError,
     ConfigError,
+    MissingKeyError,
     NetworkError,
     PermissionDeniedError,
 )
 
 NOT_SAVED = "the key was not saved"
+MAY_PROMPT = "your desktop may ask you to unlock or create a keyring"
+
+
+def _before_asking_the_keyring(doing: str) -> None:
+    """Say why nothing happens while the keyring daemon may be showing a password prompt
+    (gnome-keyring asks to create a keyring when it has none, or to unlock a locked one).
+
+    Only to a terminal: there a person may be waiting and wondering; scripts reading stderr
+    keep getting one sentence per error, as the contract has it.
+    """
+    stream = sys.stderr
+    try:
+        interactive = stream is not None and stream.isatty()
+    except (OSError, ValueError):  # closed or detached
+        interactive = False
+    if interactive:
+        print_error(f"{doing} ({MAY_PROMPT})…")
 
 
 def run_key_set(args: argparse.Namespace) -> int:
@@ -37,6 +56,7 @@ def run_key_set(args: argparse.Namespace) -> int:
     summary = ""
     if not args.no_verify:
         summary = f": {_verify(key)}"
+    _before_asking_the_keyring("Saving the key in the OS keyring")
     store_api_key(key)
     backend = keyring_backend_name()
     print_out(f"Saved the key ending in {mask(key)} to the OS keyring ({backend}){summary}.\n")
@@ -102,7 +122,14 @@ def _member_key_error(exc: PermissionDeniedError, what: str) -> PermissionDenied
 
 
 def run_key_status(args: argparse.Namespace) -> int:
-    key = require_api_key()
+    # The environment first, as everywhere; a value that cannot be a key is a ConfigError that
+    # names DEEPGRAM_API_KEY and what is wrong with it (exit 2), and the keyring is not asked.
+    key = key_from_env(os.environ)
+    if key is None:
+        _before_asking_the_keyring("Asking the OS keyring for the key")
+        key = key_from_keyring()
+    if key is None:
+        raise MissingKeyError(NO_KEY)
     if key.source == "env":
         where = f"from {API_KEY_ENV} (it takes precedence over the keyring)"
     else:
@@ -112,10 +139,11 @@ def run_key_status(args: argparse.Namespace) -> int:
 
 
 def run_key_delete(args: argparse.Namespace) -> int:
+    _before_asking_the_keyring("Deleting the key from the OS keyring")
     if delete_api_key():
         print_out("Deleted the API key from the OS keyring.\n")
     else:
         print_out("No API key was stored in the OS keyring; nothing to delete.\n")
-    if find_api_key(os.environ) is not None:
+    if os.environ.get(API_KEY_ENV, "").strip():
         print_error(f"Note: {API_KEY_ENV} is still set, so a key is still in use.")
     return 0

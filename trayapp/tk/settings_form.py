@@ -6,25 +6,38 @@ into FormInput, shows the FieldErrors next to their fields, and carries out a Sa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Literal
 
+from trayapp import config
 from trayapp.config import (
     Settings,
     conflict_in,
     form_rows,
-    parse_cli_value,
     settings_with,
-    validate_value,
 )
-from trayapp.credentials import clean_key_text
+from trayapp.credentials import API_KEY_ENV, ApiKey, clean_key_text
 from trayapp.errors import ConfigError
-from trayapp.setting_fields import CheckBox, FormRow, NumberEntry, ProjectPicker
+from trayapp.setting_fields import CheckBox, FormRow, NumberEntry, ProjectPicker, SettingField
 
 KEY_FIELD = "key"
 EMPTY_NUMBER = "Enter a number."
 NO_PROJECT_TICKED = "Tick at least one project, or watch all of them."
+NO_KEYRING_FOR_A_NEW_KEY = "No OS keyring is available, so the key cannot be stored here."
+NEED_A_KEY = "Paste an API key from the Deepgram Console (Owner or Admin)."
+NO_PLAIN_FILE = "Keys are never stored in a plain file."
+
+Tone = Literal["error", "info", "hint"]
+"""How a line of text is shown: a problem to fix, something to know, or a quiet hint."""
+
+
+@dataclass(frozen=True)
+class Said:
+    text: str
+    tone: Tone
 
 
 @dataclass(frozen=True)
@@ -92,14 +105,16 @@ def plan_save(
     new_key: str | None = None
     if form.key_text.strip():
         if not keyring_usable:
-            errors[KEY_FIELD] = "No OS keyring is available, so the key cannot be stored here."
+            errors[KEY_FIELD] = NO_KEYRING_FOR_A_NEW_KEY
         else:
             try:
                 new_key = clean_key_text(form.key_text)
             except ConfigError as exc:
                 errors[KEY_FIELD] = exc.message
-    elif not has_key:
-        errors[KEY_FIELD] = "Paste an API key from the Deepgram Console (Owner or Admin)."
+    elif not has_key and keyring_usable:
+        # Without a keyring the key field is disabled and its hint says why: asking for a key
+        # there would ask the impossible, and the other settings may still be saved.
+        errors[KEY_FIELD] = NEED_A_KEY
 
     rows = form_rows()
     updates: dict[str, object] = {}
@@ -107,7 +122,7 @@ def plan_save(
     for name, row in rows:
         try:
             updates[name] = _toml_value(form, name, row)
-            values[name] = validate_value(name, updates[name])
+            values[name] = _field(name).read(updates[name], subject_of(row))
         except ConfigError as exc:
             errors[name] = exc.message
         if isinstance(row, ProjectPicker) and not form.watch_all and not form.watched:
@@ -117,7 +132,7 @@ def plan_save(
     # Settings are checked together only once each one is fine on its own.
     conflict = conflict_in(settings) if len(values) == len(rows) else None
     if conflict is not None:
-        errors[conflict.name] = conflict.said()
+        errors[conflict.name] = in_label_words(conflict.said())
     if errors:
         return FieldErrors(errors)
     return SavePlan(
@@ -134,7 +149,8 @@ def _toml_value(form: FormInput, name: str, row: FormRow) -> object:
         text = form.entries[name].strip()
         if not text:
             raise ConfigError(EMPTY_NUMBER)
-        return parse_cli_value(name, text)
+        field = _field(name)
+        return field.write(field.parse(text, subject_of(row)))
     if isinstance(row, CheckBox):
         return form.checks[name]
     return [] if form.watch_all else list(form.watched)
@@ -146,3 +162,53 @@ def _as_typed(value: object) -> str:
         return str(value)
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# --- the window's words -------------------------------------------------------------------------
+# The window speaks in its labels' words ("Warn below must be…"); the config file and
+# `config set` keep the setting names (warn_below), which is what a person types there.
+
+
+def subject_of(row: FormRow) -> str:
+    """What the window calls a setting in its messages: the words beside its field.
+
+    A one-word label ("Warn") says too little on its own, so the words after the field come
+    along ("Warn … days before credit expires"), less any note in brackets.
+    """
+    if isinstance(row, CheckBox):
+        return row.text
+    if isinstance(row, NumberEntry) and " " not in row.label:
+        return f"{row.label} … {row.unit.split(' (')[0]}"
+    return row.label
+
+
+def in_label_words(message: str) -> str:
+    """A message that names settings by their config names, with each shown one's label instead."""
+    labels = {name: subject_of(row) for name, row in form_rows()}
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, labels)) + r")\b")
+    return pattern.sub(lambda found: labels[found.group()], message)
+
+
+def _field(name: str) -> SettingField:
+    # Read from the module each time: the settings table is what a new setting extends.
+    return next(field for field in config.FIELDS if field.name == name)
+
+
+def key_hint(key: ApiKey | None, keyring_problem: str | None) -> Said:
+    """The line under the key field: the key in use, or why none can be stored here."""
+    if key is None and keyring_problem is not None:
+        return Said(f"{keyring_problem} {NO_PLAIN_FILE}", "error")
+    if key is None:
+        return Said("No key is stored yet. Paste yours above.", "hint")
+    where = "environment" if key.source == "env" else "keyring"
+    return Said(f"Current key: {key.masked} ({where}). Type a new one to replace it.", "hint")
+
+
+def notice(key: ApiKey | None, load_error: str | None) -> Said | None:
+    """The line above everything, if any: a config file that cannot be used, or the key that
+    the environment sets (worth knowing, nothing to fix)."""
+    if load_error is not None:
+        return Said(f"{load_error} Saving will not touch the file until it is fixed.", "error")
+    if key is not None and key.source == "env":
+        return Said(f"{API_KEY_ENV} is set, so it is used instead of any key stored here.", "info")
+    return None

@@ -16,7 +16,7 @@ from tkinter import ttk
 from typing import TypeVar
 
 from trayapp.config import Settings, load_settings, update_config
-from trayapp.credentials import API_KEY_ENV, ApiKey, find_api_key, store_api_key
+from trayapp.credentials import ApiKey, find_api_key, store_api_key
 from trayapp.deepgram.models import Project
 from trayapp.desktop import autostart
 from trayapp.desktop.paths import config_path
@@ -31,18 +31,25 @@ from trayapp.errors import (
 )
 from trayapp.setting_fields import CheckBox, NumberEntry, ProjectPicker
 from trayapp.tk.look import (
-    ERROR_COLOUR,
-    OK_COLOUR,
+    ERROR_STYLE,
+    HINT_STYLE,
+    INFO_STYLE,
+    OK_STYLE,
     new_root,
     set_window_icon,
     use_platform_theme,
 )
+from trayapp.tk.scrolled_body import ScrolledBody, fitting_height
 from trayapp.tk.settings_form import (
     KEY_FIELD,
     FieldErrors,
     FormInput,
+    Said,
     SavePlan,
+    Tone,
     initial_input,
+    key_hint,
+    notice,
     plan_save,
     rows_top_first,
 )
@@ -53,6 +60,13 @@ T = TypeVar("T")
 
 TITLE = "Deepgram Balance settings"
 SAVE_PROBLEM = "save"
+WRAP = "4.4i"
+"""How wide messages run before they wrap (a screen distance: it grows with the font's scaling)."""
+LABEL_GAP = 12
+"""Pixels between a label and its field."""
+FIRST_PLACEMENT_ALLOWANCE = 40
+"""Pixels a window manager may put above a new window (its title bar) before we know where."""
+STYLE_OF: dict[Tone, str] = {"error": ERROR_STYLE, "info": INFO_STYLE, "hint": HINT_STYLE}
 
 
 def describe_key_check(error: DeepgramTrayError | None, summary: str | None) -> tuple[bool, str]:
@@ -98,63 +112,113 @@ class SettingsWindow:
     # --- layout ---------------------------------------------------------------------------------
 
     def _build(self) -> None:
+        """A body that scrolls if the screen is short, above a footer that never does: Save and
+        Cancel stay on screen however many messages the body shows."""
         root = self.root
         root.title(TITLE)
         self._icons = set_window_icon(root)  # kept: Tk forgets images nobody references
-        use_platform_theme(root)
-        frame = ttk.Frame(root, padding=16)
-        frame.grid(sticky="nsew")
+        self.palette = use_platform_theme(root)
         root.columnconfigure(0, weight=1)
+        root.rowconfigure(0, weight=1)
+        # The theme's own frame colour where it has one (vista's and aqua's are system colours),
+        # so the canvas under the body never shows as a band of another grey.
+        frame_background = ttk.Style(root).lookup("TFrame", "background")
+        self.body = ScrolledBody(root, background=frame_background or self.palette.background)
+        self.body.grid(row=0, column=0, sticky="nsew")
+        frame = ttk.Frame(self.body.inner, padding=(16, 16, 16, 8))
+        frame.pack(fill="both", expand=True)
+        frame.columnconfigure(1, weight=1)
         row = 0
         for section in (
             self._notice_section,
             self._key_section,
             self._settings_section,
             self._start_at_login_section,
-            self._buttons_section,
         ):
             row = section(frame, row)
+        ttk.Separator(root, orient="horizontal").grid(row=1, column=0, sticky="we")
+        self._footer(root).grid(row=2, column=0, sticky="we")
         self._bind_keys()
+        # Whatever grows the body (messages, the project list) grows the window while the
+        # screen has room; past that the body scrolls.
+        self._fit_pending = False
+        self.body.inner.bind("<Configure>", lambda _event: self._fit_soon(), add="+")
+
+    def _fit_soon(self) -> None:
+        if self._fit_pending or not self.root.winfo_ismapped():
+            return
+        self._fit_pending = True
+
+        def fit() -> None:
+            self._fit_pending = False
+            self.fit_to_screen()
+
+        self.root.after_idle(fit)
+
+    def fit_to_screen(self) -> None:
+        """As tall as the body wants, as far as the screen allows below the window's top."""
+        root = self.root
+        root.update_idletasks()
+        body_width, body_height = self.body.wanted_size()
+        chrome = self.footer.winfo_reqheight() + 2  # the separator
+        mapped = root.winfo_ismapped()
+        top = root.winfo_rooty() if mapped else FIRST_PLACEMENT_ALLOWANCE
+        height = fitting_height(body_height + chrome, top, root.winfo_screenheight())
+        width = min(
+            max(body_width, self.footer.winfo_reqwidth()), root.winfo_screenwidth() - 2 * 16
+        )
+        if mapped:  # after messages appeared: only ever grow, the user may have resized it
+            height = max(height, root.winfo_height())
+            width = max(width, root.winfo_width())
+        root.geometry(f"{width}x{height}")
 
     # Each section lays itself out from grid row `row` on and returns the next free row.
 
     def _notice_section(self, frame: ttk.Frame, row: int) -> int:
-        notice = self._notice_text()
-        if not notice:
+        load_error = self.load_error.message if self.load_error is not None else None
+        said = notice(self.key, load_error)
+        if said is None:
             return row
-        ttk.Label(frame, text=notice, wraplength=460, foreground=ERROR_COLOUR).grid(
+        self._said_label(frame, said).grid(
             row=row, column=0, columnspan=3, sticky="w", pady=(0, 10)
         )
         return row + 1
 
+    def _said_label(self, parent: tk.Misc, said: Said) -> ttk.Label:
+        return ttk.Label(parent, text=said.text, wraplength=WRAP, style=STYLE_OF[said.tone])
+
     def _key_section(self, frame: ttk.Frame, row: int) -> int:
-        ttk.Label(frame, text="API key").grid(row=row, column=0, sticky="w")
+        ttk.Label(frame, text="API key").grid(row=row, column=0, sticky="w", padx=(0, LABEL_GAP))
         self.key_var = tk.StringVar()
         self.key_entry = ttk.Entry(frame, textvariable=self.key_var, show="•", width=42)
         self.key_entry.grid(row=row, column=1, sticky="we")
-        if self.keyring_problem is not None and not self.key:
-            self.key_entry.state(["disabled"])
-        self.key_entry.focus_set()
         self.show_key = tk.BooleanVar(value=False)
-        ttk.Checkbutton(
+        show = ttk.Checkbutton(
             frame, text="Show", variable=self.show_key, command=self._toggle_key, takefocus=False
-        ).grid(row=row, column=2, padx=(6, 0))
-        row += 1
-        if self.key is None:
-            current = "No key is stored yet."
+        )
+        show.grid(row=row, column=2, padx=(6, 0))
+        self.test_button = ttk.Button(frame, text="Test key", command=self._test_key)
+        problem = self.keyring_problem.message if self.keyring_problem is not None else None
+        if problem is not None and self.key is None:
+            # Nothing typed here could be kept: the field, and what acts on it, say so by
+            # looking disabled, and the hint below says why and what to do.
+            for widget in (self.key_entry, show, self.test_button):
+                widget.state(["disabled"])
         else:
-            where = "environment" if self.key.source == "env" else "keyring"
-            current = f"Current key: {self.key.masked} ({where})."
-        hint = " Type a new one to replace it." if self.key else " Paste yours above."
-        ttk.Label(frame, text=current + hint).grid(row=row, column=1, columnspan=2, sticky="w")
+            self.key_entry.focus_set()
+        row += 1
+        self.key_hint = self._said_label(frame, key_hint(self.key, problem))
+        self.key_hint.grid(row=row, column=1, columnspan=2, sticky="w")
         row += 1
         self._error_label(frame, KEY_FIELD, row)
         row += 1
-        self.test_button = ttk.Button(frame, text="Test key", command=self._test_key)
         self.test_button.grid(row=row, column=1, sticky="w", pady=(2, 0))
         row += 1
-        self.test_result = ttk.Label(frame, text="", wraplength=420)
-        self.test_result.grid(row=row, column=1, columnspan=2, sticky="w", pady=(2, 8))
+        self.test_result = ttk.Label(frame, text="", wraplength=WRAP)
+        self.test_result.grid(row=row, column=1, columnspan=2, sticky="w", pady=(2, 0))
+        self.test_result.grid_remove()
+        ttk.Frame(frame, height=8).grid(row=row + 1, column=0)  # space before the settings
+        row += 1
         return row + 1
 
     def _settings_section(self, frame: ttk.Frame, row: int) -> int:
@@ -170,7 +234,7 @@ class SettingsWindow:
         return row
 
     def _projects_row(self, frame: ttk.Frame, row: int, name: str, shown: ProjectPicker) -> int:
-        ttk.Label(frame, text=shown.label).grid(row=row, column=0, sticky="nw")
+        ttk.Label(frame, text=shown.label).grid(row=row, column=0, sticky="nw", padx=(0, LABEL_GAP))
         self.watch_all = tk.BooleanVar(value=not self.settings.projects)
         self.projects_frame = ttk.Frame(frame)
         self.projects_frame.grid(row=row, column=1, columnspan=2, sticky="w")
@@ -180,8 +244,9 @@ class SettingsWindow:
             variable=self.watch_all,
             command=self._render_projects,
         ).grid(row=0, column=0, sticky="w")
-        self.projects_status = ttk.Label(self.projects_frame, text="")
+        self.projects_status = ttk.Label(self.projects_frame, text="", wraplength=WRAP)
         self.projects_status.grid(row=1, column=0, sticky="w")
+        self.projects_status.grid_remove()
         self._render_projects()
         self._error_label(frame, name, row + 1)
         return row + 2
@@ -189,12 +254,16 @@ class SettingsWindow:
     def _number_row(
         self, frame: ttk.Frame, row: int, name: str, shown: NumberEntry, text: str
     ) -> int:
-        ttk.Label(frame, text=shown.label).grid(row=row, column=0, sticky="w", pady=(6, 0))
-        var = tk.StringVar(value=text)
-        ttk.Entry(frame, textvariable=var, width=12).grid(
-            row=row, column=1, sticky="w", pady=(6, 0)
+        ttk.Label(frame, text=shown.label).grid(
+            row=row, column=0, sticky="w", pady=(6, 0), padx=(0, LABEL_GAP)
         )
-        ttk.Label(frame, text=shown.unit).grid(row=row, column=2, sticky="w", pady=(6, 0))
+        var = tk.StringVar(value=text)
+        # The entry and its unit share the field column, so a long unit never widens the label
+        # column or pushes the entry about.
+        line = ttk.Frame(frame)
+        line.grid(row=row, column=1, columnspan=2, sticky="w", pady=(6, 0))
+        ttk.Entry(line, textvariable=var, width=12).pack(side="left")
+        ttk.Label(line, text=shown.unit).pack(side="left", padx=(6, 0))
         self.entry_vars[name] = var
         self._error_label(frame, name, row + 1)
         return row + 2
@@ -220,15 +289,20 @@ class SettingsWindow:
         )
         return row + 1
 
-    def _buttons_section(self, frame: ttk.Frame, row: int) -> int:
-        buttons = ttk.Frame(frame)
-        buttons.grid(row=row, column=0, columnspan=3, sticky="e", pady=(16, 0))
-        ttk.Button(buttons, text="Cancel", command=self.cancel).grid(row=0, column=0, padx=(0, 8))
-        self.save_button = ttk.Button(buttons, text="Save", command=self.save, default="active")
-        self.save_button.grid(row=0, column=1)
-        # Problems with saving itself (the config file, start at login) belong to no field.
-        self._error_label(frame, SAVE_PROBLEM, row + 1)
-        return row + 2
+    def _footer(self, root: tk.Tk) -> ttk.Frame:
+        """Save and Cancel, with problems of saving itself (the config file, start at login)
+        beside them: they belong to no field."""
+        footer = ttk.Frame(root, padding=(16, 8, 16, 12))
+        footer.columnconfigure(0, weight=1)
+        label = ttk.Label(footer, text="", style=ERROR_STYLE, wraplength=WRAP)
+        label.grid(row=0, column=0, sticky="w", padx=(0, 12))
+        self.error_labels[SAVE_PROBLEM] = label
+        self.footer_message = label
+        ttk.Button(footer, text="Cancel", command=self.cancel).grid(row=0, column=1, padx=(0, 8))
+        self.save_button = ttk.Button(footer, text="Save", command=self.save, default="active")
+        self.save_button.grid(row=0, column=2)
+        self.footer = footer
+        return footer
 
     def _bind_keys(self) -> None:
         root = self.root
@@ -236,19 +310,13 @@ class SettingsWindow:
         root.bind("<KP_Enter>", lambda _event: self.save())
         root.bind("<Escape>", lambda _event: self.cancel())
         root.protocol("WM_DELETE_WINDOW", self.cancel)
-
-    def _notice_text(self) -> str:
-        if self.keyring_problem is not None:
-            return f"{self.keyring_problem.message} Keys are never stored in a plain file."
-        if self.load_error is not None:
-            return f"{self.load_error.message} Saving will not touch the file until it is fixed."
-        if self.key is not None and self.key.source == "env":
-            return f"{API_KEY_ENV} is set, so it is used instead of any key stored here."
-        return ""
+        # Tabbing to a field below the fold brings it into view.
+        root.bind("<FocusIn>", lambda event: self.body.see(event.widget), add="+")
 
     def _error_label(self, parent: ttk.Frame, name: str, row: int) -> None:
-        label = ttk.Label(parent, text="", foreground=ERROR_COLOUR, wraplength=420)
+        label = ttk.Label(parent, text="", style=ERROR_STYLE, wraplength=WRAP)
         label.grid(row=row, column=1, columnspan=2, sticky="w")
+        label.grid_remove()  # an empty line would still take a line's height: shown when said
         self.error_labels[name] = label
 
     def _toggle_key(self) -> None:
@@ -291,8 +359,15 @@ class SettingsWindow:
             if watching_all:
                 box.state(["disabled"])
 
+    def _projects_say(self, text: str) -> None:
+        self.projects_status.configure(text=text)
+        if text:
+            self.projects_status.grid()
+        else:
+            self.projects_status.grid_remove()
+
     def _fetch_projects(self, key: str) -> None:
-        self.projects_status.configure(text="Loading projects…")
+        self._projects_say("Loading projects…")
 
         def fetch() -> list[Project] | DeepgramTrayError:
             from trayapp.deepgram.client import DeepgramClient
@@ -307,13 +382,13 @@ class SettingsWindow:
 
     def _projects_arrived(self, result: list[Project] | DeepgramTrayError) -> None:
         if isinstance(result, DeepgramTrayError):
-            self.projects_status.configure(text=result.message)
+            self._projects_say(result.message)
         else:
             self._show_projects(result)
 
     def _show_projects(self, projects: list[Project]) -> None:
         self.projects = projects
-        self.projects_status.configure(text="" if projects else "This key sees no projects.")
+        self._projects_say("" if projects else "This key sees no projects.")
         self._render_projects()
 
     # --- Test key ---------------------------------------------------------------------------
@@ -330,7 +405,8 @@ class SettingsWindow:
             self._show_test_result(False, "Paste a key first.")
             return
         self.test_button.state(["disabled"])
-        self.test_result.configure(text="Testing…", foreground="")
+        self.test_result.configure(text="Testing…", style="TLabel")
+        self.test_result.grid()
 
         def check() -> tuple[bool, str, list[Project]]:
             from trayapp.credentials import clean_key_text
@@ -360,7 +436,9 @@ class SettingsWindow:
             self._show_projects(projects)
 
     def _show_test_result(self, worked: bool, sentence: str) -> None:
-        self.test_result.configure(text=sentence, foreground=OK_COLOUR if worked else ERROR_COLOUR)
+        self.test_result.configure(text=sentence, style=OK_STYLE if worked else ERROR_STYLE)
+        self.test_result.grid()
+        self._after_messages_changed(self.test_result)
 
     # --- Save / Cancel ------------------------------------------------------------------------
 
@@ -377,8 +455,10 @@ class SettingsWindow:
     def save(self) -> None:
         for label in self.error_labels.values():
             label.configure(text="")
+            if label is not self.footer_message:
+                label.grid_remove()
         if self.load_error is not None:
-            self.error_labels[KEY_FIELD].configure(text=self.load_error.message)
+            self._show_errors({KEY_FIELD: self.load_error.message})
             return
         plan = plan_save(
             self.read_form(),
@@ -387,17 +467,30 @@ class SettingsWindow:
             keyring_usable=self.keyring_problem is None,
         )
         if isinstance(plan, FieldErrors):
-            for name, message in plan.by_field.items():
-                self.error_labels[name].configure(text=message)
+            self._show_errors(plan.by_field)
             return
         try:
             self._write(plan)
         except DeepgramTrayError as exc:
             field = KEY_FIELD if isinstance(exc, KeyringUnavailableError) else SAVE_PROBLEM
-            self.error_labels[field].configure(text=exc.message)
+            self._show_errors({field: exc.message})
             return
         self.saved = True
         self.root.destroy()
+
+    def _show_errors(self, by_field: dict[str, str]) -> None:
+        for name, message in by_field.items():
+            self.error_labels[name].configure(text=message)
+            self.error_labels[name].grid()
+        first = next((self.error_labels[name] for name in by_field), None)
+        if first is not None:
+            self._after_messages_changed(first)
+
+    def _after_messages_changed(self, shown: tk.Misc) -> None:
+        """Grow the window for new messages while the screen has room, then bring `shown`
+        into view: past that, the body scrolls and the buttons stay put."""
+        self.fit_to_screen()
+        self.body.see(shown)
 
     def _write(self, plan: SavePlan) -> None:
         # The key first: the keyring is what most often refuses, and then nothing is written.
@@ -426,6 +519,7 @@ def run_window() -> bool:
     """Show the window until Save or Cancel; True when something was saved."""
     root = new_root()
     window = SettingsWindow(root)
-    root.minsize(480, 0)
+    window.fit_to_screen()
+    root.minsize(360, 200)
     root.mainloop()
     return window.saved
