@@ -18,15 +18,18 @@ from trayapp.tk.history_chart import (
     BALANCE_COLOUR,
     CHART_SIZE,
     GRID,
+    MARGIN_BOTTOM,
     MARGIN_LEFT,
     MARGIN_TOP,
     NO_HISTORY,
     SPEND_COLOUR,
     Panel,
     chart_png,
+    date_ticks,
     draw_chart,
     history_view,
     nice_ceiling,
+    short_date,
     summary_text,
 )
 
@@ -57,7 +60,10 @@ def test_daily_spend_leaves_top_ups_out() -> None:
 
 def test_the_summary_says_balance_spend_and_average() -> None:
     view = history_view(hourly(60, "400", "3"), 30, NOW, utc_day)
-    assert summary_text(view) == "Balance $220.00 · spent $90.00 in 30 days, $3.00 a day on average"
+    assert summary_text(view) == (
+        "Balance $220.00 · spent $90.00 in 30 days, $3.00 a day on average, from the balances "
+        "the tray recorded"
+    )
     longer = history_view(hourly(10, "400", "3"), 90, NOW, utc_day)
     assert "spent $30.00 in 10 days" in summary_text(longer)
 
@@ -151,23 +157,110 @@ class TestSummarySpans:
     def test_one_sample_gives_the_balance_alone(self) -> None:
         assert summary_of((timedelta(hours=1), "50")) == "Balance $50.00"
 
-    def test_two_samples_an_hour_apart_give_an_hours_spend(self) -> None:
-        # Under a day, the average is per day as if the day had just begun: $2 so far.
+    def test_under_a_day_there_is_no_daily_average(self) -> None:
+        """Two minutes of samples say nothing about a day: no "$0.00 a day" beside the menu's
+        rate from Deepgram's billing, and the basis named."""
         said = summary_of((timedelta(hours=1), "52"), (timedelta(0), "50"))
-        assert said == "Balance $50.00 · spent $2.00 in 1 hour, $2.00 a day on average"
+        assert said == (
+            "Balance $50.00 · spent $2.00 in 1 hour from the balances the tray recorded "
+            "(a daily average needs a day of them)"
+        )
+        minutes = summary_of((timedelta(minutes=2), "50"), (timedelta(0), "50"))
+        assert "a day on average" not in minutes
 
-    def test_minutes_count_as_an_hour(self) -> None:
-        said = summary_of((timedelta(minutes=10), "52"), (timedelta(0), "50"))
-        assert "in 1 hour," in said
+    def test_minutes_are_minutes(self) -> None:
+        assert "in 2 minutes from" in summary_of((timedelta(minutes=2), "52"), (timedelta(0), "50"))
+        assert "in 1 minute from" in summary_of((timedelta(seconds=5), "52"), (timedelta(0), "50"))
 
     def test_hours_below_a_day(self) -> None:
-        said = summary_of((timedelta(hours=23), "52"), (timedelta(0), "50"))
-        assert "in 23 hours," in said
+        said = summary_of((timedelta(hours=23, minutes=59), "52"), (timedelta(0), "50"))
+        assert "in 24 hours from" in said and "a day on average" not in said
 
     def test_a_day_and_more(self) -> None:
-        assert "in 1 day," in summary_of((timedelta(hours=24), "52"), (timedelta(0), "50"))
-        two = summary_of((timedelta(hours=48), "54"), (timedelta(0), "50"))
-        assert "spent $4.00 in 2 days, $2.00 a day on average" in two
+        one = summary_of((timedelta(hours=24), "52"), (timedelta(0), "50"))
+        assert "spent $2.00 in 1 day, $2.00 a day on average, from the balances" in one
+        two = summary_of((timedelta(hours=36), "53"), (timedelta(0), "50"))
+        assert "spent $3.00 in 2 days, $2.00 a day on average" in two  # 36 hours: 1.5 days
+
+
+class TestDateTicks:
+    """More dates than the ends under the chart: the finest even step that fits."""
+
+    def test_a_month_is_labelled_on_mondays(self) -> None:
+        first, last = date(2026, 11, 2), date(2026, 12, 2)  # 2 Nov 2026 is a Monday
+        assert date_ticks(first, last, 9) == [date(2026, 11, d) for d in (9, 16, 23)]
+        # 30 Nov is a Monday too, but too close to the end label.
+
+    def test_three_months_every_other_monday(self) -> None:
+        ticks = date_ticks(date(2026, 9, 3), date(2026, 12, 2), 9)
+        assert ticks == [
+            date(2026, 9, 21), date(2026, 10, 5), date(2026, 10, 19), date(2026, 11, 2),
+            date(2026, 11, 16),
+        ]  # fmt: skip
+        assert all(day.weekday() == 0 for day in ticks)
+
+    def test_a_week_is_labelled_every_day(self) -> None:
+        ticks = date_ticks(date(2026, 11, 25), date(2026, 12, 2), 9)
+        assert ticks == [date(2026, 11, 25) + timedelta(days=n) for n in range(1, 7)]
+
+    def test_a_narrow_chart_takes_a_coarser_step(self) -> None:
+        assert date_ticks(date(2026, 11, 25), date(2026, 12, 2), 5) == [
+            date(2026, 11, 27), date(2026, 11, 29), date(2026, 12, 1)
+        ]  # fmt: skip
+        assert date_ticks(date(2026, 11, 2), date(2026, 12, 2), 2) == []
+
+    def test_a_year_is_labelled_on_firsts_of_months(self) -> None:
+        ticks = date_ticks(date(2026, 1, 1), date(2026, 12, 31), 9)
+        assert ticks == [date(2026, m, 1) for m in (3, 5, 7, 9, 11)]
+        assert date_ticks(date(2026, 1, 1), date(2026, 12, 31), 14) == [
+            date(2026, m, 1) for m in range(2, 13)
+        ]
+
+    def test_ticks_cross_a_new_year(self) -> None:
+        ticks = date_ticks(date(2026, 10, 15), date(2027, 3, 20), 9)
+        assert ticks == [date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1), date(2027, 2, 1),
+                         date(2027, 3, 1)]  # fmt: skip
+
+    def test_a_tick_keeps_half_a_step_from_each_end(self) -> None:
+        # Friday 6 Nov to Thursday 3 Dec: the Mondays 9 and 30 Nov are 3 days from an end,
+        # under the half week (3.5 days) a weekly tick keeps away.
+        assert date_ticks(date(2026, 11, 6), date(2026, 12, 3), 9) == [
+            date(2026, 11, 16), date(2026, 11, 23)
+        ]  # fmt: skip
+        # Starting on a Monday, the next Monday is exactly half a fortnight away: it stays.
+        ticks = date_ticks(date(2026, 9, 7), date(2026, 12, 6), 9)
+        assert ticks[0] == date(2026, 9, 14) and (ticks[1] - ticks[0]).days == 14
+        # Half a month is 15.2 days: the 1st 15 days after the start is too close, 16 is not.
+        assert date_ticks(date(2026, 10, 17), date(2027, 3, 20), 9)[0] == date(2026, 12, 1)
+        assert date_ticks(date(2026, 10, 16), date(2027, 3, 20), 9)[0] == date(2026, 11, 1)
+
+    def test_weekly_ticks_run_to_the_end(self) -> None:
+        ticks = date_ticks(date(2026, 11, 2), date(2027, 1, 1), 12)
+        assert ticks == [date(2026, 11, 9) + timedelta(weeks=n) for n in range(8)]  # to 28 Dec
+
+    def test_years_are_labelled_by_quarter_and_half_year(self) -> None:
+        quarters = date_ticks(date(2026, 1, 1), date(2027, 12, 31), 9)
+        assert quarters == [
+            date(2026, 4, 1), date(2026, 7, 1), date(2026, 10, 1), date(2027, 1, 1),
+            date(2027, 4, 1), date(2027, 7, 1), date(2027, 10, 1),
+        ]  # fmt: skip
+        halves = date_ticks(date(2026, 1, 1), date(2030, 12, 31), 11)
+        assert halves == [date(y, m, 1) for y in range(2026, 2031) for m in (1, 7)][1:]
+
+    @pytest.mark.parametrize("days", [1, 2, 7, 30, 90, 365, 800])
+    @pytest.mark.parametrize("most", [2, 5, 9, 30])
+    def test_never_more_than_asked_and_always_inside(self, days: int, most: int) -> None:
+        first = date(2026, 11, 25)
+        last = first + timedelta(days=days)
+        ticks = date_ticks(first, last, most)
+        assert len(ticks) + 2 <= most or ticks == []
+        assert all(first < day < last for day in ticks)
+        assert ticks == sorted(set(ticks))
+        gaps = {(b - a).days for a, b in pairwise(ticks)}
+        assert len(gaps) <= 1 or max(gaps) - min(gaps) <= 3  # even (months differ a little)
+
+    def test_short_labels_have_no_year(self) -> None:
+        assert short_date(date(2027, 1, 9)) == "9 Jan"
 
 
 class TestPanelHeights:
@@ -225,6 +318,19 @@ class TestWhatTheChartShows:
         assert self.pixels(image, (0, 0, MARGIN_LEFT - 2, height - 40), AXIS_TEXT) > 100
         assert self.pixels(image, (MARGIN_LEFT, height - 28, 200, height), AXIS_TEXT) > 10
         assert self.pixels(image, (width - 150, height - 28, width, height), AXIS_TEXT) > 10
+
+    def test_dates_between_the_ends_each_under_a_tick(self) -> None:
+        image = draw_chart(self.VIEW)
+        width, height = CHART_SIZE
+        # 26 Oct to 25 Nov: 2, 9 and 16 Nov (Mondays) between the end labels.
+        between = (MARGIN_LEFT + 120, height - 28, width - 130, height)
+        assert self.pixels(image, between, AXIS_TEXT) > 40  # antialiased text: its cores
+        marks = [
+            x
+            for x in range(MARGIN_LEFT, width)
+            if image.getpixel((x, height - MARGIN_BOTTOM + 2)) == AXIS_TEXT
+        ]
+        assert len(marks) == 3
 
     def test_each_panel_has_its_title_in_its_colour(self) -> None:
         image = draw_chart(self.VIEW)

@@ -7,14 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageColor
 
 from tests.conftest import run_cli
 from tests.support.desktop import Rect, TrayProcess, VirtualDesktop, Word
 from tests.support.history_seed import seed_history
 from tests.support.waiting import wait_until
+from trayapp.formats import MONTHS
 from trayapp.tk.history_chart import BALANCE_COLOUR, SPEND_COLOUR
 from trayapp.tk.history_window import TITLE
+from trayapp.tk.look import LIGHT
 
 pytestmark = pytest.mark.display
 
@@ -94,6 +96,10 @@ def test_the_chart_switches_period_and_exports_csv(
     desktop.screenshot().crop(rect.box).save(tmp_path / "history-30.png")
     text = " ".join(w.text for w in words)
     assert "in 30 days" in text and "a day on average" in text, text
+    assert "the tray recorded" in text, text  # which basis the figures use
+    # Dates under the chart between the first and the last (the seed's 60 days end today).
+    month_names = [w for w in words if w.text.strip(".,") in MONTHS]
+    assert len(month_names) >= 4, text
     assert colour_pixels(desktop, rect, BALANCE_COLOUR) > 1000  # the balance line
     assert colour_pixels(desktop, rect, SPEND_COLOUR) > 10_000  # the spend bars
     bars_30 = bars_width(desktop, rect)
@@ -132,3 +138,22 @@ def test_the_window_has_the_app_title_and_icon(
     desktop: VirtualDesktop, window: TrayProcess
 ) -> None:
     assert (32, 32) in desktop.window_icon_sizes(TITLE)
+
+
+def test_a_click_on_a_period_leaves_no_focus_ring_behind(
+    desktop: VirtualDesktop, window: TrayProcess
+) -> None:
+    rect = wait_until(desktop.window_rect, what="the history window")
+    top = Rect(rect.x, rect.y, rect.width, 40)
+    accent = ImageColor.getrgb(LIGHT.accent)  # the ring's colour
+
+    def ring_pixels() -> int:
+        return colour_pixels(desktop, top, accent)  # type: ignore[arg-type]
+
+    desktop.click(find(strip_words(desktop, rect, top=True), "90").rect.centre)
+    wait_until(lambda: "in 60 days" in window_text(desktop), what="the 90-day summary")
+    desktop.xdotool("mousemove", str(rect.centre[0]), str(rect.centre[1]))  # no hover either
+    assert ring_pixels() == 0
+    # From the keyboard the ring is there, where it belongs: Tab reaches the first choice.
+    desktop.xdotool("key", "Tab")
+    wait_until(lambda: ring_pixels() > 20, what="the keyboard focus ring")

@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start the tray (the default)")
     run.set_defaults(handler=_lazy("trayapp.commands.run", "run_tray"))
 
+    stop = commands.add_parser("stop", help="quit the running tray (if any) and wait until it has")
+    stop.set_defaults(handler=_lazy("trayapp.commands.stop", "run_stop"))
+
     balance = commands.add_parser("balance", help="print the balances once and exit")
     formats = balance.add_mutually_exclusive_group()
     formats.add_argument(

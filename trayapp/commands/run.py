@@ -54,8 +54,10 @@ def _say_without_a_console(message: str) -> None:
 def _run() -> int:
     from trayapp.desktop import autostart
     from trayapp.desktop.dpi import declare_dpi_awareness
+    from trayapp.desktop.stop_request import listen_for_stop, quit_on_interrupt_in_glib
     from trayapp.tk.launcher import WindowLauncher
     from trayapp.tray.app import TrayApp, load_backend
+    from trayapp.tray.backends.interface import GLIB_BACKENDS
     from trayapp.tray.fetch_process import (
         fetch_forecast_inputs_in_child_process,
         fetch_in_child_process,
@@ -66,8 +68,11 @@ def _run() -> int:
     backend, icon_class = load_backend()
 
     def show(state: TrayState) -> None:
+        from trayapp.errors import KeyringUnavailableError
+
         app.show(state)
-        if not state.has_key:
+        # No key, or no usable keyring to find one in: the window says what to do, once a run.
+        if not state.has_key or isinstance(state.error, KeyringUnavailableError):
             settings_window.open_once_for_first_run()
 
     poller = Poller(
@@ -94,7 +99,18 @@ def _run() -> int:
         set_start_at_login=_set_start_at_login,
     )
     worker = threading.Thread(target=poller.run, name="poller", daemon=True)
-    app.run(on_ready=worker.start)
+    # `deepgram-tray stop`, a logout's SIGHUP, a service manager's SIGTERM: quit as Quit does.
+    stop_listening = listen_for_stop(app.quit)
+
+    def ready() -> None:
+        worker.start()
+        if backend in GLIB_BACKENDS:
+            quit_on_interrupt_in_glib(app.quit)
+
+    try:
+        app.run(on_ready=ready)
+    finally:
+        stop_listening()
     poller.stop()
     settings_window.close()
     history_window.close()

@@ -65,6 +65,26 @@ class InstanceLock:
             self._handle.close()  # closing releases the lock
             self._handle = None
 
+    def is_held(self) -> bool:
+        """Whether a tray holds the lock now: a probe that takes the lock and lets it go at once.
+
+        The pid in the file is only a hint (a crashed tray leaves its pid behind, and the OS may
+        give that number to another program): only a held lock says a tray is running.
+        """
+        if not self.path.is_file():
+            return False  # no tray has run in this session
+        try:
+            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError:
+            return False
+        with handle:
+            try:
+                _lock(handle)
+            except OSError:
+                return True
+            _unlock(handle)
+            return False
+
 
 WINDOWS_LOCKED_BYTE = 1 << 20
 """Where the lock is on Windows: far past the pid. Windows' locks are mandatory, so a lock on
@@ -81,3 +101,15 @@ def _lock(handle: IO[str]) -> None:
         import fcntl
 
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock(handle: IO[str]) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        handle.seek(WINDOWS_LOCKED_BYTE)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -4,14 +4,14 @@ and a one-line summary. Pure: samples in, an image and words out (the window onl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
 from trayapp.deepgram.models import MAIN_UNIT
-from trayapp.formats import display_amount, display_date
-from trayapp.outlook.forecast import Sample, daily_spend
+from trayapp.formats import MONTHS, display_amount, display_date
+from trayapp.outlook.forecast import MIN_HISTORY, Sample, daily_spend
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont
@@ -56,28 +56,40 @@ def history_view(
     return HistoryView(recent, daily_spend(recent, to_day), start, now, to_day)
 
 
+RECORDED = "from the balances the tray recorded"
+"""Which basis the window's figures use: the app's own samples, not Deepgram's billing (which the
+tray's menu uses for its daily rate where it can read it)."""
+TOO_SHORT_FOR_A_RATE = "a daily average needs a day of them"
+
+
 def summary_text(view: HistoryView) -> str:
-    """ "Balance $128.32 · spent $127.50 in 30 days, $4.25 a day on average"."""
+    """ "Balance $128.32 · spent $127.50 in 30 days, $4.25 a day on average, from the balances the
+    tray recorded". Under a day of samples there is no daily average: a few minutes of them say
+    little about a day (and the menu's rate, from Deepgram's billing, would seem contradicted)."""
     if not view.samples:
         return NO_HISTORY
     spent = sum((dollars for _, dollars in view.daily), Decimal(0))
     words = [f"Balance {display_amount(view.samples[-1].total, MAIN_UNIT)}"]
     if len(view.samples) >= 2:
         covered = view.samples[-1].at - view.samples[0].at
-        span = max(covered / timedelta(days=1), 1 / 24)
-        words.append(
-            f"spent {display_amount(spent, MAIN_UNIT)} in {_span_words(span)}, "
-            f"{display_amount(spent / Decimal(max(span, 1.0)), MAIN_UNIT)} a day on average"
-        )
+        spent_in = f"spent {display_amount(spent, MAIN_UNIT)} in {span_words(covered)}"
+        if covered < MIN_HISTORY:
+            words.append(f"{spent_in} {RECORDED} ({TOO_SHORT_FOR_A_RATE})")
+        else:
+            per_day = spent / Decimal(covered / timedelta(days=1))
+            average = f"{display_amount(per_day, MAIN_UNIT)} a day on average"
+            words.append(f"{spent_in}, {average}, {RECORDED}")
     return " · ".join(words)
 
 
-def _span_words(days: float) -> str:
-    if days < 1:
-        hours = max(1, round(days * 24))
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    whole = round(days)
-    return f"{whole} day{'s' if whole != 1 else ''}"
+def span_words(span: timedelta) -> str:
+    """ "2 minutes", "5 hours", "30 days": the span rounded to its largest whole unit."""
+    for unit, length in (("day", timedelta(days=1)), ("hour", timedelta(hours=1))):
+        if span >= length:
+            count = round(span / length)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    minutes = max(1, round(span / timedelta(minutes=1)))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 # --- the chart ----------------------------------------------------------------------------------
@@ -200,6 +212,52 @@ def _spend_bars(
         )
 
 
+def date_ticks(first: date, last: date, most: int) -> list[date]:
+    """The days to label between the first and the last day shown (which are labelled at the
+    ends): the finest of every day, every other day, Mondays, every other Monday, and the firsts
+    of every month, every other, third or sixth month, that makes at most `most` labels in all.
+    A tick keeps half a step away from the ends, where the long end labels are."""
+    for ticks, step in _tick_choices(first, last):
+        inner = [
+            day for day in ticks if (day - first).days >= step / 2 and (last - day).days >= step / 2
+        ]
+        if len(inner) + 2 <= most:
+            return inner
+    return []
+
+
+def _tick_choices(first: date, last: date) -> Iterator[tuple[list[date], float]]:
+    """Candidate ticks, finest first, each with its step in days."""
+    for step in (1, 2):
+        yield [first + timedelta(days=n) for n in range(step, (last - first).days, step)], step
+    monday = first + timedelta(days=7 - first.weekday())  # the first Monday after `first`
+    for weeks in (1, 2):
+        count = (last - monday).days // (7 * weeks) + 1
+        yield [monday + timedelta(weeks=weeks * n) for n in range(count)], 7 * weeks
+    for months in (1, 2, 3, 6):
+        yield _month_starts(first, last, months), 30.4 * months
+
+
+def _month_starts(first: date, last: date, every: int) -> list[date]:
+    """The firsts of months after `first` up to `last`, every `every` months from January."""
+    starts: list[date] = []
+    year, month = first.year, first.month
+    while True:
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+        day = date(year, month, 1)
+        if day > last:
+            return starts
+        if (month - 1) % every == 0:
+            starts.append(day)
+
+
+def short_date(day: date) -> str:
+    """ "9 Jan": a tick's label (the ends, with the year, say which year)."""
+    return f"{day.day} {MONTHS[day.month - 1]}"
+
+
 def _date_labels(
     draw: ImageDraw.ImageDraw,
     view: HistoryView,
@@ -209,9 +267,26 @@ def _date_labels(
     gap: int,
 ) -> None:
     y = panel.bottom + gap
-    start, end = display_date(view.to_day(view.start)), display_date(view.to_day(view.end))
+    days = view.calendar_days
+    start, end = display_date(days[0]), display_date(days[-1])
     draw.text((panel.left, y), start, fill=AXIS_TEXT, font=font, anchor="la")
     draw.text((panel.right, y), end, fill=AXIS_TEXT, font=font, anchor="ra")
+    # Labels of the short kind, each with room for itself and a gap as wide as the text's height.
+    room = draw.textlength("30 Sep", font=font) + 2 * gap
+    slot = (panel.right - panel.left) / len(days)
+    taken = [
+        (panel.left, panel.left + draw.textlength(start, font=font) + gap),
+        (panel.right - draw.textlength(end, font=font) - gap, panel.right),
+    ]
+    for day in date_ticks(days[0], days[-1], int((panel.right - panel.left) // room)):
+        x = panel.left + ((day - days[0]).days + 0.5) * slot  # under the day's bar
+        label = short_date(day)
+        half = draw.textlength(label, font=font) / 2
+        if any(x + half > left and x - half < right for left, right in taken):
+            continue  # would touch a label already there
+        taken.append((x - half - gap, x + half + gap))
+        draw.line((x, panel.bottom, x, panel.bottom + gap / 2), fill=AXIS_TEXT, width=1)
+        draw.text((x, y), label, fill=AXIS_TEXT, font=font, anchor="ma")
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:

@@ -17,7 +17,7 @@ from tkinter import filedialog, ttk
 from trayapp.errors import DeepgramTrayError, os_reason
 from trayapp.formats import render_history_csv
 from trayapp.outlook.history import HistoryRow, main_unit_samples, read
-from trayapp.tk.history_chart import chart_png, history_view, summary_text
+from trayapp.tk.history_chart import CHART_SIZE, chart_png, history_view, summary_text
 from trayapp.tk.look import (
     ERROR_COLOUR,
     OK_COLOUR,
@@ -66,15 +66,21 @@ class HistoryWindow:
         periods.grid(row=0, column=0, sticky="w")
         ttk.Label(periods, text="Show").grid(row=0, column=0, padx=(0, 8))
         for column, days in enumerate(PERIODS, start=1):
-            ttk.Radiobutton(
+            choice = ttk.Radiobutton(
                 periods,
                 text=f"Last {days} days",
                 value=days,
                 variable=self.days,
                 command=self.show,
-            ).grid(row=0, column=column, padx=(0, 8))
+            )
+            choice.grid(row=0, column=column, padx=(0, 8))
+            # A click leaves the keyboard focus, and so its dashed ring, on the choice for good:
+            # hand it back to the window. Tab still moves it there, ring and all.
+            choice.bind("<ButtonRelease-1>", lambda _event: self.root.focus_set(), add="+")
 
-        self.summary = ttk.Label(frame, text="")
+        # Wrapped at the chart's width: a short history's summary is a longer sentence.
+        wrap_at = round(CHART_SIZE[0] * chart_scale(root))
+        self.summary = ttk.Label(frame, text="", wraplength=wrap_at)
         self.summary.grid(row=1, column=0, sticky="w", pady=(8, 4))
         self.chart = ttk.Label(frame)
         self.chart.grid(row=2, column=0, sticky="nsew")
