@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageChops
 
-from tests.conftest import BAD_KEY, OWNER_KEY, PROJECT_A, PROJECT_B
+from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY, PROJECT_A, PROJECT_B
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import (
     Rect,
@@ -26,6 +27,11 @@ from tests.support.desktop import (
     missing_tools,
     wait_until,
 )
+from tests.support.dunst import Dunst
+from tests.support.dunst import missing_tools as dunst_missing
+from tests.support.required import require_tools
+from tests.support.sni_client import SessionBus
+from trayapp.desktop.resources import app_icon_png
 from trayapp.tk.history_window import TITLE as HISTORY_TITLE
 
 pytestmark = pytest.mark.display
@@ -47,9 +53,14 @@ def start_tray(desktop: VirtualDesktop, deepgram: FakeDeepgram, tmp_path: Path) 
     started: list[TrayProcess] = []
 
     def start(
-        key: str = OWNER_KEY, *, notifications: Path | None = None, **extra: str
+        key: str = OWNER_KEY,
+        *,
+        notifications: Path | None = None,
+        bus: str | None = None,
+        **extra: str,
     ) -> TrayProcess:
-        """`notifications`: run a notification daemon on the tray's bus, logging to that file."""
+        """`notifications`: run a notification daemon on the tray's bus, logging to that file;
+        `bus`: run on that session bus (a real notification daemon's) instead of one of its own."""
         home = tmp_path / "home"
         runtime = tmp_path / "run"
         runtime.mkdir(mode=0o700, exist_ok=True)
@@ -76,7 +87,9 @@ def start_tray(desktop: VirtualDesktop, deepgram: FakeDeepgram, tmp_path: Path) 
                 sys.executable,
                 str(notifications),
             ]
-        tray = TrayProcess(desktop, env, tmp_path, program=program)
+        if bus is not None:
+            env["DBUS_SESSION_BUS_ADDRESS"] = bus
+        tray = TrayProcess(desktop, env, tmp_path, program=program, private_bus=bus is None)
         started.append(tray)
         return tray
 
@@ -100,6 +113,8 @@ def menu_text(desktop: VirtualDesktop) -> str:
     """Open the menu, read it, close it again."""
     _, words = open_menu(desktop)
     desktop.xdotool("key", "Escape")
+    # Off the icon, whose tooltip would otherwise show where the menu was.
+    desktop.xdotool("mousemove", "0", "700")
     wait_until(lambda: desktop.open_menu_rect() is None, what="the menu to close")
     return " ".join(w.text for w in words)
 
@@ -243,7 +258,7 @@ def test_one_desktop_notification_as_the_projection_crosses_the_limit(
 
     wait_until(lambda: said(), timeout=30, what="a desktop notification")
     assert [n["summary"] for n in said()] == ["Deepgram credit: about 30 days left"]
-    assert "$4.25 a day" in said()[0]["body"] and said()[0]["app"] == ""
+    assert "$4.25 a day" in said()[0]["body"] and said()[0]["app"] == "Deepgram Balance"
 
     # Two more polls (Refresh now, twice), then a third with the balance below warn_below: its
     # "balance low" notification comes next, with no second days-left one before it.
@@ -321,4 +336,119 @@ def test_the_basic_x11_backend_starts_and_names_its_window(
     wait_until(lambda: desktop.tray_icon_colour() == "green", what="trayer to show the icon")
     # It says what is missing, in one line, since the icon alone cannot (it has no menu).
     assert "basic X11 icon without a menu" in tray.stderr()
+    assert "Traceback" not in tray.stderr()
+
+
+# --- a real notification daemon (dunst) and the menu's information lines -----------------------
+
+
+@pytest.fixture
+def dunst(desktop: VirtualDesktop, private_bus: SessionBus, tmp_path: Path) -> Iterator[Dunst]:
+    """dunst on the test's display and its own session bus: start the tray with
+    `bus=private_bus.address` to send it notifications."""
+    require_tools(dunst_missing())
+    daemon = Dunst(desktop, private_bus.address, tmp_path).start()
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+def same_pixels(path: str, expected: Path) -> bool:
+    with Image.open(path) as shown, Image.open(expected) as wanted:
+        a, b = shown.convert("RGBA"), wanted.convert("RGBA")
+        return a.size == b.size and ImageChops.difference(a, b).getbbox() is None
+
+
+def test_alerts_raised_together_reach_a_real_daemon_as_one_notification(
+    dunst: Dunst,
+    private_bus: SessionBus,
+    desktop: VirtualDesktop,
+    billed: FakeDeepgram,
+    start_tray,
+    tmp_path: Path,
+) -> None:
+    # $128.32 at $4.25 a day (30 days), $25 expiring in 20 days: nothing to say yet.
+    tray = start_tray(bus=private_bus.address)
+    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon")
+    wait_until(lambda: "days left" in menu_text(desktop), timeout=30, what="the forecast")
+    assert dunst.displayed() == 0
+
+    # New limits make three things true at once: the balance is critical, the credit lasts
+    # fewer days than wanted, and an expiry is within the warning period. Sent as three, each
+    # replacing the one before (as pystray's notifier does), only the last was ever seen.
+    (tmp_path / "config.toml").write_text(
+        "warn_below = 250\ncritical_below = 200\nwarn_days_left = 40\nwarn_expiry_days = 30\n"
+    )
+    before = len(billed.requests_to("/balances"))
+    _, words = open_menu(desktop)
+    desktop.click(word(words, "Refresh").rect.centre)  # the poll reads the settings
+    wait_until(lambda: len(billed.requests_to("/balances")) >= before + 2, what="a refresh")
+    wait_until(lambda: dunst.displayed() >= 1, timeout=30, what="a notification")
+    desktop.screenshot().save(tmp_path / "notification.png")
+
+    (shown,) = dunst.received()
+    assert shown.app == "Deepgram Balance"
+    assert shown.summary == "Deepgram balance critical: $128.32"
+    lines = shown.body.splitlines()
+    assert lines[0] == "Credit is $128.32, below $200.00: top up before requests start failing."
+    assert lines[1] == "At $4.25 a day, it lasts about 30 days."
+    assert lines[2].startswith("Credit expires on ") and lines[2].endswith(": $25.00 purchased.")
+    assert len(lines) == 3
+    # The app's icon, not the tray's (which shows a refresh mark while it reads).
+    icon = app_icon_png(64)
+    assert icon is not None and same_pixels(shown.icon_path, icon), shown.icon_path
+    assert "Traceback" not in tray.stderr()
+
+
+def test_a_member_key_at_start_is_titled_by_what_is_wrong(
+    dunst: Dunst, private_bus: SessionBus, start_tray
+) -> None:
+    tray = start_tray(key=MEMBER_KEY, bus=private_bus.address)
+    wait_until(lambda: dunst.displayed() >= 1, timeout=30, what="a notification")
+    (shown,) = dunst.received()
+    # It never worked, so it did not "stop working".
+    assert (shown.app, shown.summary) == ("Deepgram Balance", "Deepgram key cannot read balances")
+    # The sentence whole, advice and all (it was cut mid-word at 256 characters).
+    assert "Owner or Admin key" in shown.body and shown.body.endswith("."), shown.body
+    assert "…" not in shown.body
+    assert MEMBER_KEY[-4:] not in shown.body
+    assert "Traceback" not in tray.stderr()
+
+
+def darkest(desktop: VirtualDesktop, found: Word) -> int:
+    """The darkest grey level in a word's box: its text's colour (the menu is light)."""
+    low, _high = desktop.screenshot().crop(found.rect.box).convert("L").getextrema()
+    return int(low)
+
+
+def test_the_menus_information_is_drawn_readable_and_opens_the_console(
+    dunst: Dunst, private_bus: SessionBus, desktop: VirtualDesktop, start_tray, tmp_path: Path
+) -> None:
+    # BROWSER fails, and xdg-open finds no browser on this desktop: the click must not vanish.
+    tray = start_tray(bus=private_bus.address, BROWSER="false")
+    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon")
+    _, words = open_menu(desktop)
+    # The icon's tooltip covers the menu's top lines while the pointer rests on the icon.
+    desktop.xdotool("mousemove", *map(str, word(words, "Quit").rect.centre))
+
+    def total_shown() -> tuple[Rect, list[Word]] | None:
+        menu = desktop.open_menu_rect()
+        words = desktop.read_words(menu) if menu is not None else []
+        return (menu, words) if menu is not None and "Total:" in [w.text for w in words] else None
+
+    menu, words = wait_until(total_shown, what="the menu without the tooltip")
+    desktop.screenshot().crop(menu.box).save(tmp_path / "menu.png")
+    total, project, action = word(words, "$128.32"), word(words, "$125.07"), word(words, "Refresh")
+    # Disabled items are drawn in a faint grey; these are drawn as dark as the actions.
+    assert darkest(desktop, total) <= darkest(desktop, action) + 30
+    assert darkest(desktop, project) <= darkest(desktop, action) + 30
+
+    desktop.click(total.rect.centre)
+    wait_until(lambda: dunst.displayed() >= 1, timeout=30, what="the no-browser notification")
+    (shown,) = dunst.received()
+    assert (shown.app, shown.summary) == ("Deepgram Balance", "No web browser could be opened")
+    assert shown.body == "The Deepgram Console is at https://console.deepgram.com/"
+    logs = list(tmp_path.rglob("tray.log"))
+    assert logs and "No web browser could be opened for https://console" in logs[0].read_text()
     assert "Traceback" not in tray.stderr()

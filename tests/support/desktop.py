@@ -23,6 +23,7 @@ from typing import Protocol
 from PIL import Image, ImageGrab
 
 from tests.support.colours import colour_family
+from tests.support.hermetic_bus import hermetic_bus_config
 from tests.support.waiting import wait_until
 
 TOOLS = ("Xvfb", "trayer", "xdotool", "xwininfo", "tesseract", "dbus-run-session")
@@ -57,8 +58,17 @@ class Word:
 
 
 class VirtualDesktop:
-    def __init__(self, *, with_tray_panel: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        with_tray_panel: bool = True,
+        panel_height: int = PANEL_HEIGHT,
+        panel_colour: tuple[int, int, int] | None = None,
+    ) -> None:
+        """`panel_colour`: paint trayer's panel in this colour (default: its theme's)."""
         self.with_tray_panel = with_tray_panel
+        self.panel_height = panel_height
+        self.panel_colour = panel_colour
         self.display = ""
         self._processes: list[subprocess.Popen[bytes]] = []
 
@@ -69,9 +79,13 @@ class VirtualDesktop:
         wait_until(self._answers, what="the X server to answer")
         if not self.with_tray_panel:
             return self
+        look = ["--transparent", "false", "--tint", "0xffffff"]
+        if self.panel_colour is not None:  # a tint at alpha 0 is an opaque colour
+            tint = "0x" + bytes(self.panel_colour).hex()
+            look = ["--transparent", "true", "--alpha", "0", "--tint", tint]
         trayer = subprocess.Popen(
             ["trayer", "--edge", "top", "--align", "right", "--widthtype", "request",
-             "--height", str(PANEL_HEIGHT), "--transparent", "false", "--tint", "0xffffff"],
+             "--height", str(self.panel_height), *look],
             env=self.env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -322,7 +336,8 @@ class TrayProcess:
         self.stderr_path = log_dir / f"{name}.stderr"
         command = [*(program or [sys.executable, "-m", "trayapp"]), *args]
         if private_bus:
-            command = ["dbus-run-session", "--", *command]
+            config = hermetic_bus_config()  # no service starts on it by itself
+            command = ["dbus-run-session", f"--config-file={config}", "--", *command]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
                 command,

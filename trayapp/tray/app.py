@@ -16,7 +16,7 @@ import queue
 import sys
 import threading
 from collections.abc import Callable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from trayapp import APP_NAME
 from trayapp.errors import TrayUnavailableError
@@ -34,9 +34,11 @@ from trayapp.tray.backends.interface import (
     backend_named,
 )
 from trayapp.tray.backends.pystray_compat import import_pystray
-from trayapp.tray.icon import icon_image, icon_look, needs_attention
-from trayapp.tray.notifications import Alert
+from trayapp.tray.backends.shown_size import follow_size_changes, shown_icon_size
+from trayapp.tray.icon import ICON_SIZE, icon_image, icon_look, needs_attention, pystray_image_size
+from trayapp.tray.notifications import Alert, no_browser_alert
 from trayapp.tray.render import (
+    CONSOLE_URL,
     MenuAction,
     menu_lines,
     tooltip_heading_and_body,
@@ -45,9 +47,11 @@ from trayapp.tray.render import (
 from trayapp.tray.state import TrayState
 from trayapp.tray.text import latin1
 
+if TYPE_CHECKING:
+    from trayapp.tray.backends.glib_notify import GioNotifier
+
 log = logging.getLogger(__name__)
 
-CONSOLE_URL = "https://console.deepgram.com/"
 TRAY_HOST_GRACE = 5.0
 """Seconds to wait for a tray host to take the icon before saying there is none."""
 
@@ -59,7 +63,9 @@ BACKEND_MODULES: dict[BackendName, str] = {"sni": "trayapp.tray.backends.sni.ico
 """Where a backend that is not pystray's own lives."""
 
 
-def candidate_backends(*, sni_host: Callable[[], bool] | None = None) -> list[BackendName]:
+def candidate_backends(
+    *, sni_host: Callable[[], bool] | None = None, xembed_tray: Callable[[], bool] | None = None
+) -> list[BackendName]:
     """The backends to try, best first: PYSTRAY_BACKEND's alone when it is set.
 
     On Linux: StatusNotifierItem where a panel offers it (`sni_host()`: Plasma, GNOME's extension,
@@ -82,7 +88,18 @@ def candidate_backends(*, sni_host: Callable[[], bool] | None = None) -> list[Ba
 
         sni_host = watcher_present
     xembed: list[BackendName] = ["appindicator", "gtk", "xorg"]
-    return ["sni", *xembed] if sni_host() else xembed
+    if sni_host():
+        return ["sni", *xembed]
+    if xembed_tray is None:
+        from trayapp.tray.backends.xembed_tray import xembed_tray_present
+
+        xembed_tray = xembed_tray_present
+    # With no StatusNotifierItem host, AppIndicator falls back to a GTK status icon of its own,
+    # and on an XEmbed tray that fallback makes GDK log a CRITICAL at every start. Where such a
+    # tray runs, GTK's own status icon is the same icon without that. Where none runs (GNOME
+    # without its extension), AppIndicator stays first: it moves to a StatusNotifierItem host
+    # once one starts.
+    return ["gtk", "appindicator", "xorg"] if xembed_tray() else xembed
 
 
 def load_backend() -> tuple[BackendName, IconFactory]:
@@ -271,6 +288,8 @@ class TrayApp:
         self._open_url = open_url or _open_in_browser
         self._quitting = threading.Event()
         self._state = initial_state
+        self._icon_size = ICON_SIZE
+        self._glib_notifier: GioNotifier | None = None
         self.icon: TrayIcon = icon_class(
             APP_NAME,
             icon=icon_image(initial_state),
@@ -323,12 +342,19 @@ class TrayApp:
         self._set_native_tooltip(self.icon.title)
         if self.backend in GLIB_BACKENDS:
             pystray_compat.apply_glib_updates_at_once(self.icon)
+        follow_size_changes(self.backend, self.icon, lambda: self._redraw_icon(self._state))
+
+    def _redraw_icon(self, previous: TrayState) -> None:
+        """Draw the icon at the size the backend shows it, when it would look different."""
+        size = pystray_image_size(self.backend, shown_icon_size(self.backend, self.icon))
+        if icon_look(self._state) != icon_look(previous) or size != self._icon_size:
+            self._icon_size = size
+            self.icon.icon = icon_image(self._state, size)
 
     def _apply(self, state: TrayState) -> None:
         previous, self._state = self._state, state
         self._show_details(state)
-        if icon_look(state) != icon_look(previous):
-            self.icon.icon = icon_image(state)  # redrawn only when it would look different
+        self._redraw_icon(previous)
         tooltip = self._title_for(state)
         if tooltip != self.icon.title:
             self.icon.title = tooltip
@@ -354,9 +380,19 @@ class TrayApp:
 
     def _notify(self, alert: Alert) -> None:
         if not self.icon.HAS_NOTIFICATION:
+            log.info("This tray shows no notifications: %s", alert.title)
             return
         try:
-            self.icon.notify(alert.message, alert.title)
+            if self.backend in GLIB_BACKENDS:
+                # pystray's own would send no app name, the tray icon's file and the id of the
+                # notification before, to be replaced.
+                if self._glib_notifier is None:
+                    from trayapp.tray.backends.glib_notify import GioNotifier
+
+                    self._glib_notifier = GioNotifier()
+                self._glib_notifier.notify(alert.title, alert.message)
+            else:
+                self.icon.notify(alert.message, alert.title)
         except Exception:  # no notification daemon, etc.: the icon still says it
             log.warning("Could not show a notification: %s", alert.title, exc_info=True)
 
@@ -366,23 +402,22 @@ class TrayApp:
         for line in menu_lines(state, start_at_login=self._start_at_login()):
             if line.is_separator:
                 items.append(pystray.Menu.SEPARATOR)
-            elif line.action is None:
+            elif line.action is None:  # every line has one now; none would draw it faint
                 items.append(pystray.MenuItem(line.text, None, enabled=False))
             else:
                 checked = None if line.checked is None else (lambda _item, v=line.checked: v)
+                action = self._action(line.action, line.link)
                 items.append(
-                    pystray.MenuItem(
-                        line.text, self._action(line.action), default=line.default, checked=checked
-                    )
+                    pystray.MenuItem(line.text, action, default=line.default, checked=checked)
                 )
         return pystray.Menu(*items)
 
-    def _action(self, action: MenuAction) -> Callable[[], None]:
+    def _action(self, action: MenuAction, link: str | None = None) -> Callable[[], None]:
         """What a menu item for `action` runs when chosen (an error is logged, not raised)."""
-        handler = self._handler_for(action)
+        handler = self._handler_for(action, link)
         return lambda: _guarded(handler)
 
-    def _handler_for(self, action: MenuAction) -> Callable[[], object]:
+    def _handler_for(self, action: MenuAction, link: str | None = None) -> Callable[[], object]:
         match action:
             case MenuAction.REFRESH:
                 return self._on_refresh
@@ -393,11 +428,30 @@ class TrayApp:
             case MenuAction.AUTOSTART:
                 return self._toggle_start_at_login
             case MenuAction.CONSOLE:
-                return lambda: self._open_url(CONSOLE_URL)
+                return lambda: self._open_in_background(link or CONSOLE_URL)
             case MenuAction.QUIT:
                 return self.quit
             case _:
                 _unhandled(action)
+
+    def _open_in_background(self, url: str) -> None:
+        # Not on the UI thread: webbrowser runs a BROWSER command and waits for it to exit.
+        threading.Thread(target=self._open, args=(url,), name="browser", daemon=True).start()
+
+    def _open(self, url: str) -> None:
+        """Open `url` in a browser; when none opens, say where the page is (a line in the log
+        alone would leave the click without an answer)."""
+        try:
+            opened = self._open_url(url)
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            log.warning("No web browser could be opened for %s (%s)", url, reason)
+            opened = False
+        else:
+            if opened is False:  # webbrowser.open's answer when no browser could be started
+                log.warning("No web browser could be opened for %s", url)
+        if opened is False:
+            self.notify(no_browser_alert(url))
 
     def _toggle_start_at_login(self) -> None:
         enabled = self._start_at_login()
@@ -439,6 +493,6 @@ class TrayApp:
 
 
 def _open_in_browser(url: str) -> object:
-    import webbrowser
+    from trayapp.tray.browser import open_in_browser
 
-    return webbrowser.open(url)
+    return open_in_browser(url)
