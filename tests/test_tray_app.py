@@ -218,7 +218,7 @@ def test_every_menu_item_does_what_it_says() -> None:
     assert effects == {
         "Total: $1.00": [CONSOLE_URL],
         "Project 0: $1.00": [f"{CONSOLE_URL}project/p0"],
-        "Spending $1.00 a day on average": ["history"],
+        "Spending $1.00 a day on average (Deepgram's billing, last 7 days)": ["history"],
         "About 1 day left": ["history"],
         "Updated 18:03": ["refresh"],
         "Refresh now": ["refresh"],

@@ -233,6 +233,7 @@ def test_the_menu_says_how_long_the_credit_lasts_and_what_expires(
     desktop.xdotool("key", "Escape")
     assert "About 30 days left" in text, text
     assert "$4.25 a day on average" in text, text
+    assert "billing, last 7 days" in text, text  # which basis the rate has
     assert "Credit expiring: $25.00" in text and "(in 20 days)" in text, text
     assert len(billed.requests_to("/billing/breakdown")) == 2  # once per project, not per poll
     assert len(billed.requests_to(r"/purchases\?limit=1000$")) == 2

@@ -75,7 +75,10 @@ class TestEveryLineDoesSomething:
         forecast = build_forecast(Decimal(100), SpendRate("billing", Decimal(10)), None)
         lines = information(menu_lines(state_with("100", forecast=forecast)))
         assert [(line.text, line.action) for line in lines[2:]] == [
-            ("Spending $10.00 a day on average", MenuAction.HISTORY),
+            (
+                "Spending $10.00 a day on average (Deepgram's billing, last 7 days)",
+                MenuAction.HISTORY,
+            ),
             ("About 10 days left", MenuAction.HISTORY),
             ("Updated 18:03", MenuAction.REFRESH),
         ]

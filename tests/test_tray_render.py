@@ -226,7 +226,9 @@ class TestOutlook:
     def test_spend_and_days_left_in_the_menu_and_tooltip(self) -> None:
         state = state_with("128.32", forecast=self.forecast())
         texts = [line.text.strip() for line in menu_lines(state)]
-        assert "Spent today: $1.20, $4.25 a day on average" in texts
+        assert (
+            "Spent today: $1.20, $4.25 a day on average (Deepgram's billing, last 7 days)" in texts
+        )
         assert "About 30 days left" in texts
         tooltip = tooltip_text(state)
         assert "about 30 days left at $4.25/day ($1.20 today)" in tooltip
@@ -235,7 +237,7 @@ class TestOutlook:
     def test_history_rates_have_no_spend_today_line_of_their_own(self) -> None:
         state = state_with("128.32", forecast=self.forecast(SpendRate("history", Decimal(2))))
         texts = [line.text.strip() for line in menu_lines(state)]
-        assert "Spending $2.00 a day on average" in texts
+        assert "Spending $2.00 a day on average (from the balances this app recorded)" in texts
         assert "More than a year left" not in texts and "About 64 days left" in texts
 
     def test_too_little_data_is_said_in_the_menu_only(self) -> None:

@@ -399,7 +399,7 @@ def test_the_menu_says_no_spending_rather_than_too_little_data() -> None:
     rate = SpendRate("billing", Decimal(0), Decimal(0))
     state = state_with("128.32", forecast=build_forecast(Decimal("128.32"), rate, None))
     assert forecast_menu_texts(state) == [
-        "Spent today: $0.00, $0.00 a day on average",
+        "Spent today: $0.00, $0.00 a day on average (Deepgram's billing, last 7 days)",
         "No spending lately",
     ]
 

@@ -22,6 +22,8 @@ from trayapp.formats import (
 )
 from trayapp.outlook.forecast import (
     EXPIRY_HORIZON_DAYS,
+    WINDOW_DAYS,
+    SpendRate,
     days_left,
     describe_days_left,
     describe_when,
@@ -214,7 +216,7 @@ def forecast_menu_texts(state: TrayState) -> list[str]:
     texts = []
     rate = forecast.rate
     if rate.per_day is not None:
-        average = f"{display_amount(rate.per_day, MAIN_UNIT)} a day on average"
+        average = f"{display_amount(rate.per_day, MAIN_UNIT)} a day on average{_basis_words(rate)}"
         if rate.today is not None:
             texts.append(f"Spent today: {display_amount(rate.today, MAIN_UNIT)}, {average}")
         else:
@@ -227,6 +229,16 @@ def forecast_menu_texts(state: TrayState) -> list[str]:
         if sentence is not None:
             texts.append(sentence)
     return texts
+
+
+def _basis_words(rate: SpendRate) -> str:
+    """Where a daily average comes from: the history window shows the app's own samples, which
+    can differ from Deepgram's billing, so the menu says which one it used."""
+    if rate.basis == "billing":
+        return f" (Deepgram's billing, last {WINDOW_DAYS} days)"
+    if rate.basis == "history":
+        return " (from the balances this app recorded)"
+    return ""
 
 
 def forecast_tooltip_parts(state: TrayState) -> list[str]:
