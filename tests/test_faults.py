@@ -388,7 +388,7 @@ def test_a_missing_or_locked_keyring_is_shown_not_raised(
         error = tray.poller.state.error
         assert error is not None and message in error.message
         assert server.requests == []
-        tray.run_for(3600)  # it keeps trying on its schedule, quietly
+        tray.run_for(3600)  # it waits for the user to act (see test_poller.py), quietly
         assert tray.icon.ui_thread is not None and tray.colour() == "grey"
     finally:
         tray.close()

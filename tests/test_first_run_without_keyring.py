@@ -36,6 +36,7 @@ APP = [sys.executable, "-m", "trayapp"]
 
 NO_SERVICE_SAYS = "No OS keyring is available to hold the API key: install and start"
 DISMISSED_SAYS = "has no default keyring to keep the key in"
+KEYRING_HELD = "The keyring is asked again on Refresh now or when the settings window closes"
 
 
 @pytest.fixture(autouse=True)
@@ -117,6 +118,14 @@ def tooltip_text(desktop: VirtualDesktop) -> str:
     return " ".join(w.text for w in desktop.read_words(shown)) if shown is not None else ""
 
 
+def keyring_asks(tmp_path: Path) -> tuple[int, bool]:
+    """How many fetches the tray's log shows failing (each asked the keyring: no key in the
+    environment), and whether it said it holds the keyring until the user acts."""
+    logs = list((tmp_path / "state").rglob("tray.log"))
+    text = logs[0].read_text(errors="replace") if logs else ""
+    return text.count("Refresh failed:"), KEYRING_HELD in text
+
+
 def menu_text(desktop: VirtualDesktop) -> str:
     """Open the tray's menu, read it, close it again."""
     panel = desktop.panel()
@@ -174,12 +183,18 @@ def test_first_run_without_a_usable_keyring_explains_itself(
     # Visibly disabled: the field's inside is the disabled grey, not an entry's white.
     inside = key_field_inside(desktop, rect)
     assert near(inside, LIGHT.disabled_field), inside
+    # The keyring was asked once, and is not asked again on the schedule (gnome-keyring could
+    # put up its dialog every few minutes): only when the user acts.
+    wait_until(lambda: keyring_asks(tmp_path)[1], what="the tray to hold the keyring")
+    assert keyring_asks(tmp_path)[0] == 1
 
     # No window manager runs: the keyboard follows the pointer, so put it over the window.
     desktop.xdotool("mousemove", str(rect.centre[0]), str(rect.centre[1]))
     desktop.xdotool("key", "Escape")
     wait_until(lambda: desktop.window_rect() is None, what="the window to close")
     pointer_away(desktop)
+    # Closing the window is the user acting: the keyring is asked once more.
+    wait_until(lambda: keyring_asks(tmp_path)[0] == 2, what="the keyring asked on closing")
 
     # The menu says what is missing (the icon is grey: there is nothing to show).
     menu = wait_until(
@@ -199,6 +214,7 @@ def test_first_run_without_a_usable_keyring_explains_itself(
     assert "Deepgram" in tip
     pointer_away(desktop)
     assert OWNER_KEY not in tray.stderr()
+    assert keyring_asks(tmp_path)[0] == 2, "not asked again by the schedule meanwhile"
 
     # `key status` in the same kind of session (after the tray: a second gnome-keyring in the
     # same runtime folder would find the first one's socket): the same sentence, exit 2 (a

@@ -35,6 +35,27 @@ from trayapp.tray.scheduler import Clock, PollScheduler
 from trayapp.tray.state import Level, TrayState
 
 PROJECTS = [Project("p0", "Project 0")]
+NO_KEYRING = KeyringUnavailableError(
+    "The OS keyring has no default keyring to keep the key in: create one and try again."
+)
+
+
+@dataclass
+class FakeKeySource:
+    """Where the real fetch finds its key (`find_api_key`): DEEPGRAM_API_KEY, else the keyring,
+    which counts how often it is asked (each time, gnome-keyring may put up its dialog)."""
+
+    env: str | None = None
+    keyring: str | KeyringUnavailableError | None = NO_KEYRING
+    keyring_asked: int = 0
+
+    def find(self) -> str | None:
+        if self.env is not None:
+            return self.env
+        self.keyring_asked += 1
+        if isinstance(self.keyring, KeyringUnavailableError):
+            raise self.keyring
+        return self.keyring
 
 
 @dataclass
@@ -46,8 +67,12 @@ class FakeApi:
     calls: list[tuple[float, bool]] = field(default_factory=list)
     """(monotonic time, whether projects were listed) per fetch that had a key."""
     key: str | None = "k" * 40
+    keys: FakeKeySource | None = None
+    """When set, each fetch finds its key there (and may fail as the keyring does)."""
 
     def fetch(self, settings: Settings, projects: list[Project] | None) -> FetchResult:
+        if self.keys is not None:
+            self.key = self.keys.find()
         if self.key is None:
             raise MissingKeyError("No Deepgram API key is set: run `deepgram-tray key set`.")
         self.calls.append((self.clock.mono, projects is None))
@@ -85,10 +110,11 @@ def make_harness(
     key: str | None = "k" * 40,
     notify: bool = True,
     broken_config: ConfigError | None = None,
+    keys: FakeKeySource | None = None,
 ) -> Harness:
     """`broken_config`: the settings cannot be read from the start (append Settings to fix)."""
     clock = FakeClock()
-    api = FakeApi(clock, key=key)
+    api = FakeApi(clock, key=key, keys=keys)
     states: list[TrayState] = []
     alerts: list[Alert] = []
     settings: list[Settings | ConfigError] = [Settings(poll_interval=interval, notify=notify)]
@@ -501,7 +527,101 @@ def test_locked_keyring_is_shown_not_raised(caplog: pytest.LogCaptureFixture) ->
     assert "Refresh failed: The OS keyring is locked" in caplog.text
     assert isinstance(h.poller.state.error, KeyringUnavailableError)
     assert h.poller.state.level is Level.PROBLEM
-    assert h.api.gaps()[:2] == [30.0, 60.0]  # retried with backoff, no storm
+    assert len(h.api.calls) == 1  # not retried on the schedule: see the tests below
+
+
+# --- a keyring that failed is asked again only when the user acts ------------------------------
+
+
+def test_a_failed_keyring_is_asked_once_however_many_polls_follow(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="trayapp.tray.poller")
+    keys = FakeKeySource()
+    h = make_harness(interval=300, keys=keys)
+    h.run_for(6 * 3600)  # 72 intervals, and the backoff retries a failure would have had
+    assert keys.keyring_asked == 1
+    # Still shown, so the menu, the tooltip and the first-run settings window say what to do.
+    assert h.poller.state.error is NO_KEYRING
+    assert h.poller.state.level is Level.PROBLEM and not h.poller.state.refreshing
+    assert "asked again on Refresh now or when the settings window closes" in caplog.text
+
+
+def test_waking_from_sleep_does_not_ask_a_failed_keyring_again() -> None:
+    keys = FakeKeySource()
+    h = make_harness(keys=keys)
+    h.run_for(100)
+    h.clock.suspend(8 * 3600)
+    h.clock.advance(1)
+    h.run_for(600)
+    assert keys.keyring_asked == 1
+
+
+def test_a_refresh_asks_a_failed_keyring_again_once() -> None:
+    """Refresh now, the settings window closing and a key saved there all call refresh()."""
+    keys = FakeKeySource()
+    h = make_harness(keys=keys)
+    h.run_for(3600)
+    for _ in range(5):  # a burst of clicks is one question to the keyring
+        h.poller.refresh()
+    h.run_for(3)
+    assert keys.keyring_asked == 2
+    h.run_for(3600)
+    assert keys.keyring_asked == 2
+    assert h.poller.state.error is NO_KEYRING
+
+
+def test_a_refresh_while_the_keyring_is_being_asked_asks_it_again() -> None:
+    """The click came after the lookup began (the user may have just made a keyring)."""
+    keys = FakeKeySource()
+    h = make_harness(keys=keys)
+    find = keys.find
+
+    def slow_find() -> str | None:
+        if keys.keyring_asked == 0:
+            h.poller.refresh()
+            h.clock.advance(5)
+        return find()
+
+    keys.find = slow_find  # type: ignore[method-assign]
+    h.run_for(3600)
+    assert keys.keyring_asked == 2
+
+
+def test_the_env_key_is_used_at_every_poll_whatever_the_keyring() -> None:
+    keys = FakeKeySource(env="e" * 40)
+    h = make_harness(interval=300, keys=keys)
+    h.run_for(3600)
+    assert keys.keyring_asked == 0
+    assert len(h.api.calls) == 13 and set(h.api.gaps()) == {300.0}
+    assert h.poller.state.level is Level.OK
+
+
+def test_a_keyring_that_recovers_on_refresh_resumes_the_polls() -> None:
+    keys = FakeKeySource()
+    h = make_harness(interval=300, keys=keys)
+    h.run_for(3600)
+    keys.keyring = "k" * 40  # the user made a keyring and saved the key in the settings window
+    h.poller.refresh()
+    h.run_for(3600)
+    assert len(h.api.calls) == 13 and set(h.api.gaps()) == {300.0}  # each with the key
+    assert keys.keyring_asked == 1 + 13
+    assert h.poller.state.error is None and h.poller.state.level is Level.OK
+    # Failing again later holds again, until the next refresh.
+    keys.keyring, asked = NO_KEYRING, keys.keyring_asked
+    h.run_for(3600)
+    assert keys.keyring_asked == asked + 1
+    assert h.poller.state.error is NO_KEYRING
+
+
+def test_data_read_before_the_keyring_failed_still_goes_stale() -> None:
+    keys = FakeKeySource(keyring="k" * 40)
+    h = make_harness(interval=300, keys=keys)
+    h.run_for(10)
+    keys.keyring = NO_KEYRING
+    h.run_for(600)
+    assert h.poller.state.stale and h.poller.state.total == Decimal("128.32")
+    assert keys.keyring_asked == 2
 
 
 def test_changed_settings_apply_without_a_restart() -> None:

@@ -3,7 +3,8 @@
 `Poller.step()` does one turn (wake check, staleness, maybe a fetch) and is what tests drive with a
 fake clock; `Poller.run()` is the thread loop around it, waiting on an Event between turns, so an
 idle tray costs no CPU. What each next state is, the transitions module decides; the poller does
-the fetching, the scheduling and the publishing.
+the fetching, the scheduling and the publishing. A keyring that failed (a dismissed or impossible
+prompt, or none at all) is not asked again on the schedule, only when the user acts (`refresh`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from trayapp.config import Settings
 from trayapp.deepgram.models import BalanceSnapshot, Project
 from trayapp.errors import (
     DeepgramTrayError,
+    KeyringUnavailableError,
     MissingKeyError,
     NotFoundError,
     RateLimitedError,
@@ -56,7 +58,8 @@ LoadSettings = Callable[[], Settings]
 Fetch = Callable[[Settings, "list[Project] | None"], FetchResult]
 """fetch(settings, known_projects): finds the key itself; known_projects None means list them.
 
-Raises MissingKeyError when no key is set, which the tray shows as such."""
+Raises MissingKeyError when no key is set, which the tray shows as such, and
+KeyringUnavailableError when the key had to come from a keyring that could not give it."""
 
 
 class Poller:
@@ -98,6 +101,13 @@ class Poller:
         self._alerts = AlertMemory()
         self._projects: list[Project] | None = None
         self._last_success_at: float | None = None
+        self._keyring_failed = False
+        """The last fetch found no key in the environment and the keyring could not give one (no
+        keyring, or its prompt dismissed or impossible to show). Asking again on the schedule
+        could put the keyring's dialog up every interval and every retry, so only the user asks
+        again (Refresh, the settings window closing): see `_held_for_the_user`."""
+        self._user_asked = False
+        """A refresh was asked for since the last fetch started (set under the lock)."""
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -108,6 +118,7 @@ class Poller:
         """Fetch now (settings and key re-read); a burst of calls gives one fetch."""
         with self._lock:
             self.scheduler.request_refresh()
+            self._user_asked = True
         self._wake.set()
 
     def stop(self) -> None:
@@ -127,7 +138,9 @@ class Poller:
 
     def seconds_until_next_turn(self) -> float:
         with self._lock:
-            wait = self.scheduler.seconds_until_due()
+            # Held, the scheduler stays due: the user's refresh then fetches at once.
+            held = self._held_for_the_user()
+            wait = MAX_IDLE_WAIT if held else self.scheduler.seconds_until_due()
         stale_in = self._seconds_until_stale()
         if stale_in is not None:
             wait = min(wait, stale_in)
@@ -137,10 +150,18 @@ class Poller:
         with self._lock:
             if self.scheduler.check_for_wake():
                 log.info("The clock jumped (sleep/resume?): refreshing now")
-            due = self.scheduler.due()
+            due = self.scheduler.due() and not self._held_for_the_user()
+            if due:
+                self._user_asked = self._keyring_failed = False
         self._update_staleness()
         if due and not self._stopping.is_set():
             self._poll()
+
+    def _held_for_the_user(self) -> bool:
+        """No fetch on the schedule (call under the lock): the keyring failed and the user has not
+        asked since. The tray keeps showing why, so the menu and the settings window still say
+        what to do."""
+        return self._keyring_failed and not self._user_asked
 
     # --- one fetch --------------------------------------------------------------------------
 
@@ -171,6 +192,12 @@ class Poller:
             result = self._fetch(settings, None if listed else self._projects)
         except MissingKeyError:
             self._no_key()
+            return
+        except KeyringUnavailableError as exc:
+            with self._lock:
+                self._keyring_failed = True
+            self._failed(exc)
+            log.info("The keyring is asked again on Refresh now or when the settings window closes")
             return
         except DeepgramTrayError as exc:
             self._failed(exc)
