@@ -340,6 +340,29 @@ def test_the_basic_x11_backend_starts_and_names_its_window(
     assert "Traceback" not in tray.stderr()
 
 
+def test_the_basic_x11_icon_stays_shown_through_quick_changes(
+    desktop: VirtualDesktop, tmp_path: Path
+) -> None:
+    # pystray's xorg icon asked to be docked again with each new image; trayer, given a few such
+    # requests milliseconds apart (a poll's "refreshing" and its result), kept a 1 px socket and
+    # the icon was never seen.
+    probe = TrayProcess(
+        desktop,
+        {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+        tmp_path,
+        program=[sys.executable, "-m", "tests.support.xorg_redraw_probe"],
+    )
+    try:
+        wait_until(lambda: "changed" in probe.stdout(), what="the probe's changes")
+        wait_until(lambda: desktop.tray_icon_colour() == "green", what="trayer to show the icon")
+        panel = desktop.panel()
+        assert panel is not None and panel.width > 20, panel
+        assert "Traceback" not in probe.stderr()
+    finally:
+        probe.stop()
+        wait_until(lambda: desktop.tray_icon_colour() is None, what="the icon to go away")
+
+
 # --- a real notification daemon (dunst) and the menu's information lines -----------------------
 
 

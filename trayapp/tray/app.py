@@ -297,6 +297,10 @@ class TrayApp:
             menu=self._menu_for(initial_state),
         )
         self._dispatch = make_dispatcher(backend, self.icon)
+        if backend == "xorg":  # its changes are made on its X loop (make_dispatcher)
+            from trayapp.tray.backends.xorg_redraw import draw_new_images_in_place
+
+            draw_new_images_in_place(self.icon)
 
     # --- from any thread ----------------------------------------------------------------------
 
