@@ -220,3 +220,35 @@ def test_a_refused_key_gives_a_grey_icon(
     assert "The tray is already running (process " in said, said
     shell.desktop.xdotool("key", "Return")
     assert second.wait(timeout=30) == 0
+
+
+# --- `deepgram-tray stop` ------------------------------------------------------------------------
+# No signal reaches a windowed program on Windows: the tray waits on a named event that `stop` sets
+# (trayapp/desktop/stop_request.py). Here, beside the other tray tests, so they share one Wine
+# shell: a second shell started in the same prefix after the first had ended showed no icon.
+
+
+@pytest.mark.parametrize(
+    "program", [FROM_THE_START_MENU, ["deepgram-tray.exe"]], ids=["start-menu", "typed"]
+)
+def test_stop_quits_the_windows_tray(
+    shell: WineShell,
+    windows: WindowsPython,
+    deepgram: FakeDeepgram,
+    start_tray: StartTray,
+    tmp_path: Path,
+    program: list[str],
+) -> None:
+    tray = start_tray(program=program)
+    wait_until(lambda: shell.tray_icon_colour() == "green", timeout=FIRST_START, what="green")
+    env = tray_env(windows, deepgram, tmp_path / "config.toml")
+
+    stopped = windows.run(["stop"], env, program=["deepgram-tray.exe"])
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout.startswith("Stopped the tray (process "), stopped.stdout
+    assert tray.wait(timeout=30) == 0, tray.output.text()
+    assert "Traceback" not in tray.output.text()
+    wait_until(lambda: shell.tray_icon() is None, what="the icon to leave the taskbar")
+
+    again = windows.run(["stop"], env, program=["deepgram-tray.exe"])
+    assert (again.returncode, again.stdout) == (0, "No tray was running.\n"), again.stderr
