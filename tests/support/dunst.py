@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.desktop import VirtualDesktop, stop_process_group
+from tests.support.daemon_process import DaemonProcess, Notification
+from tests.support.desktop import VirtualDesktop
 from tests.support.waiting import wait_until
 
 TOOLS = ("dunst", "dunstctl", "dbus-daemon")
@@ -43,58 +42,13 @@ def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
-@dataclass(frozen=True)
-class Notification:
-    """A notification as dunst received it."""
+class Dunst(DaemonProcess):
+    PROGRAM, CONTROL, CONFIG_OPTION, CONFIG_NAME = "dunst", "dunstctl", "-config", "dunstrc"
+    CONFIG = CONFIG
+    READY_QUERY = ("is-paused",)
 
-    app: str
-    summary: str
-    body: str
-    icon_path: str
-
-
-class Dunst:
     def __init__(self, desktop: VirtualDesktop, bus_address: str, folder: Path) -> None:
-        self._env = desktop.env(DBUS_SESSION_BUS_ADDRESS=bus_address)
-        self._folder = folder
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Dunst:
-        config = self._folder / "dunstrc"
-        config.write_text(CONFIG)
-        with open(self._folder / "dunst.log", "wb") as log:
-            self._process = subprocess.Popen(
-                ["dunst", "-config", str(config)],
-                env=self._env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        wait_until(self._answers, what="dunst on the session bus")
-        return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            stop_process_group(self._process)
-            self._process = None
-
-    def _answers(self) -> bool:
-        assert self._process is not None
-        assert self._process.poll() is None, self.log()
-        return self._ctl("is-paused").returncode == 0
-
-    def _ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["dunstctl", *args],
-            env=self._env,
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        )
-
-    def log(self) -> str:
-        return (self._folder / "dunst.log").read_text(errors="replace")
+        super().__init__(desktop.env(DBUS_SESSION_BUS_ADDRESS=bus_address), folder)
 
     def displayed(self) -> int:
         """How many notifications dunst shows now."""
@@ -107,12 +61,4 @@ class Dunst:
         wait_until(lambda: self.displayed() == 0, what="dunst to close its notifications")
         history = json.loads(self._ctl("history").stdout)
         entries: list[dict[str, Any]] = history["data"][0]
-        return [
-            Notification(
-                app=entry["appname"]["data"],
-                summary=entry["summary"]["data"],
-                body=entry["body"]["data"],
-                icon_path=entry["icon_path"]["data"],
-            )
-            for entry in sorted(entries, key=lambda e: int(e["id"]["data"]))
-        ]
+        return self._notifications(entries, app="appname", icon="icon_path")
