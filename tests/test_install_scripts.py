@@ -165,6 +165,18 @@ def started_trays() -> Iterator[list[TrayProcess]]:
             tray.stop()
 
 
+def install_and_start_a_tray(
+    env: dict[str, str], desktop: VirtualDesktop, trays: list[TrayProcess], tmp_path: Path
+) -> tuple[TrayProcess, InstanceLock]:
+    """Install, then start the tray as a user does (`deepgram-tray` from PATH, in the desktop
+    session) and wait for its icon; the tray and its instance lock."""
+    assert run("install-and-run", "--version", env=env).returncode == 0
+    tray = TrayProcess(desktop, env, tmp_path, program=["deepgram-tray"])
+    trays.append(tray)
+    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon")
+    return tray, InstanceLock(Path(env["XDG_RUNTIME_DIR"]) / "deepgram-balance-tray" / "tray.lock")
+
+
 @pytest.mark.display
 def test_uninstall_stops_a_tray_started_from_path_before_deleting_it(
     home_env: dict[str, str],
@@ -173,12 +185,7 @@ def test_uninstall_stops_a_tray_started_from_path_before_deleting_it(
     tmp_path: Path,
 ) -> None:
     env = on_path(home_env)
-    assert run("install-and-run", "--version", env=env).returncode == 0
-    # As a user starts it: `deepgram-tray` from PATH, in the desktop session.
-    tray = TrayProcess(desktop, env, tmp_path, program=["deepgram-tray"])
-    started_trays.append(tray)
-    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon")
-    lock = InstanceLock(Path(env["XDG_RUNTIME_DIR"]) / "deepgram-balance-tray" / "tray.lock")
+    tray, lock = install_and_start_a_tray(env, desktop, started_trays, tmp_path)
     pid = lock.holder_pid()
     assert lock.is_held() and pid is not None
 
@@ -204,11 +211,7 @@ def test_purge_after_uninstall_stops_a_tray_whose_app_is_gone(
 ) -> None:
     """A tray left running by an older uninstall (which missed it) runs from deleted files."""
     env = on_path(home_env)
-    assert run("install-and-run", "--version", env=env).returncode == 0
-    tray = TrayProcess(desktop, env, tmp_path, program=["deepgram-tray"])
-    started_trays.append(tray)
-    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon")
-    lock = InstanceLock(Path(env["XDG_RUNTIME_DIR"]) / "deepgram-balance-tray" / "tray.lock")
+    tray, lock = install_and_start_a_tray(env, desktop, started_trays, tmp_path)
     pid = lock.holder_pid()
     app_home = Path(env["XDG_DATA_HOME"]) / "deepgram-balance-tray"
     subprocess.run(["rm", "-rf", str(app_home / "venv")], check=True)  # the older uninstall
