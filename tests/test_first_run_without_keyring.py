@@ -28,6 +28,7 @@ from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import Rect, TrayProcess, VirtualDesktop, Word, stop_process_group
 from tests.support.required import require_tools
 from tests.support.waiting import wait_until
+from tests.test_settings_desktop import find, read_window, window_text
 from trayapp.tk.look import DARK, LIGHT, Palette
 
 pytestmark = [pytest.mark.display, pytest.mark.keyring_daemon]
@@ -68,22 +69,6 @@ def app_env(tmp_path: Path, deepgram: FakeDeepgram) -> dict[str, str]:
 
 
 # --- reading the screen -------------------------------------------------------------------------
-
-
-def read_window(desktop: VirtualDesktop) -> tuple[Rect, list[Word]]:
-    rect = wait_until(desktop.window_rect, what="a window")
-    return rect, desktop.read_words(rect)
-
-
-def window_text(desktop: VirtualDesktop) -> str:
-    return " ".join(w.text for w in read_window(desktop)[1])
-
-
-def find(words: list[Word], text: str) -> Word:
-    for word in words:
-        if word.text.strip("([{|}])._—~") == text:
-            return word
-    raise AssertionError(f"{text!r} not among {[w.text for w in words]}")
 
 
 def shown_with(text: str, needle: str) -> str:
