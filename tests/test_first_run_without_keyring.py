@@ -9,7 +9,6 @@ gnome-keyring prompt that `key status` may wait on, and the settings window on a
 
 from __future__ import annotations
 
-import io
 import os
 import pty
 import select
@@ -19,13 +18,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from tests.conftest import OWNER_KEY, REPO_ROOT
 from tests.support import desktop as desktop_module
 from tests.support import keyring_sessions
 from tests.support.deepgram_server import FakeDeepgram
-from tests.support.desktop import Rect, TrayProcess, VirtualDesktop, Word, stop_process_group
+from tests.support.desktop import (
+    Rect,
+    TrayProcess,
+    VirtualDesktop,
+    Word,
+    ocr_words,
+    stop_process_group,
+)
 from tests.support.required import require_tools
 from tests.support.waiting import wait_until
 from tests.test_settings_desktop import find, read_window, window_text
@@ -325,28 +330,9 @@ def text_colour(desktop: VirtualDesktop, word: Word) -> tuple[int, int, int]:
 def footer_words(desktop: VirtualDesktop, window: Rect) -> list[Word]:
     """The words on the buttons in the window's last 46 pixels (Save, Cancel). Buttons' grey
     faces defeat OCR of the plain screenshot, so the strip is made black on white first."""
-    scale = 3
     strip = Rect(window.x, window.y + window.height - 46, window.width, 46)
     image = desktop.screenshot().crop(strip.box).convert("L")
-    image = image.resize((image.width * scale, image.height * scale), Image.LANCZOS)
-    image = image.point(lambda v: 255 if v > 140 else 0)
-    png = io.BytesIO()
-    image.save(png, format="PNG")
-    completed = subprocess.run(
-        ["tesseract", "stdin", "stdout", "--psm", "6", "tsv"],
-        input=png.getvalue(),
-        capture_output=True,
-        timeout=60,
-        check=True,
-    )
-    words = []
-    for line in completed.stdout.decode().splitlines()[1:]:
-        fields = line.split("\t")
-        if len(fields) < 12 or not fields[11].strip():
-            continue
-        left, top, width, height = (int(v) // scale for v in fields[6:10])
-        words.append(Word(fields[11].strip(), Rect(strip.x + left, strip.y + top, width, height)))
-    return words
+    return ocr_words(image, strip, lambda scaled: scaled.point(lambda v: 255 if v > 140 else 0))
 
 
 def open_settings(

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -212,24 +213,7 @@ class VirtualDesktop:
 
     def read_words(self, rect: Rect) -> list[Word]:
         """OCR a region (scaled up 3x: menu text is small) into words with screen positions."""
-        scale = 3
-        image = self.screenshot().crop(rect.box).convert("L")
-        image = image.resize((image.width * scale, image.height * scale), Image.LANCZOS)
-        completed = subprocess.run(
-            ["tesseract", "stdin", "stdout", "--psm", "6", "tsv"],
-            input=_png_bytes(image),
-            capture_output=True,
-            timeout=60,
-            check=True,
-        )
-        words = []
-        for line in completed.stdout.decode().splitlines()[1:]:
-            fields = line.split("\t")
-            if len(fields) < 12 or not fields[11].strip():
-                continue
-            left, top, width, height = (int(v) // scale for v in fields[6:10])
-            words.append(Word(fields[11].strip(), Rect(rect.x + left, rect.y + top, width, height)))
-        return words
+        return ocr_words(self.screenshot().crop(rect.box).convert("L"), rect)
 
     def window_icon_sizes(self, title: str) -> list[tuple[int, int]]:
         """The sizes in a window's _NET_WM_ICON, the icon desktops show for it."""
@@ -358,3 +342,31 @@ class TrayProcess:
 
     def stop(self) -> None:
         stop_process_group(self.process)
+
+
+OCR_SCALE = 3
+
+
+def ocr_words(
+    image: Image.Image, where: Rect, prepare: Callable[[Image.Image], Image.Image] | None = None
+) -> list[Word]:
+    """OCR a greyscale crop of the screen taken at `where` into words with screen positions: the
+    crop is scaled up (small text reads better), then `prepare`d (e.g. made black on white)."""
+    image = image.resize((image.width * OCR_SCALE, image.height * OCR_SCALE), Image.LANCZOS)
+    if prepare is not None:
+        image = prepare(image)
+    completed = subprocess.run(
+        ["tesseract", "stdin", "stdout", "--psm", "6", "tsv"],
+        input=_png_bytes(image),
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    words = []
+    for line in completed.stdout.decode().splitlines()[1:]:
+        fields = line.split("\t")
+        if len(fields) < 12 or not fields[11].strip():
+            continue
+        left, top, width, height = (int(v) // OCR_SCALE for v in fields[6:10])
+        words.append(Word(fields[11].strip(), Rect(where.x + left, where.y + top, width, height)))
+    return words
