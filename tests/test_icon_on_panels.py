@@ -25,7 +25,7 @@ from PIL import Image
 from tests.conftest import BAD_KEY, OWNER_KEY, PROJECT_A, PROJECT_B
 from tests.support.colours import colour_family
 from tests.support.deepgram_server import FakeDeepgram
-from tests.support.desktop import Rect, TrayProcess, VirtualDesktop, missing_tools
+from tests.support.desktop import Rect, TrayProcess, VirtualDesktop, missing_tools, tray_env
 from tests.support.icon_states import PANELS
 from tests.support.required import require_tools
 from tests.support.waiting import wait_until
@@ -127,23 +127,6 @@ def wait_for_icon(
     return found
 
 
-def tray_env(deepgram: FakeDeepgram, tmp_path: Path, key: str) -> dict[str, str]:
-    home = tmp_path / "home"
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700, exist_ok=True)
-    return {
-        "HOME": str(home),
-        "XDG_RUNTIME_DIR": str(runtime),
-        "XDG_STATE_HOME": str(home / "state"),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_DATA_HOME": str(home / "data"),
-        "DEEPGRAM_TRAY_CONFIG": str(tmp_path / "config.toml"),
-        "DEEPGRAM_TRAY_API_URL": deepgram.base_url,
-        "DEEPGRAM_API_KEY": key,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
-
-
 # --- trayer: an XEmbed tray, pystray's gtk backend ----------------------------------------------
 
 
@@ -177,7 +160,7 @@ def test_every_size_on_an_xembed_tray(
     trayer: tuple[VirtualDesktop, int, RGB], deepgram: FakeDeepgram, tmp_path: Path
 ) -> None:
     desktop, size, _ = trayer
-    env = tray_env(deepgram, tmp_path, OWNER_KEY) | {"PYSTRAY_BACKEND": "gtk"}
+    env = tray_env(deepgram.base_url, tmp_path, OWNER_KEY) | {"PYSTRAY_BACKEND": "gtk"}
     tray = TrayProcess(desktop, env, tmp_path)
     try:
         for family, balances in (("green", None), ("amber", AMBER_BALANCES), ("red", RED_BALANCES)):
@@ -228,7 +211,7 @@ def test_dark_and_light_bars_on_a_status_notifier_host(
         return None if box is None else measure(shot, box, panel, depth=3)
 
     def start(key: str) -> tuple[TrayProcess, str]:
-        env = tray_env(deepgram, tmp_path, key) | {"PYSTRAY_BACKEND": "", "PYTHONPATH": ""}
+        env = tray_env(deepgram.base_url, tmp_path, key) | {"PYSTRAY_BACKEND": "", "PYTHONPATH": ""}
         env.pop("XDG_RUNTIME_DIR")  # the desktop's own, where its bus is
         tray = TrayProcess(
             sway, env, tmp_path, private_bus=False, program=[sys.executable, "-m", "trayapp"]

@@ -25,6 +25,7 @@ from tests.support.desktop import (
     VirtualDesktop,
     Word,
     missing_tools,
+    tray_env,
     wait_until,
 )
 from tests.support.dunst import Dunst
@@ -61,22 +62,7 @@ def start_tray(desktop: VirtualDesktop, deepgram: FakeDeepgram, tmp_path: Path) 
     ) -> TrayProcess:
         """`notifications`: run a notification daemon on the tray's bus, logging to that file;
         `bus`: run on that session bus (a real notification daemon's) instead of one of its own."""
-        home = tmp_path / "home"
-        runtime = tmp_path / "run"
-        runtime.mkdir(mode=0o700, exist_ok=True)
-        env = {
-            "HOME": str(home),
-            "XDG_RUNTIME_DIR": str(runtime),
-            "XDG_STATE_HOME": str(home / "state"),
-            "XDG_CONFIG_HOME": str(home / "config"),
-            "XDG_DATA_HOME": str(home / "data"),
-            "DEEPGRAM_TRAY_CONFIG": str(tmp_path / "config.toml"),
-            "DEEPGRAM_TRAY_API_URL": deepgram.base_url,
-            "DEEPGRAM_API_KEY": key,
-            "PYSTRAY_BACKEND": "gtk",
-            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-            **extra,
-        }
+        env = tray_env(deepgram.base_url, tmp_path, key) | {"PYSTRAY_BACKEND": "gtk", **extra}
         program = None
         if notifications is not None:
             program = [

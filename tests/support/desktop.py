@@ -370,3 +370,22 @@ def ocr_words(
         left, top, width, height = (int(v) // OCR_SCALE for v in fields[6:10])
         words.append(Word(fields[11].strip(), Rect(where.x + left, where.y + top, width, height)))
     return words
+
+
+def tray_env(api_url: str, tmp_path: Path, key: str) -> dict[str, str]:
+    """A tray's environment of its own under `tmp_path`: home, runtime, state, config and data
+    folders, the config file, the API at `api_url`, the key from the environment and no keyring."""
+    home = tmp_path / "home"
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    return {
+        "HOME": str(home),
+        "XDG_RUNTIME_DIR": str(runtime),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "DEEPGRAM_TRAY_CONFIG": str(tmp_path / "config.toml"),
+        "DEEPGRAM_TRAY_API_URL": api_url,
+        "DEEPGRAM_API_KEY": key,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
