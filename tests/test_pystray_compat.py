@@ -13,6 +13,8 @@ import importlib.util
 import json
 import subprocess
 import sys
+import threading
+import types
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -91,9 +93,27 @@ def decorated_methods(tree: ast.Module) -> set[str]:
     }
 
 
+def defined_methods(tree: ast.Module) -> set[str]:
+    """Every method a module's classes define."""
+    return {
+        member.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        for member in node.body
+        if isinstance(member, ast.FunctionDef)
+    }
+
+
+FINDERS: dict[HookKind, Callable[[ast.Module], set[str]]] = {
+    HookKind.ASSIGNED: assigned_on_self,
+    HookKind.ASSIGNED_AT_RUN: assigned_on_self,
+    HookKind.WRAPPED: decorated_methods,
+    HookKind.DEFINED: defined_methods,
+}
+
+
 def in_source(hook: Hook, trees: list[ast.Module]) -> bool:
-    find = assigned_on_self if hook.kind is HookKind.ASSIGNED else decorated_methods
-    return any(hook.name in find(tree) for tree in trees)
+    return any(hook.name in FINDERS[hook.kind](tree) for tree in trees)
 
 
 HOOK_BACKENDS = [
@@ -124,12 +144,16 @@ def test_the_source_check_tells_a_hook_from_a_name_that_is_not_there() -> None:
     assert not in_source(Hook("_gone", ("gtk",), HookKind.ASSIGNED), [tree])
     assert in_source(Hook("_update", ("gtk",), HookKind.WRAPPED), [tree])
     assert not in_source(Hook("_plain", ("gtk",), HookKind.WRAPPED), [tree])
+    assert in_source(Hook("_plain", ("gtk",), HookKind.DEFINED), [tree])
+    assert not in_source(Hook("_other", ("gtk",), HookKind.DEFINED), [tree])
+    assert in_source(Hook("_here", ("gtk",), HookKind.ASSIGNED_AT_RUN), [tree])
 
 
 # Imports the backend under the display it is given and prints, as JSON, which of its hooks the
-# real class (WRAPPED) or a real instance (ASSIGNED) has: python -c PROBE BACKEND
+# real class (WRAPPED, DEFINED), a real instance (ASSIGNED) or the class's code (ASSIGNED_AT_RUN:
+# set only as the loop runs) has: python -c PROBE BACKEND
 PROBE = """
-import importlib, json, sys
+import importlib, inspect, json, sys
 from trayapp.tray.app import import_pystray
 from trayapp.tray.backends.pystray_compat import HOOKS, HookKind
 
@@ -143,6 +167,10 @@ for hook in hooks:
     if hook.kind is HookKind.WRAPPED:
         method = getattr(icon_class, hook.name, None)
         found[hook.name] = callable(getattr(method, "__wrapped__", None))
+    elif hook.kind is HookKind.DEFINED:
+        found[hook.name] = callable(getattr(icon_class, hook.name, None))
+    elif hook.kind is HookKind.ASSIGNED_AT_RUN:
+        found[hook.name] = f"self.{hook.name} =" in inspect.getsource(icon_class)
     else:
         found[hook.name] = hasattr(icon, hook.name)
 print(json.dumps(found))
@@ -286,6 +314,69 @@ def test_without_the_hooks_each_reads_none() -> None:
     assert pystray_compat.win32_message_handlers(Plain()) is None
     assert pystray_compat.win32_window(Plain()) is None
     assert pystray_compat.gtk_status_icon(Plain()) is None
+    assert pystray_compat.xorg_draw_new_images_in_place(Plain()) is False
+
+
+class XWindow:
+    """An X window whose parent is the root until a tray embeds it."""
+
+    def __init__(self, *, embedded: bool, broken: bool = False) -> None:
+        self.embedded = embedded
+        self.broken = broken
+
+    def query_tree(self) -> types.SimpleNamespace:
+        if self.broken:
+            raise RuntimeError("BadWindow")
+        parent = types.SimpleNamespace(id=7 if self.embedded else 1)
+        return types.SimpleNamespace(parent=parent, root=types.SimpleNamespace(id=1))
+
+
+class XorgLike:
+    """pystray's xorg Icon as the hook sees it: docking again, drawing, its loop's thread."""
+
+    def __init__(self, window: XWindow) -> None:
+        self._window = window
+        self._icon_data: object = "scaled old image"
+        self._icon_valid = False
+        self.calls: list[str] = []
+
+    def _update_icon(self) -> None:
+        self.calls.append("dock again")
+
+    def _draw(self) -> None:
+        self.calls.append(f"draw {self._icon_data}")
+
+    def run_loop_once(self) -> None:
+        """Apply a new image from the X loop's thread, as the tray does."""
+        self._thread = threading.current_thread()
+        self._update_icon()
+
+
+def test_an_embedded_xorg_icon_draws_a_new_image_in_place() -> None:
+    icon = XorgLike(XWindow(embedded=True))
+    assert pystray_compat.xorg_draw_new_images_in_place(icon) is True
+    icon.run_loop_once()
+    assert icon.calls == ["draw None"], "the new image is scaled afresh and drawn, not docked"
+    assert icon._icon_valid is True
+
+
+@pytest.mark.parametrize(
+    "window", [XWindow(embedded=False), XWindow(embedded=True, broken=True)], ids=["not", "x-error"]
+)
+def test_an_xorg_icon_not_embedded_docks_as_pystray_would(window: XWindow) -> None:
+    icon = XorgLike(window)
+    pystray_compat.xorg_draw_new_images_in_place(icon)
+    icon.run_loop_once()
+    assert icon.calls == ["dock again"]
+    assert icon._icon_valid is False
+
+
+def test_off_the_x_loop_an_xorg_icon_docks_as_pystray_would() -> None:
+    icon = XorgLike(XWindow(embedded=True))
+    pystray_compat.xorg_draw_new_images_in_place(icon)
+    icon._thread = threading.Thread(target=lambda: None)  # the loop runs on another thread
+    icon._update_icon()
+    assert icon.calls == ["dock again"]
 
 
 def hop(method: Callable[[GlibLike], None]) -> Callable[[GlibLike], None]:

@@ -298,9 +298,7 @@ class TrayApp:
         )
         self._dispatch = make_dispatcher(backend, self.icon)
         if backend == "xorg":  # its changes are made on its X loop (make_dispatcher)
-            from trayapp.tray.backends.xorg_redraw import draw_new_images_in_place
-
-            draw_new_images_in_place(self.icon)
+            pystray_compat.xorg_draw_new_images_in_place(self.icon)
 
     # --- from any thread ----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 import types
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ class HookKind(Enum):
     """An attribute the backend's Icon sets on itself."""
     WRAPPED = "wrapped"
     """A method of the backend's Icon that a decorator wraps; `__wrapped__` is the plain one."""
+    DEFINED = "defined"
+    """A method the backend's Icon defines (replaced on the instance, or called)."""
+    ASSIGNED_AT_RUN = "assigned at run"
+    """An attribute the backend's Icon sets on itself only once its loop runs."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,16 @@ XORG_MESSAGE_HANDLERS = Hook("_message_handlers", ("xorg",), HookKind.ASSIGNED)
 """xorg: the Icon's table from X event type to handler, which its main loop reads."""
 XORG_WINDOW = Hook("_window", ("xorg",), HookKind.ASSIGNED)
 """xorg: the Icon's X window, which its own X connection made and so receives our messages."""
+XORG_UPDATE_ICON = Hook("_update_icon", ("xorg",), HookKind.DEFINED)
+"""xorg: the method that applies a new image, and asks the tray to dock the icon again."""
+XORG_DRAW = Hook("_draw", ("xorg",), HookKind.DEFINED)
+"""xorg: the method that paints the image into the icon's window."""
+XORG_ICON_DATA = Hook("_icon_data", ("xorg",), HookKind.ASSIGNED)
+"""xorg: the image scaled to the window; None makes the next draw scale the new image."""
+XORG_ICON_VALID = Hook("_icon_valid", ("xorg",), HookKind.ASSIGNED)
+"""xorg: whether the image shown is the current one, which the base Icon reads."""
+XORG_LOOP_THREAD = Hook("_thread", ("xorg",), HookKind.ASSIGNED_AT_RUN)
+"""xorg: the thread of the Icon's X loop."""
 GTK_STATUS_ICON = Hook("_status_icon", ("gtk",), HookKind.ASSIGNED)
 """gtk: the Gtk.StatusIcon that is the icon."""
 GLIB_UPDATES = tuple(
@@ -60,6 +75,11 @@ HOOKS: tuple[Hook, ...] = (
     WIN32_WINDOW,
     XORG_MESSAGE_HANDLERS,
     XORG_WINDOW,
+    XORG_UPDATE_ICON,
+    XORG_DRAW,
+    XORG_ICON_DATA,
+    XORG_ICON_VALID,
+    XORG_LOOP_THREAD,
     GTK_STATUS_ICON,
     *GLIB_UPDATES,
 )
@@ -112,6 +132,10 @@ def icon_base_class() -> Any:
 
 def _read(icon: object, hook: Hook) -> Any:
     return getattr(icon, hook.name, None)
+
+
+def _write(icon: object, hook: Hook, value: object) -> None:
+    setattr(icon, hook.name, value)
 
 
 # --- win32: running code on the UI thread -------------------------------------------------------
@@ -169,6 +193,45 @@ def xorg_window_id(icon: object) -> int | None:
     """
     window = _read(icon, XORG_WINDOW)
     return None if window is None else int(window.id)
+
+
+def xorg_draw_new_images_in_place(icon: object) -> bool:
+    """Make the xorg icon draw a new image where it is once a tray embeds it; False without
+    the hooks.
+
+    Why: pystray's xorg Icon sends the tray a dock request with every new image, embedded or
+    not. Given a few such requests milliseconds apart, as a poll's "refreshing" image and its
+    result make against a quick server, trayer (GTK 2 sockets) is left holding the window in a
+    socket 1 px wide: its panel shrinks to 3 px and the icon is never seen again. Once embedded,
+    a new image needs only drawing; the tray's own resizes and exposes redraw it as before.
+    Not embedded (yet, or a request was lost), and off the X loop, it docks as pystray would.
+    Without them: the icon docks again with each new image, as before.
+    """
+    dock_again = _read(icon, XORG_UPDATE_ICON)
+    draw = _read(icon, XORG_DRAW)
+    if not callable(dock_again) or not callable(draw) or _read(icon, XORG_WINDOW) is None:
+        return False
+
+    def update_icon() -> None:
+        on_loop = threading.current_thread() is _read(icon, XORG_LOOP_THREAD)
+        if not on_loop or not _embedded(icon):
+            dock_again()
+            return
+        _write(icon, XORG_ICON_DATA, None)  # pystray scales the new image at the next draw
+        draw()
+        _write(icon, XORG_ICON_VALID, True)
+
+    _write(icon, XORG_UPDATE_ICON, update_icon)
+    return True
+
+
+def _embedded(icon: object) -> bool:
+    """Whether a tray has taken the icon's window: its parent is then no longer the root."""
+    try:
+        tree = _read(icon, XORG_WINDOW).query_tree()
+        return bool(tree.parent.id != tree.root.id)
+    except Exception:  # an X error: let pystray dock as it would
+        return False
 
 
 # --- gtk: the status icon -----------------------------------------------------------------------
