@@ -8,6 +8,9 @@ the Run key, no AppData), and `stop()` ends every Windows process in it and dele
 Wine's quirks that shape this module (see the README's testing section):
 - Windows Python cannot start with both stdout and stderr redirected to files ("init_sys_streams:
   Invalid handle"), so output is always read through pipes;
+- now and then (one command in a few thousand, under load) Wine's launcher fails before the
+  program starts, printing "ShellExecuteEx failed: Internal error."; nothing of ours ran, so
+  the command is started again (LAUNCH_ATTEMPTS);
 - the interpreter is a portable one whose pip launchers (Scripts\\deepgram-tray.exe) find
   python.exe on PATH, as a python.org install with "Add to PATH" would: WINEPATH says where.
 """
@@ -27,6 +30,10 @@ PYTHON_ENV = "DEEPGRAM_TRAY_TEST_WINDOWS_PYTHON"
 # What Wine and the tests need from the Linux side; nothing else of this process's environment
 # (its PYTHONPATH, its keys) reaches the Windows programs.
 PASSED_THROUGH = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "XDG_RUNTIME_DIR")
+
+LAUNCH_ATTEMPTS = 3
+LAUNCHER_FAILED = b"ShellExecuteEx failed"
+"""What Wine's launcher (start.exe) prints when it could not start the program at all."""
 
 
 def configured_python() -> Path | None:
@@ -170,15 +177,19 @@ class WindowsPython:
     ) -> WindowsResult:
         """`deepgram-tray ARGS` under Windows Python, its output read through pipes."""
         data = stdin.encode() if isinstance(stdin, str) else stdin
-        completed = subprocess.run(
-            self.command(*args, program=program),
-            env=self.env(**(env or {})),
-            input=data,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-            cwd=self.workdir,
-        )
+        for _ in range(LAUNCH_ATTEMPTS):
+            completed = subprocess.run(
+                self.command(*args, program=program),
+                env=self.env(**(env or {})),
+                input=data,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+                cwd=self.workdir,
+            )
+            output = completed.stdout + completed.stderr
+            if completed.returncode == 0 or LAUNCHER_FAILED not in output:
+                break
         return WindowsResult(completed.returncode, completed.stdout, completed.stderr)
 
     def python(self, code: str, env: dict[str, str] | None = None) -> WindowsResult:
