@@ -4,6 +4,7 @@ it must end right, keep its log files bounded, and grow neither threads nor memo
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import random
 import threading
@@ -93,8 +94,14 @@ def app_threads() -> list[str]:
     return sorted(t.name for t in threading.enumerate() if not t.name.endswith(server_threads))
 
 
-def app_allocations(snapshot: tracemalloc.Snapshot) -> int:
-    """Bytes currently held by allocations made in the app's own code."""
+def app_allocations() -> int:
+    """Bytes held by live allocations made in the app's own code.
+
+    Collected first: a call's deadline and its timer refer to each other, and how many such
+    finished cycles wait for the collector at the moment of the snapshot is chance, not growth.
+    """
+    gc.collect()
+    snapshot = tracemalloc.take_snapshot()
     return sum(
         s.size
         for s in snapshot.filter_traces([tracemalloc.Filter(True, "*/trayapp/*")]).statistics(
@@ -132,8 +139,8 @@ def soak(server: FakeDeepgram, tray_log: Path) -> None:
                 most_fetches_allowed(HOUR, None) + 1
             )
             if hour == 23:  # after a day of warming up (caches, pools, first log file)
-                memory_after_day_one = app_allocations(tracemalloc.take_snapshot())
-        memory_at_the_end = app_allocations(tracemalloc.take_snapshot())
+                memory_after_day_one = app_allocations()
+        memory_at_the_end = app_allocations()
         # No thread of the app's outlives its work (each fetch's pool ends with it): the same
         # threads as before the week began.
         wait_until(lambda: app_threads() == threads_before, what=f"threads {threads_before}")
