@@ -156,7 +156,7 @@ def serve(script: Callable[[Request], Reply]) -> HostileServer:
     return HostileServer(script)
 
 
-FORMATS = ["text", "json", "prometheus"]
+FORMATS = ["text", "json", "prometheus", "waybar", "xbar"]
 
 
 # --- the key never leaks -------------------------------------------------------------------------
