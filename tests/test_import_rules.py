@@ -21,7 +21,7 @@ SHARED = {"trayapp.config", "trayapp.setting_fields", "trayapp.credentials", "tr
 ENTRY = {"trayapp.cli", "trayapp.console", "trayapp.__main__", "trayapp.commands"}
 """The command line: the only code that may import anything."""
 
-WINGS = ("deepgram", "outlook", "desktop", "tray", "tk")
+WINGS = ("deepgram", "outlook", "desktop", "tray", "tk", "exporter")
 
 ALLOWED: dict[str, set[str]] = {
     "base": BASE,
@@ -31,6 +31,10 @@ ALLOWED: dict[str, set[str]] = {
     "shared": BASE | SHARED | {"trayapp.deepgram", "trayapp.outlook", "trayapp.desktop"},
     "tray": BASE | SHARED | {f"trayapp.{w}" for w in ("deepgram", "outlook", "desktop", "tray")},
     "tk": BASE | SHARED | {f"trayapp.{w}" for w in ("deepgram", "outlook", "desktop", "tk")},
+    # `serve` runs the tray's poller headless: the tray's logic, never its UI (no pystray).
+    "exporter": BASE
+    | SHARED
+    | {f"trayapp.{w}" for w in ("deepgram", "outlook", "desktop", "tray", "exporter")},
 }
 
 

@@ -61,6 +61,6 @@ def test_balance_with_an_env_key_skips_the_keyring_and_unused_parsers(
         "dataclasses",  # value types are NamedTuples (see trayapp.deepgram.models)
         "pystray",
         "PIL",
-        "trayapp.atomic",  # only for --output
+        "trayapp.tray.panel_formats",  # only for the bars' formats
     ):
         assert unneeded not in loaded, unneeded

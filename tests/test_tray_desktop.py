@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY, PROJECT_A, PROJECT_B
+from tests.conftest import BAD_KEY, MEMBER_KEY, OWNER_KEY, PROJECT_A, PROJECT_B, run_cli
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import (
     Rect,
@@ -153,6 +153,19 @@ def test_icon_menu_refresh_and_colours_follow_the_server(
     for file in tmp_path.rglob("*"):
         if file.is_file():
             assert OWNER_KEY.encode() not in file.read_bytes(), file
+
+
+def test_the_tray_saves_its_read_for_a_bars_max_age(
+    desktop: VirtualDesktop, deepgram: FakeDeepgram, start_tray, cli_env: dict[str, str]
+) -> None:
+    start_tray()
+    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon")
+    before = len(deepgram.requests_to("/balances"))
+    # A bar's command in the same user's session (same home, same API): the tray's read answers.
+    bar = run_cli(["balance", "--json", "--max-age", "600"], cli_env)
+    assert bar.returncode == 0, bar.stderr
+    assert json.loads(bar.stdout)["totals"] == {"usd": 128.31822227}
+    assert len(deepgram.requests_to("/balances")) == before
 
 
 def test_a_refused_key_gives_a_grey_icon(

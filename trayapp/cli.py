@@ -41,7 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     balance = commands.add_parser("balance", help="print the balances once and exit")
     formats = balance.add_mutually_exclusive_group()
     formats.add_argument(
-        "--format", choices=("text", "json", "prometheus"), default="text", help="output format"
+        "--format",
+        choices=("text", "json", "prometheus", "waybar", "xbar"),
+        default="text",
+        help="output format; waybar: one JSON line for a bar's custom module, xbar: an "
+        "xbar/SwiftBar/Argos plugin's output (both printed on failure too)",
     )
     formats.add_argument(
         "--json", dest="format", action="store_const", const="json", help="same as --format json"
@@ -61,7 +65,26 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also read spend and credit expiry (two more calls per project): days left",
     )
+    balance.add_argument(
+        "--max-age",
+        type=_seconds,
+        default=0,
+        metavar="SECONDS",
+        help="answer from the last read saved on this machine (by the tray, serve or an earlier "
+        "balance) when it is at most SECONDS old; default 0: always read Deepgram",
+    )
     balance.set_defaults(handler=_lazy("trayapp.commands.balance", "run_balance"))
+
+    serve = commands.add_parser(
+        "serve", help="serve the balances to Prometheus (/metrics), read in the background"
+    )
+    serve.add_argument(
+        "--listen",
+        default="127.0.0.1:9787",
+        metavar="HOST:PORT",
+        help="address to serve on (default 127.0.0.1:9787: this machine only)",
+    )
+    serve.set_defaults(handler=_lazy("trayapp.commands.serve", "run_serve"))
 
     history = commands.add_parser("history", help="export the balance history the tray recorded")
     history.add_argument("--format", choices=("csv", "json"), default="csv", help="output format")
@@ -120,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     config_set.add_argument("value", metavar="VALUE")
     config_set.set_defaults(handler=_lazy("trayapp.commands.config", "run_config_set"))
     return parser
+
+
+def _seconds(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds (e.g. 300)")
+    return int(text)
 
 
 def _lazy(module: str, function: str) -> Handler:

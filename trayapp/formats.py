@@ -263,7 +263,7 @@ def _encode(value: object, depth: int = 0) -> str:
 def render_prometheus(snapshot: BalanceSnapshot, forecast: Forecast | None = None) -> str:
     amount_lines = [
         _sample("deepgram_balance_amount", dict(labels), exact_number(amount))
-        for labels, amount in _amounts_by_series(snapshot).items()
+        for labels, amount in amounts_by_series(snapshot).items()
     ]
     total_lines = [
         _sample("deepgram_balance_total", {"units": units}, exact_number(amount))
@@ -311,7 +311,7 @@ def render_prometheus(snapshot: BalanceSnapshot, forecast: Forecast | None = Non
     return "".join(blocks)
 
 
-def _amounts_by_series(snapshot: BalanceSnapshot) -> dict[tuple[tuple[str, str], ...], Decimal]:
+def amounts_by_series(snapshot: BalanceSnapshot) -> dict[tuple[tuple[str, str], ...], Decimal]:
     """Each balance's amount under its labels. Balances without an id (which Deepgram always
     sends, but the parser tolerates) can share labels: one series then carries their sum, since
     the exposition format allows a label set only once."""

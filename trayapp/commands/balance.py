@@ -3,41 +3,169 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from trayapp.cli import print_error, print_out
-from trayapp.config import load_settings
+from trayapp.cli import BUG_REPORT_HINT, print_error, print_out
+from trayapp.config import Settings, load_settings
 from trayapp.credentials import require_api_key
 from trayapp.deepgram.client import DeepgramClient
 from trayapp.deepgram.models import BalanceSnapshot
-from trayapp.errors import ConfigError, most_severe_exit_code, os_reason
+from trayapp.errors import ConfigError, DeepgramTrayError, most_severe_exit_code, os_reason
 from trayapp.formats import render_json, render_prometheus, render_text
 from trayapp.outlook.forecast import Forecast
 from trayapp.redaction import redact
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 RENDERERS = {"text": render_text, "json": render_json, "prometheus": render_prometheus}
+PANEL_FORMATS = ("waybar", "xbar")
+"""Formats a status bar runs the command for: they print their block even when the read fails."""
 
 
 def run_balance(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    key = require_api_key()
-    project_ids = tuple(dict.fromkeys(args.project)) or settings.projects
-    # One deadline for the whole command, the forecast's calls included.
-    with DeepgramClient(settings.api_url, key.value) as client, client.refresh():
-        snapshot = client.fetch_snapshot(project_ids)
-        forecast = _read_forecast(client, snapshot) if args.forecast else None
+    try:
+        return _read_and_print(args)
+    except Exception as exc:
+        if args.format in PANEL_FORMATS:
+            # The bar shows the failure in its own grammar; the sentence still goes to stderr
+            # and the exit code stays, both from the CLI's one error handler.
+            _show_failure_on_the_panel(args, exc)
+        raise
 
-    output = RENDERERS[args.format](snapshot, forecast)
-    if args.output:
-        _write_output(Path(args.output), output)
+
+def _read_and_print(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    project_ids = tuple(dict.fromkeys(args.project)) or settings.projects
+    recent = _recent_read(args, settings, project_ids) if args.max_age > 0 else None
+    if recent is not None:
+        snapshot, forecast = recent
     else:
-        print_out(output, machine_format=args.format != "text")
+        try:
+            snapshot, forecast = _read_deepgram(args, settings, project_ids)
+        except DeepgramTrayError as exc:
+            if not _show_a_stale_read(args, settings, project_ids, exc):
+                raise
+            print_error(exc.user_message())
+            return exc.exit_code
+
+    output = _render(args.format, snapshot, forecast, settings)
+    _emit(args, output)
 
     for project in snapshot.projects:
         if project.error is not None:
             print_error(f"{project.project.name}: {project.error.user_message()}")
     return most_severe_exit_code([error.exit_code for error in snapshot.errors])
+
+
+def _read_deepgram(
+    args: argparse.Namespace, settings: Settings, project_ids: tuple[str, ...]
+) -> tuple[BalanceSnapshot, Forecast | None]:
+    key = require_api_key()
+    # One deadline for the whole command, the forecast's calls included.
+    with DeepgramClient(settings.api_url, key.value) as client, client.refresh():
+        snapshot = client.fetch_snapshot(project_ids)
+        forecast = _read_forecast(client, snapshot) if args.forecast else None
+    # Saved for a later `--max-age` (a bar's next run), as the tray and `serve` do.
+    from trayapp.desktop.paths import last_read_path
+    from trayapp.tray.last_read import ReadSaver
+
+    ReadSaver(last_read_path()).offer(
+        snapshot, forecast, failed=False, api_url=settings.api_url, asked=project_ids
+    )
+    return snapshot, forecast
+
+
+def _recent_read(
+    args: argparse.Namespace, settings: Settings, project_ids: tuple[str, ...]
+) -> tuple[BalanceSnapshot, Forecast | None] | None:
+    """The saved read, when it is at most --max-age old and answers this command; looked at
+    before the key is, so a bar's run every minute does not ask the keyring either."""
+    from trayapp.desktop.paths import last_read_path
+    from trayapp.tray.last_read import load, usable
+
+    saved = load(last_read_path())
+    if saved is None:
+        return None
+    snapshot = usable(
+        saved,
+        api_url=settings.api_url,
+        asked=project_ids,
+        forecast=args.forecast,
+        max_age=args.max_age,
+        now=datetime.now(timezone.utc),
+    )
+    return None if snapshot is None else (snapshot, saved.forecast if args.forecast else None)
+
+
+UNREACHABLE = 4
+STALE_AT_MOST = 24 * 3600
+"""A bar shows a saved read as stale for up to a day after reads start failing; an older one
+says too little to show as an amount."""
+
+
+def _show_a_stale_read(
+    args: argparse.Namespace, settings: Settings, project_ids: tuple[str, ...], exc: Exception
+) -> bool:
+    """For a bar (waybar, xbar) with --max-age, when Deepgram could not be reached: the saved
+    read, marked stale with the reason. False when there is none to show (the error stands)."""
+    # Exit code 4: network, timeout, rate limit, server error; not a refused or missing key.
+    unreachable = isinstance(exc, DeepgramTrayError) and exc.exit_code == UNREACHABLE
+    if args.format not in PANEL_FORMATS or not args.max_age or not unreachable:
+        return False
+    within_a_day = argparse.Namespace(**{**vars(args), "max_age": STALE_AT_MOST})
+    recent = _recent_read(within_a_day, settings, project_ids)
+    if recent is None:
+        return False
+    snapshot, forecast = recent
+    from trayapp.tray.panel_formats import render_waybar, render_xbar
+    from trayapp.tray.state import Thresholds
+
+    render = render_waybar if args.format == "waybar" else render_xbar
+    thresholds = Thresholds.from_settings(settings)
+    problem = exc.user_message() if isinstance(exc, DeepgramTrayError) else None
+    stale = render(snapshot, thresholds, forecast, stale_since=snapshot.fetched_at, problem=problem)
+    _emit(args, stale)
+    return True
+
+
+def _render(
+    format_name: str, snapshot: BalanceSnapshot, forecast: Forecast | None, settings: Settings
+) -> str:
+    if format_name not in PANEL_FORMATS:
+        return RENDERERS[format_name](snapshot, forecast)
+    # Imported here: the tray's modules stay out of the other formats' start-up.
+    from trayapp.tray.panel_formats import render_waybar, render_xbar
+    from trayapp.tray.state import Thresholds
+
+    render = render_waybar if format_name == "waybar" else render_xbar
+    return render(snapshot, Thresholds.from_settings(settings), forecast)
+
+
+def _show_failure_on_the_panel(args: argparse.Namespace, exc: Exception) -> None:
+    from trayapp.tray.panel_formats import render_waybar_failure, render_xbar_failure
+
+    if isinstance(exc, DeepgramTrayError):
+        reason, words = exc.user_message(), exc.words
+    else:  # the CLI's handler words it the same way
+        reason = f"Something unexpected went wrong ({type(exc).__name__}): {BUG_REPORT_HINT}."
+        words = DeepgramTrayError.words
+    render: Callable[[str, str], str] = (
+        render_waybar_failure if args.format == "waybar" else render_xbar_failure
+    )
+    # An --output that cannot be written cannot take this either: the first error stands.
+    with contextlib.suppress(DeepgramTrayError):
+        _emit(args, render(reason, words))
+
+
+def _emit(args: argparse.Namespace, output: str) -> None:
+    if args.output:
+        _write_output(Path(args.output), output)
+    else:
+        print_out(output, machine_format=args.format != "text")
 
 
 def _read_forecast(client: DeepgramClient, snapshot: BalanceSnapshot) -> Forecast:

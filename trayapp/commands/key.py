@@ -58,6 +58,7 @@ def run_key_set(args: argparse.Namespace) -> int:
         summary = f": {_verify(key)}"
     _before_asking_the_keyring("Saving the key in the OS keyring")
     store_api_key(key)
+    _forget_the_last_read()
     backend = keyring_backend_name()
     print_out(f"Saved the key ending in {mask(key)} to the OS keyring ({backend}){summary}.\n")
     if os.environ.get(API_KEY_ENV, "").strip():
@@ -140,10 +141,21 @@ def run_key_status(args: argparse.Namespace) -> int:
 
 def run_key_delete(args: argparse.Namespace) -> int:
     _before_asking_the_keyring("Deleting the key from the OS keyring")
-    if delete_api_key():
+    deleted = delete_api_key()
+    _forget_the_last_read()
+    if deleted:
         print_out("Deleted the API key from the OS keyring.\n")
     else:
         print_out("No API key was stored in the OS keyring; nothing to delete.\n")
     if os.environ.get(API_KEY_ENV, "").strip():
         print_error(f"Note: {API_KEY_ENV} is still set, so a key is still in use.")
     return 0
+
+
+def _forget_the_last_read() -> None:
+    """The read saved for `balance --max-age` was made with the key before: it must not answer
+    for the next one."""
+    from trayapp.desktop.paths import last_read_path
+    from trayapp.tray.last_read import forget
+
+    forget(last_read_path())

@@ -9,11 +9,12 @@ import threading
 import time
 
 from trayapp.cli import print_error
-from trayapp.config import load_settings
-from trayapp.deepgram.models import BalanceSnapshot
-from trayapp.desktop.paths import log_dir
+from trayapp.config import Settings, load_settings
+from trayapp.deepgram.models import BalanceSnapshot, Project
+from trayapp.desktop.paths import last_read_path, log_dir
 from trayapp.outlook.forecast import SpendRate
-from trayapp.tray.poller import Poller
+from trayapp.tray.last_read import ReadSaver
+from trayapp.tray.poller import FetchResult, Poller
 from trayapp.tray.scheduler import Clock
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,28 @@ def _run() -> int:
         if not state.has_key or isinstance(state.error, KeyringUnavailableError):
             settings_window.open_once_for_first_run()
 
+    saver = ReadSaver(last_read_path())
+    read_with: list[Settings] = []
+
+    def fetch(settings: Settings, known: list[Project] | None) -> FetchResult:
+        read_with[:] = [settings]
+        return fetch_in_child_process(settings, known)
+
+    def show_and_save(state: TrayState) -> None:
+        show(state)
+        if read_with:  # for `balance --max-age` (bars, scripts): not the tray's own business
+            saver.offer(
+                state.snapshot,
+                state.forecast,
+                failed=state.error is not None,
+                api_url=read_with[0].api_url,
+                asked=read_with[0].projects,
+            )
+
     poller = Poller(
         load_settings=load_settings,
-        fetch=fetch_in_child_process,
-        on_state=show,
+        fetch=fetch,
+        on_state=show_and_save,
         on_alert=lambda alert: app.notify(alert),
         clock=Clock(monotonic=time.monotonic, wall=time.time),
         record_history=record_history,

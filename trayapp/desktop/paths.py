@@ -31,3 +31,11 @@ def history_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "history.sqlite3"
+
+
+def last_read_path() -> Path:
+    """The last complete read of the balances (trayapp.tray.last_read), in the user cache folder:
+    losing it costs one call to Deepgram."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "last-read.json"

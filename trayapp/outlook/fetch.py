@@ -17,6 +17,7 @@ from trayapp.outlook.forecast import (
     Forecast,
     ForecastInputs,
     Sample,
+    SpendRate,
     combine,
     nearest_expiry,
     spend_from_billing,
@@ -72,13 +73,16 @@ def _read_forecast_inputs(
     client: DeepgramClient, project_ids: Sequence[str], today: date
 ) -> ForecastInputs:
     daily: list[tuple[date, Decimal]] = []
+    by_project: dict[str, SpendRate] = {}
     billing_readable = bool(project_ids)
     orders: dict[str, list[Order]] = {}
     for project_id in project_ids:
         try:
-            daily += client.billing_breakdown(
+            project_daily = client.billing_breakdown(
                 project_id, today - timedelta(days=WINDOW_DAYS), today
             )
+            daily += project_daily
+            by_project[project_id] = spend_from_billing(project_daily, today)
         except REFUSALS as exc:
             # One project's spend missing would understate the rate: use the history instead.
             log.info("Billing breakdown of %s unavailable: %s", project_id, exc.message)
@@ -87,5 +91,11 @@ def _read_forecast_inputs(
             orders[project_id] = client.purchases(project_id)
         except REFUSALS as exc:
             log.info("Purchases of %s unavailable: %s", project_id, exc.message)
-    billing = spend_from_billing(daily, today) if billing_readable else None
-    return ForecastInputs(billing, nearest_expiry(orders, today), expiry_read=bool(orders))
+    if not billing_readable:
+        return ForecastInputs(None, nearest_expiry(orders, today), expiry_read=bool(orders))
+    return ForecastInputs(
+        spend_from_billing(daily, today),
+        nearest_expiry(orders, today),
+        expiry_read=bool(orders),
+        billing_by_project=by_project,
+    )

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Literal, NamedTuple
 
 from trayapp.deepgram.models import BalanceSnapshot, Order
@@ -192,6 +193,9 @@ class ForecastInputs(NamedTuple):
     """The soonest credit to expire (None: nothing expires, or the purchases were unreadable)."""
     expiry_read: bool = True
     """False when no project's purchases could be read: keep whatever expiry was known."""
+    billing_by_project: Mapping[str, SpendRate] = MappingProxyType({})
+    """Each project's own spend rate from its billing breakdown (what `serve` exports per
+    project); empty when the billing breakdown was not readable."""
 
 
 def combine(

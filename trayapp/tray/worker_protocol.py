@@ -35,7 +35,7 @@ from trayapp.errors import (
     WorkerProtocolError,
     error_class_for,
 )
-from trayapp.outlook.forecast import Expiry, ForecastInputs, SpendRate
+from trayapp.outlook.forecast import Expiry, Forecast, ForecastInputs, SpendBasis, SpendRate
 
 PROTOCOL = 1
 """The envelope's version: raise it whenever a message changes shape."""
@@ -137,12 +137,56 @@ def encode_success(snapshot: BalanceSnapshot, projects: list[Project]) -> bytes:
         {
             "read": READ_BALANCES,
             "ok": True,
-            "snapshot": {
-                "fetched_at": snapshot.fetched_at.isoformat(),
-                "projects": [_project_balances_document(p) for p in snapshot.projects],
-            },
+            "snapshot": snapshot_document(snapshot),
             "projects": [_project_document(p) for p in projects],
         }
+    )
+
+
+def snapshot_document(snapshot: BalanceSnapshot) -> dict[str, Any]:
+    """A snapshot as JSON-ready data, amounts as exact decimal text (also what the saved last
+    read keeps: trayapp.tray.last_read)."""
+    return {
+        "fetched_at": snapshot.fetched_at.isoformat(),
+        "projects": [_project_balances_document(p) for p in snapshot.projects],
+    }
+
+
+def snapshot_from_document(document: Any) -> BalanceSnapshot:
+    """The snapshot `snapshot_document` wrote; KeyError, TypeError or ValueError (and Decimal's
+    ArithmeticError) when it is not one."""
+    return BalanceSnapshot(
+        fetched_at=datetime.fromisoformat(_text(document["fetched_at"])),
+        projects=tuple(_project_balances(p) for p in document["projects"]),
+    )
+
+
+_SPEND_BASES: dict[str, SpendBasis] = {"billing": "billing", "history": "history", "none": "none"}
+
+
+def forecast_document(forecast: Forecast) -> dict[str, Any]:
+    rate = forecast.rate
+    return {
+        "rate": {
+            "basis": rate.basis,
+            "per_day": _decimal_text(rate.per_day),
+            "today": _decimal_text(rate.today),
+        },
+        "days_left": _decimal_text(forecast.days_left),
+        "nearest_expiry": None
+        if forecast.nearest_expiry is None
+        else _expiry_document(forecast.nearest_expiry),
+    }
+
+
+def forecast_from_document(document: Any) -> Forecast:
+    """The forecast `forecast_document` wrote; the same errors as `snapshot_from_document`."""
+    rate, expiry = document["rate"], document["nearest_expiry"]
+    basis = _SPEND_BASES[_text(rate["basis"])]
+    return Forecast(
+        SpendRate(basis, _decimal_or_none(rate["per_day"]), _decimal_or_none(rate["today"])),
+        _decimal_or_none(document["days_left"]),
+        None if expiry is None else _expiry(expiry),
     )
 
 
@@ -150,11 +194,7 @@ def decode_answer(data: bytes) -> tuple[BalanceSnapshot, list[Project]]:
     """The worker's snapshot and project list, or its error raised again here."""
     document = _load_answer(data, READ_BALANCES, _UNREADABLE_BALANCES)
     try:
-        snapshot_document = document["snapshot"]
-        snapshot = BalanceSnapshot(
-            fetched_at=datetime.fromisoformat(_text(snapshot_document["fetched_at"])),
-            projects=tuple(_project_balances(p) for p in snapshot_document["projects"]),
-        )
+        snapshot = snapshot_from_document(document["snapshot"])
         return snapshot, [_project(p) for p in document["projects"]]
     except _SHAPE_ERRORS as exc:
         raise WorkerProtocolError(_UNREADABLE_BALANCES) from exc
