@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import BAD_KEY, OWNER_KEY, UNICODE_NAME, run_cli, stored_secret
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import Rect, TrayProcess, VirtualDesktop
+from tests.support.exporter_process import ExporterProcess
 from tests.support.history_seed import seed_history
 from tests.support.waiting import wait_until
 from tests.test_encodings import LOCALES, run_bytes
@@ -48,6 +49,21 @@ def test_balance_json_is_what_the_installed_app_prints(
     assert answer == expected
     assert '"usd": 128.31822227' in frozen.stdout  # exact decimals survive freezing too
     assert any(r.path == "/v1/projects" for r in deepgram.requests)
+
+
+def test_the_bundled_exporter_serves_metrics(
+    bundle: list[str], cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    # prometheus_client and the exporter wing are imported lazily: the bundle must carry both.
+    exporter = ExporterProcess(cli_env, tmp_path / "serve", program=bundle)
+    try:
+        total = wait_until(
+            lambda: exporter.metrics().get("deepgram_balance_total"), what="the first read"
+        )
+        assert total == [({"units": "usd"}, 128.31822227)]
+        assert exporter.stop() == 0
+    finally:
+        exporter.kill()
 
 
 def test_tls_is_checked_against_the_systems_certificate_store(

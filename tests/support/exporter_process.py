@@ -20,12 +20,20 @@ LISTENING = re.compile(r"Serving Deepgram balances on (http://\S+)/metrics")
 
 
 class ExporterProcess:
-    def __init__(self, env: dict[str, str], folder: Path, *, listen: str = "127.0.0.1:0") -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        folder: Path,
+        *,
+        listen: str = "127.0.0.1:0",
+        program: list[str] | None = None,
+    ) -> None:
+        """`program`: another build of the app (the bundle) instead of this Python's."""
         folder.mkdir(parents=True, exist_ok=True)
         self._out_path, self._err_path = folder / "serve.out", folder / "serve.err"
         with open(self._out_path, "wb") as out, open(self._err_path, "wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "trayapp", "serve", "--listen", listen],
+                [*(program or [sys.executable, "-m", "trayapp"]), "serve", "--listen", listen],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
