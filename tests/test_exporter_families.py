@@ -128,3 +128,9 @@ def test_a_forecast_without_a_rate_has_no_spend_or_days_series() -> None:
         "deepgram_credit_expiry_timestamp_seconds",
     }
     assert "deepgram_balance_total" in names
+
+
+def test_up_is_one_only_after_a_complete_read() -> None:
+    assert scrape(full_view(up=True))["deepgram_up", ()] == 1
+    default = ExporterView(thresholds=THRESHOLDS, poll_interval=300)
+    assert scrape(default)["deepgram_up", ()] == 0

@@ -144,3 +144,27 @@ def test_the_saver_writes_each_read_once_and_again_with_its_forecast(tmp_path: P
     broken = ProjectBalances(B.project, error=NetworkError("x"))
     offer(SNAPSHOT._replace(projects=(A, broken)), None)
     assert not path.exists()
+
+
+def test_the_age_limits_are_inclusive_at_both_ends() -> None:
+    fetched = SNAPSHOT.fetched_at
+    assert answer(saved(), now=fetched) == SNAPSHOT  # read this very moment
+    assert answer(saved(), now=fetched + timedelta(seconds=300)) == SNAPSHOT  # exactly max_age
+    assert answer(saved(), now=fetched - timedelta(microseconds=1)) is None
+
+
+def test_the_file_is_version_1_and_another_version_is_no_saved_read(tmp_path: Path) -> None:
+    path = tmp_path / "last-read.json"
+    save(path, saved())
+    document = json.loads(path.read_text())
+    assert document["format"] == 1  # what later versions read: raise it only with a new shape
+    for change in ({"format": 2}, {"api_url": 5}, {"asked": ["a", 5]}):
+        path.write_text(json.dumps({**document, **change}))
+        assert load(path) is None, change
+
+
+def test_a_file_too_large_to_be_a_saved_read_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "last-read.json"
+    save(path, saved())
+    path.write_text(path.read_text() + " " * (4 * 1024 * 1024))  # still valid JSON
+    assert load(path) is None
