@@ -42,11 +42,13 @@ def scrape(view: ExporterView) -> Samples:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(FamiliesCollector(lambda: families(view)))
     text = generate_latest(registry).decode("utf-8")
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            labels = dict(s.labels)
+            assert labels.pop("account") == view.account, s  # every series names its account
+            samples[s.name, tuple(sorted(labels.items()))] = s.value
+    return samples
 
 
 def full_view(**changes: object) -> ExporterView:
@@ -134,3 +136,7 @@ def test_up_is_one_only_after_a_complete_read() -> None:
     assert scrape(full_view(up=True))["deepgram_up", ()] == 1
     default = ExporterView(thresholds=THRESHOLDS, poll_interval=300)
     assert scrape(default)["deepgram_up", ()] == 0
+
+
+def test_every_series_is_labelled_with_its_account() -> None:
+    assert scrape(full_view(account="client-a"))["deepgram_up", ()] == 0

@@ -46,6 +46,8 @@ class ExporterView:
     """When the last complete read was made."""
     reads: Mapping[str, int] = field(default_factory=dict)
     """Reads of Deepgram since start, by result: success or failure."""
+    account: str = "default"
+    """The account these are of: the `account` label of every series."""
 
 
 METRIC_NAMES = (
@@ -70,11 +72,18 @@ alert rules are checked against it)."""
 
 
 def families(view: ExporterView) -> list[Family]:
-    return [
+    """Every series of `view`, each labelled with its account (`serve` always labels them, so
+    a second account later adds series rather than changing the first one's)."""
+    found = [
         *_balance_families(view.snapshot),
         *_forecast_families(view),
         *_threshold_families(view.thresholds),
         *_health_families(view),
+    ]
+    account = (("account", view.account),)
+    return [
+        Family(f.name, f.help, f.kind, tuple((account + labels, v) for labels, v in f.samples))
+        for f in found
     ]
 
 
