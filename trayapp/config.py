@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
@@ -46,6 +46,8 @@ from trayapp.setting_fields import (
 log = logging.getLogger(__name__)
 
 API_URL_ENV = "DEEPGRAM_TRAY_API_URL"
+ACCOUNTS_TABLE = "accounts"
+"""The config's `[accounts.NAME]` tables: read by trayapp.accounts, not as settings."""
 EVERY_PROJECT: tuple[str, ...] = ()
 """No project ids: watch every project the key sees."""
 
@@ -253,6 +255,8 @@ def settings_from_table(table: Mapping[str, object], *, origin: str) -> Settings
     values: dict[str, object] = {}
     for name, raw in table.items():
         field = _field_named(name)
+        if name == ACCOUNTS_TABLE:
+            continue  # the other accounts' tables (trayapp.accounts)
         if field is None:
             log.warning("Ignoring unknown setting %r in %s", name, origin)
             continue
@@ -266,12 +270,28 @@ def settings_from_table(table: Mapping[str, object], *, origin: str) -> Settings
 
 def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
     """Config file, then the environment's API URL override on top."""
+    return load_settings_and_table(env)[0]
+
+
+def load_settings_and_table(
+    env: Mapping[str, str] = os.environ,
+) -> tuple[Settings, dict[str, object], str]:
+    """The settings in effect, the file's whole table (for its accounts) and the file's path."""
     path = config_path(env)
-    settings = settings_from_table(read_config_file(path), origin=str(path))
+    table = read_config_file(path)
+    settings = settings_from_table(table, origin=str(path))
     url_override = env.get(API_URL_ENV, "").strip()
     if url_override:
         settings = settings._replace(api_url=validate_api_url(url_override, source=API_URL_ENV))
-    return settings
+    return settings, table, str(path)
+
+
+def read_setting(name: str, value: object, where: str) -> object:
+    """Check one setting's value, `where` naming it in the error (e.g. an account's table)."""
+    field = _field_named(name)
+    if field is None:
+        raise ConfigError(f"There is no setting called {name!r}.")
+    return field.read(value, where)
 
 
 def validate_value(name: str, value: object) -> object:
@@ -319,13 +339,14 @@ def conflict_in(settings: Settings) -> Conflict | None:
 # --- `config set`: text from the command line to a TOML value -----------------------------------
 
 
-def parse_cli_value(name: str, text: str) -> object:
-    """The TOML value for `config set NAME TEXT`, or ConfigError saying what is expected."""
+def parse_cli_value(name: str, text: str, shown_as: str | None = None) -> object:
+    """The TOML value for `config set NAME TEXT`, or ConfigError saying what is expected;
+    `shown_as` names the setting in that sentence instead (an account's, say)."""
     field = _field_named(name)
     if field is None:
         names = ", ".join(field.name for field in FIELDS)
         raise ConfigError(f"There is no setting called {name!r}: use one of {names}.")
-    return field.write(field.parse(text.strip(), name))
+    return field.write(field.parse(text.strip(), shown_as or name))
 
 
 def set_config_value(path: Path, name: str, text: str) -> Settings:
@@ -335,17 +356,37 @@ def set_config_value(path: Path, name: str, text: str) -> Settings:
 
 def update_config(path: Path, values: Mapping[str, object]) -> Settings:
     """Merge TOML values into the file, keeping other keys; validate the result, then write."""
+    return rewrite_config(path, lambda table: table.update(values))[0]
+
+
+def rewrite_config(
+    path: Path, change: Callable[[dict[str, object]], None]
+) -> tuple[Settings, dict[str, object]]:
+    """Read the file, `change` its table, check the whole result (the accounts' tables too: a
+    top-level threshold is theirs unless they set their own), then write it atomically. An
+    unusable file, or a change that would make it invalid, raises and leaves the file untouched.
+
+    The settings the file then gives (the environment's overrides aside), and its table."""
     import tomli_w
 
+    # trayapp.accounts is imported here, not at the top: it reads settings with this module.
+    from trayapp.accounts import accounts_from_table
     from trayapp.atomic import write_atomically
 
     table = read_config_file(path)  # raises on an unusable file, which is then left untouched
-    table.update(values)
+    change(table)
     settings = settings_from_table(table, origin=str(path))
+    accounts_from_table(table, settings, origin=str(path))
     write_atomically(path, tomli_w.dumps(table).encode("utf-8"))
-    return settings
+    return settings, table
 
 
-def settings_as_table(settings: Settings) -> dict[str, object]:
-    """The TOML table for these settings (thresholds as floats: TOML has no decimal type)."""
-    return {field.name: field.write(getattr(settings, field.name)) for field in FIELDS}
+def settings_as_table(settings: Settings, names: Iterable[str] | None = None) -> dict[str, object]:
+    """The TOML table for these settings, or for those `names` (thresholds as floats: TOML has no
+    decimal type)."""
+    chosen = None if names is None else set(names)
+    return {
+        field.name: field.write(getattr(settings, field.name))
+        for field in FIELDS
+        if chosen is None or field.name in chosen
+    }

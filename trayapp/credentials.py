@@ -18,6 +18,26 @@ from trayapp.redaction import remember_secret
 KEYRING_SERVICE = "deepgram-balance-tray"
 KEYRING_USERNAME = "api-key"
 API_KEY_ENV = "DEEPGRAM_API_KEY"
+DEFAULT_ACCOUNT = "default"
+"""The unnamed top-level account (trayapp.accounts): DEEPGRAM_API_KEY and `api-key`."""
+
+
+def key_env_var(account: str = DEFAULT_ACCOUNT) -> str:
+    """DEEPGRAM_API_KEY for the default account, DEEPGRAM_API_KEY_CLIENT_A for `client-a`
+    (upper-cased, every other character `_`)."""
+    if account == DEFAULT_ACCOUNT:
+        return API_KEY_ENV
+    return (
+        API_KEY_ENV
+        + "_"
+        + "".join(c if c.isascii() and c.isalnum() else "_" for c in account.upper())
+    )
+
+
+def keyring_username(account: str = DEFAULT_ACCOUNT) -> str:
+    """The keyring entry's username: `api-key`, or `api-key:NAME` for a named account."""
+    return KEYRING_USERNAME if account == DEFAULT_ACCOUNT else f"{KEYRING_USERNAME}:{account}"
+
 
 # Windows Credential Locker caps a secret at 2560 bytes; real keys are 40 hex characters.
 _MIN_KEY_LENGTH = 8
@@ -99,49 +119,77 @@ def clean_key_text(text: str, *, source: str = "The API key", fix: str = PASTE_O
     return key
 
 
-def find_api_key(env: Mapping[str, str] = os.environ) -> ApiKey | None:
-    """The key in use: the environment's, else the keyring's; None when neither has one."""
-    from_env = key_from_env(env)
-    return from_env if from_env is not None else key_from_keyring()
+def find_api_key(
+    env: Mapping[str, str] = os.environ, account: str = DEFAULT_ACCOUNT
+) -> ApiKey | None:
+    """The account's key: the environment's, else the keyring's; None when neither has one."""
+    from_env = key_from_env(env, account)
+    return from_env if from_env is not None else key_from_keyring(account)
 
 
-def key_from_env(env: Mapping[str, str] = os.environ) -> ApiKey | None:
-    """DEEPGRAM_API_KEY when it is set (blank is unset); ConfigError when it cannot be a key."""
-    env_value = env.get(API_KEY_ENV, "")
+def key_from_env(
+    env: Mapping[str, str] = os.environ, account: str = DEFAULT_ACCOUNT
+) -> ApiKey | None:
+    """The account's variable (DEEPGRAM_API_KEY for `default`) when it is set (blank is unset);
+    ConfigError when it cannot be a key."""
+    variable = key_env_var(account)
+    env_value = env.get(variable, "")
     if not env_value.strip():
         return None
-    return ApiKey(clean_key_text(env_value, source=ENV_KEY_SOURCE, fix=ENV_KEY_FIX), "env")
+    if account == DEFAULT_ACCOUNT:
+        source, fix = ENV_KEY_SOURCE, ENV_KEY_FIX
+    else:
+        source = f"{variable} (which is used before the OS keyring)"
+        fix = f"set {variable} to the key alone, or unset it to use the key in the OS keyring"
+    return ApiKey(clean_key_text(env_value, source=source, fix=fix), "env")
 
 
-def key_from_keyring() -> ApiKey | None:
-    """The key stored in the OS keyring, which may prompt to unlock or create a keyring."""
-    stored = _keyring_call(lambda kr: kr.get_password(KEYRING_SERVICE, KEYRING_USERNAME))
+def key_from_keyring(account: str = DEFAULT_ACCOUNT) -> ApiKey | None:
+    """The account's key stored in the OS keyring, which may prompt to unlock or create one."""
+    username = keyring_username(account)
+    stored = _keyring_call(lambda kr: kr.get_password(KEYRING_SERVICE, username))
     if not stored:
         return None
-    return ApiKey(clean_key_text(stored, source=STORED_KEY_SOURCE, fix=STORED_KEY_FIX), "keyring")
+    fix = (
+        STORED_KEY_FIX
+        if account == DEFAULT_ACCOUNT
+        else f"{STORED_KEY_FIX[:-1]} --account {account}`"
+    )
+    return ApiKey(clean_key_text(stored, source=STORED_KEY_SOURCE, fix=fix), "keyring")
 
 
 NO_KEY = "No Deepgram API key is set: run `deepgram-tray key set`, or set DEEPGRAM_API_KEY."
 
 
-def require_api_key(env: Mapping[str, str] = os.environ) -> ApiKey:
-    key = find_api_key(env)
+def no_key_sentence(account: str = DEFAULT_ACCOUNT) -> str:
+    if account == DEFAULT_ACCOUNT:
+        return NO_KEY
+    return (
+        f"No Deepgram API key is set for the account {account!r}: run "
+        f"`deepgram-tray key set --account {account}`, or set {key_env_var(account)}."
+    )
+
+
+def require_api_key(env: Mapping[str, str] = os.environ, account: str = DEFAULT_ACCOUNT) -> ApiKey:
+    key = find_api_key(env, account)
     if key is None:
-        raise MissingKeyError(NO_KEY)
+        raise MissingKeyError(no_key_sentence(account))
     return key
 
 
-def store_api_key(key: str) -> None:
-    _keyring_call(lambda kr: kr.set_password(KEYRING_SERVICE, KEYRING_USERNAME, key))
+def store_api_key(key: str, account: str = DEFAULT_ACCOUNT) -> None:
+    username = keyring_username(account)
+    _keyring_call(lambda kr: kr.set_password(KEYRING_SERVICE, username, key))
 
 
-def delete_api_key() -> bool:
-    """Remove the stored key; False when there was none."""
+def delete_api_key(account: str = DEFAULT_ACCOUNT) -> bool:
+    """Remove the account's stored key; False when there was none."""
+    username = keyring_username(account)
 
     def delete(kr: _Keyring) -> bool:
-        if kr.get_password(KEYRING_SERVICE, KEYRING_USERNAME) is None:
+        if kr.get_password(KEYRING_SERVICE, username) is None:
             return False
-        kr.delete_password(KEYRING_SERVICE, KEYRING_USERNAME)
+        kr.delete_password(KEYRING_SERVICE, username)
         return True
 
     return _keyring_call(delete)

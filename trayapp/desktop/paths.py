@@ -33,9 +33,11 @@ def history_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "history.sqlite3"
 
 
-def last_read_path() -> Path:
-    """The last complete read of the balances (trayapp.tray.last_read), in the user cache folder:
-    losing it costs one call to Deepgram."""
+def last_read_path(account: str = "default") -> Path:
+    """The last complete read of an account's balances (trayapp.tray.last_read), in the user
+    cache folder: losing it costs one call to Deepgram. `last-read.json` for the default
+    account, `last-read.NAME.json` for a named one (names are file-safe: trayapp.accounts)."""
     import platformdirs
 
-    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "last-read.json"
+    folder = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+    return folder / ("last-read.json" if account == "default" else f"last-read.{account}.json")
