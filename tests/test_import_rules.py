@@ -16,7 +16,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "trayapp"
 
 BASE = {"trayapp", "trayapp.errors", "trayapp.redaction", "trayapp.atomic"}
 """Leaf modules everything may use: the app's name and version, errors, redaction, atomic writes."""
-SHARED = {"trayapp.config", "trayapp.setting_fields", "trayapp.credentials", "trayapp.formats"}
+SHARED = {
+    "trayapp.config",
+    "trayapp.setting_fields",
+    "trayapp.credentials",
+    "trayapp.formats",
+    "trayapp.formats_accounts",
+    "trayapp.accounts",
+}
 """Top-level services the tray, the windows and the commands share."""
 ENTRY = {"trayapp.cli", "trayapp.console", "trayapp.__main__", "trayapp.commands"}
 """The command line: the only code that may import anything."""

@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also read spend and credit expiry (two more calls per project): days left",
     )
+    which = balance.add_mutually_exclusive_group()
+    _account_option(which)
+    which.add_argument(
+        "--all-accounts",
+        action="store_true",
+        help="read every account in the config (JSON gains an `accounts` list, Prometheus an "
+        "`account` label)",
+    )
     balance.add_argument(
         "--max-age",
         type=_seconds,
@@ -102,10 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     key_set.add_argument(
         "--no-verify", action="store_true", help="store the key without checking it with the API"
     )
+    _account_option(key_set)
     key_set.set_defaults(handler=_lazy("trayapp.commands.key", "run_key_set"))
     key_status = key_commands.add_parser("status", help="say where the key comes from")
+    _account_option(key_status)
     key_status.set_defaults(handler=_lazy("trayapp.commands.key", "run_key_status"))
     key_delete = key_commands.add_parser("delete", help="remove the key from the OS keyring")
+    _account_option(key_delete)
     key_delete.set_defaults(handler=_lazy("trayapp.commands.key", "run_key_delete"))
 
     autostart = commands.add_parser("autostart", help="start the tray at login, or not")
@@ -143,6 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     config_set.add_argument("value", metavar="VALUE")
     config_set.set_defaults(handler=_lazy("trayapp.commands.config", "run_config_set"))
     return parser
+
+
+def _account_option(parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup) -> None:
+    parser.add_argument(
+        "--account",
+        default="default",
+        metavar="NAME",
+        help="the account of [accounts.NAME] in the config (default: the top-level one)",
+    )
 
 
 def _seconds(text: str) -> int:

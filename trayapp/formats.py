@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from trayapp.deepgram.models import MAIN_UNIT, BalanceSnapshot, ProjectBalances
 from trayapp.outlook.forecast import (
@@ -21,6 +21,7 @@ from trayapp.outlook.forecast import (
 )
 
 if TYPE_CHECKING:
+    from trayapp.errors import DeepgramTrayError
     from trayapp.outlook.history import HistoryRow
 
 # --- shared number formatting --------------------------------------------------------------------
@@ -159,14 +160,21 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def render_json(snapshot: BalanceSnapshot, forecast: Forecast | None = None) -> str:
+    return encode_json(balance_document(snapshot, forecast))
+
+
+def balance_document(
+    snapshot: BalanceSnapshot, forecast: Forecast | None = None
+) -> dict[str, object]:
+    """`balance --json`'s object, which `--all-accounts` repeats for each account."""
     document: dict[str, object] = {
         "fetched_at": snapshot.fetched_at.strftime(TIME_FORMAT),
         "totals": dict(snapshot.totals),
         "projects": [_project_json(p) for p in snapshot.projects],
     }
     if forecast is not None:
-        document["forecast"] = _forecast_json(forecast)
-    return encode_json(document)
+        document["forecast"] = forecast_json(forecast)
+    return document
 
 
 CENTS = Decimal("0.01")
@@ -181,7 +189,7 @@ def days_left_figure(days: Decimal) -> Decimal:
     return days.quantize(TENTHS, context=_WIDE)
 
 
-def _forecast_json(forecast: Forecast) -> dict[str, object]:
+def forecast_json(forecast: Forecast) -> dict[str, object]:
     rate, expiry = forecast.rate, forecast.nearest_expiry
     return {
         "basis": rate.basis,
@@ -206,14 +214,6 @@ def _expiry_json(expiry: Expiry) -> dict[str, object]:
 
 
 def _project_json(project: ProjectBalances) -> dict[str, object]:
-    error: dict[str, object] | None = None
-    if project.error is not None:
-        error = {"kind": project.error.kind, "message": project.error.message}
-        if project.error.request_id:
-            error["request_id"] = project.error.request_id
-        retry_after = getattr(project.error, "retry_after", None)
-        if retry_after is not None:
-            error["retry_after"] = Decimal(str(retry_after))
     return {
         "project_id": project.project.project_id,
         "name": project.project.name,
@@ -227,8 +227,20 @@ def _project_json(project: ProjectBalances) -> dict[str, object]:
             }
             for b in project.balances
         ],
-        "error": error,
+        "error": None if project.error is None else error_json(project.error),
     }
+
+
+def error_json(error: DeepgramTrayError) -> dict[str, object]:
+    """A failure as JSON: its kind, its sentence, and the request id and Retry-After when known."""
+    document: dict[str, object] = {"kind": error.kind, "message": error.message}
+    request_id = getattr(error, "request_id", None)
+    if request_id:
+        document["request_id"] = request_id
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        document["retry_after"] = Decimal(str(retry_after))
+    return document
 
 
 def encode_json(value: object) -> str:
@@ -261,54 +273,78 @@ def _encode(value: object, depth: int = 0) -> str:
 
 
 def render_prometheus(snapshot: BalanceSnapshot, forecast: Forecast | None = None) -> str:
-    amount_lines = [
-        _sample("deepgram_balance_amount", dict(labels), exact_number(amount))
+    return "".join(
+        metric_block(
+            family.name, family.help, [sample_line(family.name, *s) for s in family.samples]
+        )
+        for family in prometheus_families(snapshot, forecast)
+    )
+
+
+class PrometheusFamily(NamedTuple):
+    """One metric of `balance --format prometheus`: its samples as (labels, value) pairs."""
+
+    name: str
+    help: str
+    samples: list[tuple[dict[str, str], str]]
+
+
+def prometheus_families(
+    snapshot: BalanceSnapshot, forecast: Forecast | None = None
+) -> list[PrometheusFamily]:
+    """The metrics of one read, in the order they are printed (several accounts' are merged
+    metric by metric, so each HELP and TYPE is written once)."""
+    amounts = [
+        (dict(labels), exact_number(amount))
         for labels, amount in amounts_by_series(snapshot).items()
     ]
-    total_lines = [
-        _sample("deepgram_balance_total", {"units": units}, exact_number(amount))
+    totals = [
+        ({"units": units}, exact_number(amount))
         for units, amount in sorted(snapshot.totals.items())
     ]
-    up_lines = [
-        _sample(
-            "deepgram_balance_up", {"project_id": p.project.project_id}, "0" if p.error else "1"
-        )
-        for p in snapshot.projects
+    up = [
+        ({"project_id": p.project.project_id}, "0" if p.error else "1") for p in snapshot.projects
     ]
-    blocks = [
-        _metric(
-            "deepgram_balance_amount", "Remaining amount of one Deepgram balance.", amount_lines
+    families = [
+        PrometheusFamily(
+            "deepgram_balance_amount", "Remaining amount of one Deepgram balance.", amounts
         ),
-        _metric(
-            "deepgram_balance_total", "Sum of the watched projects' balances per unit.", total_lines
+        PrometheusFamily(
+            "deepgram_balance_total", "Sum of the watched projects' balances per unit.", totals
         ),
-        _metric(
-            "deepgram_balance_up", "1 if the project's balances were read, 0 if not.", up_lines
-        ),
+        PrometheusFamily(UP_METRIC, UP_HELP, up),
     ]
     if forecast is not None and forecast.rate.per_day is not None:
         per_day = exact_number(forecast.rate.per_day.quantize(CENTS))
-        blocks.append(
-            _metric(
+        families.append(
+            PrometheusFamily(
                 "deepgram_spend_dollars_per_day",
                 "Average spend per day over the last 7 days.",
-                [
-                    _sample(
-                        "deepgram_spend_dollars_per_day", {"basis": forecast.rate.basis}, per_day
-                    )
-                ],
+                [({"basis": forecast.rate.basis}, per_day)],
             )
         )
     if forecast is not None and forecast.days_left is not None:
         left = exact_number(days_left_figure(forecast.days_left))
-        blocks.append(
-            _metric(
+        families.append(
+            PrometheusFamily(
                 "deepgram_balance_days_left",
                 "Days until the total runs out at the recent spend rate.",
-                [_sample("deepgram_balance_days_left", {"units": MAIN_UNIT}, left)],
+                [({"units": MAIN_UNIT}, left)],
             )
         )
-    return "".join(blocks)
+    return families
+
+
+UP_METRIC = "deepgram_balance_up"
+UP_HELP = "1 if the project's balances were read, 0 if not."
+PROMETHEUS_METRICS = (
+    "deepgram_balance_amount",
+    "deepgram_balance_total",
+    UP_METRIC,
+    "deepgram_spend_dollars_per_day",
+    "deepgram_balance_days_left",
+)
+"""Every metric `prometheus_families` may return, in its order."""
 
 
 def amounts_by_series(snapshot: BalanceSnapshot) -> dict[tuple[tuple[str, str], ...], Decimal]:
@@ -328,12 +364,13 @@ def amounts_by_series(snapshot: BalanceSnapshot) -> dict[tuple[tuple[str, str], 
     return series
 
 
-def _metric(name: str, help_text: str, samples: list[str]) -> str:
+def metric_block(name: str, help_text: str, samples: list[str]) -> str:
+    """One metric's HELP and TYPE, then its sample lines (written by `sample_line`)."""
     header = f"# HELP {name} {help_text}\n# TYPE {name} gauge\n"
     return header + "".join(line + "\n" for line in samples)
 
 
-def _sample(name: str, labels: Mapping[str, str], value: str) -> str:
+def sample_line(name: str, labels: Mapping[str, str], value: str) -> str:
     rendered = ",".join(f'{key}="{escape_label_value(val)}"' for key, val in labels.items())
     return f"{name}{{{rendered}}} {value}"
 

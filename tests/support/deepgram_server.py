@@ -5,6 +5,10 @@ refuses unknown keys with the old error shape, Member keys with the new one, unk
 plain text, and can be told to misbehave on any path (`fail`): any status and body, hang, drop the
 connection, truncate, trickle, redirect or send a huge body. Every request is recorded, so tests can
 count calls, check headers and see which connection carried them.
+
+Keys and projects may belong to an account (`add_key(..., account="b")`, `add_project(...,
+account="b")`): a key of account B lists only B's projects and is refused another account's
+(`foreign_project_refusal`). Keys added without an account see every project, as one account.
 """
 
 from __future__ import annotations
@@ -240,6 +244,14 @@ def purchases_limit(text: str | None) -> int | None:
 class FakeDeepgram:
     def __init__(self, *, latency: float = 0.0) -> None:
         self.keys: dict[str, str] = {}
+        self.key_accounts: dict[str, str] = {}
+        """key -> its account, for keys added with one (the others see every project)."""
+        self.project_accounts: dict[str, str] = {}
+        """project id -> its account, for projects added with one."""
+        self.foreign_project_refusal: DocumentedError = DOCUMENTED_ERRORS["not_found"]
+        """The answer to a key asking for another account's project: the documented 404 of
+        .../balances (Deepgram does not say which it sends; DOCUMENTED_ERRORS'
+        `authentication_failed` is the documented 403, to try the other)."""
         self.projects: list[dict[str, Any]] = []
         self.balances: dict[str, list[Any]] = {}
         self.requests: list[RecordedRequest] = []
@@ -263,12 +275,25 @@ class FakeDeepgram:
 
     # --- set-up ---------------------------------------------------------------------------------
 
-    def add_key(self, key: str, role: str = OWNER) -> None:
+    def add_key(self, key: str, role: str = OWNER, *, account: str | None = None) -> None:
+        """`account`: the key sees only that account's projects (None: every project)."""
         self.keys[key] = role
+        if account is not None:
+            self.key_accounts[key] = account
 
-    def add_project(self, project_id: str, name: str, balances: list[Any]) -> None:
+    def add_project(
+        self, project_id: str, name: str, balances: list[Any], *, account: str | None = None
+    ) -> None:
+        """`account`: only keys of that account (and keys of none) see it."""
         self.projects.append({"project_id": project_id, "name": name})
         self.balances[project_id] = balances
+        if account is not None:
+            self.project_accounts[project_id] = account
+
+    def sees(self, key: str, project_id: str) -> bool:
+        """Whether `key` may see the project: a key of an account sees only that account's."""
+        account = self.key_accounts.get(key)
+        return account is None or self.project_accounts.get(project_id) == account
 
     def set_balances(self, project_id: str, balances: list[Any]) -> None:
         with self._lock:
@@ -422,10 +447,17 @@ class _Handler(BaseHTTPRequestHandler):
         if role is None:
             self._send_json(401, old_error("INVALID_AUTH", "Invalid credentials."))
             return
+        assert key is not None
         if path == "/v1/projects":
             with fake._lock:
-                projects = list(fake.projects)
+                projects = [p for p in fake.projects if fake.sees(key, p["project_id"])]
             self._send_json(200, {"projects": projects})
+            return
+        # Another account's project: refused on every path under it, as a foreign id is.
+        asked = re.match(r"/v1/projects/([^/]+)", path)
+        if asked is not None and asked[1] in fake.balances and not fake.sees(key, asked[1]):
+            refusal = fake.foreign_project_refusal
+            self._send(refusal.status, refusal.body, refusal.content_type)
             return
         billing = re.fullmatch(r"/v1/projects/([^/]+)/(billing/breakdown|purchases)", path)
         if billing is not None:
