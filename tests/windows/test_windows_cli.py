@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from tests.conftest import (
 )
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.history_seed import seed_history
+from tests.support.waiting import wait_until
 from tests.support.wine import WindowsPython
 
 RUN_KEY = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
@@ -385,3 +388,43 @@ def test_uninstall_desktop_is_linux_only_too(windows: WindowsPython) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+class TestExporter:
+    def test_serve_reads_in_the_background_and_answers_scrapes(
+        self, windows: WindowsPython, windows_env: dict[str, str], deepgram: FakeDeepgram
+    ) -> None:
+        with socket.socket() as probe:  # a free loopback port (Wine shares this machine's)
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen(
+            windows.command("serve", "--listen", f"127.0.0.1:{port}"),
+            env=windows.env(**windows_env),
+            cwd=windows.workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+
+        def scrape() -> str:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                    return str(r.read().decode("utf-8"))
+            except OSError:
+                assert server.poll() is None, server.communicate()[0]
+                return ""
+
+        try:
+            metrics = wait_until(
+                lambda: "deepgram_balance_total{" in (text := scrape()) and text,
+                timeout=120,
+                what="the Windows exporter's first read",
+            )
+            assert 'deepgram_balance_total{account="default",units="usd"} 128.31822227' in metrics
+            reads = len(deepgram.requests_to("/balances"))
+            assert all("deepgram_up" in scrape() for _ in range(10))
+            assert len(deepgram.requests_to("/balances")) == reads
+        finally:
+            windows.kill_programs()
+            server.kill()
+            server.communicate(timeout=60)
