@@ -9,7 +9,7 @@ Against the test HTTP server (two projects), run with this checkout's `.venv` Py
   3. the calls to Deepgram a bar snippet causes: `balance --format waybar --max-age M` run every
      S seconds, with time compressed (S = 1 s, M = 6 s, for 60 runs), scaled to a day of the
      README's snippet (every 60 s, --max-age 360), next to the same snippet without --max-age.
-`--quick` (10 s of load, 20 snippet runs) shows that it works, not numbers to quote.
+`--quick` (3 s of load, 8 snippet runs) shows that it works, not numbers to quote.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     args = parser.parse_args()
-    load_seconds, runs = (10, 20) if args.quick else (60, 60)
+    load_seconds, runs = (3, 8) if args.quick else (60, 60)
 
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as scratch, populate(FakeDeepgram()) as server:
