@@ -37,6 +37,10 @@ critical_below = 10.0
 
 @pytest.fixture
 def accounts(deepgram: FakeDeepgram) -> FakeDeepgram:
+    return two_accounts(deepgram)
+
+
+def two_accounts(deepgram: FakeDeepgram) -> FakeDeepgram:
     """The seed server's key and projects become the default account's ($128.31822227); client-a
     has its own key and one project with $40. A key of one account cannot see the other's."""
     deepgram.add_key(OWNER_KEY, account="acme")

@@ -173,3 +173,63 @@ def test_without_a_key_it_says_so_and_exits(serve_env: dict[str, str]) -> None:
     result = run_cli(["serve"], env, timeout=30)
     assert result.returncode == 2 and "key" in result.stderr.lower(), result.stderr
     assert result.stdout == ""
+
+
+# --- several accounts ---------------------------------------------------------------------------
+
+
+def test_every_account_with_a_key_is_served_under_its_label(
+    serve_env: dict[str, str], deepgram: FakeDeepgram, tmp_path: Path
+) -> None:
+    from tests.test_balance_accounts import CLIENT_A_KEY, CONFIG, PROJECT_C, two_accounts
+
+    two_accounts(deepgram)
+    config = Path(serve_env["DEEPGRAM_TRAY_CONFIG"])
+    config.write_text(config.read_text() + CONFIG + '\n[accounts.no-key]\nlabel = "No key"\n')
+    env = serve_env | {
+        "DEEPGRAM_API_KEY_CLIENT_A": CLIENT_A_KEY,
+        # An empty keyring: the account "no-key" has no key anywhere.
+        "PYTHON_KEYRING_BACKEND": "tests.support.memory_keyring.MemoryKeyring",
+    }
+    process = ExporterProcess(env, tmp_path / "accounts")
+    try:
+        metrics = wait_until(
+            lambda: (
+                (m := process.metrics()) and len(m.get("deepgram_balance_total", [])) == 2 and m
+            ),
+            what="both accounts read",
+        )
+        assert value(metrics, "deepgram_balance_total", account="default") == pytest.approx(
+            128.31822227
+        )
+        assert value(metrics, "deepgram_balance_total", account="client-a") == 40
+        assert value(metrics, "deepgram_balance_up", project_id=PROJECT_C) == 1
+        assert value(metrics, "deepgram_balance_warn_below", account="client-a") == 50
+        assert value(metrics, "deepgram_balance_warn_below", account="default") == 50
+        assert {labels["account"] for labels, _ in metrics["deepgram_up"]} == {
+            "default",
+            "client-a",
+        }
+        status, health = process.health()
+        assert status == 200 and "client-a: reading Deepgram" in str(health["status"]), health
+        assert "no-key" in process.stderr() and "key set --account no-key" in process.stderr()
+        text = process.get("/metrics")[1]
+        assert text.count("# TYPE deepgram_balance_total gauge") == 1  # one family, two series
+        assert CLIENT_A_KEY[-8:] not in process.stdout() + process.stderr() + text
+    finally:
+        process.kill()
+
+
+def test_a_keyring_that_fails_for_one_account_does_not_stop_the_others(
+    serve_env: dict[str, str], tmp_path: Path
+) -> None:
+    # cli_env's keyring always fails; the default account's key is in the environment.
+    config = Path(serve_env["DEEPGRAM_TRAY_CONFIG"])
+    config.write_text(config.read_text() + "\n[accounts.client-b]\n")
+    process = ExporterProcess(serve_env, tmp_path / "keyring-failed")
+    try:
+        metrics = read_once(process)
+        assert [labels["account"] for labels, _ in metrics["deepgram_balance_total"]] == ["default"]
+        assert "Not serving client-b: No OS keyring is available" in process.stderr()
+    finally:
+        process.kill()

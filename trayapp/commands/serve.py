@@ -16,17 +16,19 @@ from datetime import datetime, timezone
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from trayapp.config import Settings, load_settings
-from trayapp.credentials import require_api_key
+from trayapp.config import Settings
+from trayapp.credentials import find_api_key, no_key_sentence
 from trayapp.deepgram.client import DeepgramClient
 from trayapp.deepgram.models import Project
-from trayapp.errors import ConfigError, os_reason
+from trayapp.errors import ConfigError, DeepgramTrayError, MissingKeyError, os_reason
 from trayapp.outlook.forecast import ForecastInputs
 from trayapp.tray.poller import FetchResult
 
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer
 
+    from trayapp.accounts import Account
+    from trayapp.exporter.families import Family
     from trayapp.exporter.readings import ExporterReadings
 
 log = logging.getLogger(__name__)
@@ -60,17 +62,19 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 def run_serve(args: argparse.Namespace) -> int:
     host, port = parse_listen(args.listen)
-    settings = load_settings()  # a broken config stops it here, with the usual sentence
-    key = require_api_key().value
-    readings = _readings(key)
-    server = _bind(host, port, readings, settings)
+    from trayapp.accounts import load_accounts
+
+    # A broken config stops it here, with the usual sentence; so does no key at all.
+    readings = [_readings(account, key) for account, key in _accounts_with_keys(load_accounts())]
+    server = _bind(host, port, readings)
     bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     print(f"Serving Deepgram balances on http://{shown_host}:{bound_port}/metrics", flush=True)
 
     stopping = threading.Event()
     _on_stop_signals(stopping)
-    readings.start()
+    for each in readings:
+        each.start()
     serving = threading.Thread(target=server.serve_forever, name="http", daemon=True)
     serving.start()
     try:
@@ -80,14 +84,42 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         server.shutdown()
         server.server_close()
-        readings.stop()
+        for each in readings:
+            each.stop()
     print("Stopped.", flush=True)
     return 0
 
 
-def _readings(key: str) -> ExporterReadings:
+def _accounts_with_keys(accounts: tuple[Account, ...]) -> list[tuple[Account, str]]:
+    """Every account with a key, read once now (a server has nobody to answer a keyring prompt
+    later). The top level without a key is left out when named accounts have one; a named
+    account without one is skipped with a warning saying how to add it."""
+    keyed: list[tuple[Account, str]] = []
+    first_problem: DeepgramTrayError = MissingKeyError(no_key_sentence())
+    for account in accounts:
+        try:
+            key = find_api_key(account=account.name)
+        except DeepgramTrayError as exc:  # a key that cannot be one, a keyring that failed
+            log.warning("Not serving %s: %s", account.name, exc.user_message())
+            first_problem = exc if account.is_default or not keyed else first_problem
+            continue
+        if key is not None:
+            keyed.append((account, key.value))
+        elif not account.is_default:
+            log.warning("Not serving %s: %s", account.name, no_key_sentence(account.name))
+    if not keyed:
+        raise first_problem
+    return keyed
+
+
+def _readings(account: Account, key: str) -> ExporterReadings:
+    from trayapp.accounts import account_named, load_accounts
     from trayapp.desktop.paths import last_read_path
     from trayapp.exporter.readings import ExporterReadings
+
+    def settings_now() -> Settings:
+        """The account's settings, re-read at each poll as the tray does."""
+        return account_named(load_accounts(), account.name).settings
 
     def fetch(settings: Settings, known: list[Project] | None) -> FetchResult:
         with DeepgramClient(settings.api_url, key) as client, client.refresh():
@@ -103,26 +135,38 @@ def _readings(key: str) -> ExporterReadings:
             return read_forecast_inputs(client, project_ids, datetime.now(timezone.utc).date())
 
     return ExporterReadings(
-        load_settings=load_settings,
+        load_settings=settings_now,
         fetch=fetch,
         fetch_forecast_inputs=fetch_forecast_inputs,
-        last_read_path=last_read_path(),
+        last_read_path=last_read_path(account.name),
+        account=account.name,
+        settings=account.settings,
     )
 
 
-def _bind(host: str, port: int, readings: ExporterReadings, settings: Settings) -> WSGIServer:
+def _bind(host: str, port: int, readings: list[ExporterReadings]) -> WSGIServer:
     from prometheus_client import CollectorRegistry
     from prometheus_client.process_collector import ProcessCollector
 
     from trayapp.exporter.collector import FamiliesCollector
-    from trayapp.exporter.families import families
+    from trayapp.exporter.families import families, merged
     from trayapp.exporter.http import bind, make_app
+
+    def current() -> list[Family]:
+        return merged([families(each.view(each.fallback_settings)) for each in readings])
+
+    def health() -> tuple[bool, str]:
+        said = [(each.account, *each.health()) for each in readings]
+        healthy = all(ok for _, ok, _ in said)
+        if len(said) == 1:
+            return healthy, said[0][2]
+        return healthy, "; ".join(f"{account}: {status}" for account, _, status in said)
 
     registry = CollectorRegistry(auto_describe=False)
     ProcessCollector(registry=registry)  # the exporter's own memory and CPU, as exporters do
-    registry.register(FamiliesCollector(lambda: families(readings.view(settings))))
+    registry.register(FamiliesCollector(current))
     try:
-        return bind(host, port, make_app(registry, readings.health))
+        return bind(host, port, make_app(registry, health))
     except OSError as exc:
         raise ConfigError(
             f"Cannot listen on {host}:{port} ({os_reason(exc)}): choose another --listen "

@@ -249,3 +249,19 @@ def _health_families(view: ExporterView) -> list[Family]:
             )
         )
     return found
+
+
+def merged(per_account: list[list[Family]]) -> list[Family]:
+    """Several accounts' families as one list with each metric once (the exposition format
+    allows one HELP and TYPE per name), their samples side by side in the accounts' order."""
+    by_name: dict[str, Family] = {}
+    for found in per_account:
+        for family in found:
+            known = by_name.get(family.name)
+            if known is None:
+                by_name[family.name] = family
+            else:
+                by_name[family.name] = Family(
+                    known.name, known.help, known.kind, known.samples + family.samples
+                )
+    return list(by_name.values())

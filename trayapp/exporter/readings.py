@@ -42,7 +42,12 @@ class ExporterReadings:
         fetch_forecast_inputs: FetchForecastInputs,
         last_read_path: Path | None,
         clock: Clock | None = None,
+        account: str = "default",
+        settings: Settings | None = None,
     ) -> None:
+        self.account = account
+        self.fallback_settings = settings if settings is not None else load_settings()
+        """The settings a scrape reports before the first read (its poll interval, thresholds)."""
         self._lock = threading.Lock()
         self._state: TrayState | None = None
         self._project_spend: Mapping[str, SpendRate] = {}
@@ -91,6 +96,7 @@ class ExporterReadings:
             up=up,
             last_success=last_success,
             reads=reads,
+            account=self.account,
         )
 
     def health(self) -> tuple[bool, str]:
