@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument(
         "--window", action="store_true", help="open the chart window instead (30 days, or --days)"
     )
+    _account_option(history)
     history.set_defaults(handler=_lazy("trayapp.commands.history", "run_history"))
 
     key = commands.add_parser("key", help="manage the API key in the OS keyring")

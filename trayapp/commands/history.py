@@ -1,5 +1,5 @@
-"""`deepgram-tray history [--format csv|json] [--days N] [--window]`: the samples the tray recorded,
-as text for scripts, or in the chart window."""
+"""`deepgram-tray history [--format csv|json] [--days N] [--account NAME] [--window]`: the samples
+the tray recorded, as text for scripts, or in the chart window."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from trayapp.cli import print_error, print_out
 from trayapp.commands.window_guard import run_tk_window
+from trayapp.credentials import DEFAULT_ACCOUNT
 from trayapp.desktop.paths import history_path
 from trayapp.errors import ConfigError
 from trayapp.formats import render_history_csv, render_history_json
@@ -23,17 +24,44 @@ def run_history(args: argparse.Namespace) -> int:
         if args.days < 1:
             raise ConfigError("--days must be 1 or more: the number of days to go back.")
         days = days_back(args.days, now)
+    account = _checked_account(args.account)
     if args.window:
+        if account != DEFAULT_ACCOUNT:
+            raise ConfigError(
+                "The chart window shows the top-level account's history only: for another "
+                f"account's, use `deepgram-tray history --account {account}` (CSV or JSON)."
+            )
         return _open_window(days or DEFAULT_WINDOW_DAYS)
     since = now - timedelta(days=days) if days is not None else None
-    rows = read(history_path(), since)
+    rows = read(history_path(), since, account)
     if not rows:
-        print_error(
-            "No history yet: the tray records the balance at each successful refresh while it runs."
-        )
+        print_error(_no_history(account))
     rendered = render_history_json(rows) if args.format == "json" else render_history_csv(rows)
     print_out(rendered, machine_format=True)
     return 0
+
+
+def _checked_account(name: str) -> str:
+    """`name` when the config has that account; ConfigError in one sentence when not.
+
+    The default account is always there, and its history needs no config: without --account the
+    command reads no config file, as before accounts, so a broken one does not stop an export."""
+    if name == DEFAULT_ACCOUNT:
+        return name
+    from trayapp.accounts import account_named, load_accounts
+
+    return account_named(load_accounts(), name).name
+
+
+def _no_history(account: str) -> str:
+    if account == DEFAULT_ACCOUNT:
+        return (
+            "No history yet: the tray records the balance at each successful refresh while it runs."
+        )
+    return (
+        f"No history of the account {account!r} yet: so far the tray records only the top-level "
+        "account's balance."
+    )
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)

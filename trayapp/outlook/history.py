@@ -3,6 +3,10 @@ folder, for the spend rate when Deepgram's billing cannot be read, and for expor
 
 Bounded: samples older than THIN_AFTER are thinned to the last one of each day, so a year is a
 few thousand rows. Writes are short transactions; a second process (the CLI) reads safely.
+
+Each account's samples are kept apart (the `account` column). A file from before accounts has no
+such column: it is read as all `default`, and gains the column on its first write, in the same
+transaction as that write, so a crash leaves the old table as it was.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
 
+from trayapp.credentials import DEFAULT_ACCOUNT
 from trayapp.deepgram.models import MAIN_UNIT
 from trayapp.errors import HistoryUnreadableError
 from trayapp.outlook.forecast import WINDOW_DAYS, Sample
@@ -31,12 +36,28 @@ MAX_HISTORY_BYTES = 100 * 1024 * 1024
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS samples (
+    account TEXT NOT NULL DEFAULT 'default',
     at INTEGER NOT NULL,      -- seconds since the epoch, UTC
     units TEXT NOT NULL,
     total TEXT NOT NULL,      -- exact decimal text
-    PRIMARY KEY (at, units)
+    PRIMARY KEY (account, at, units)
 );
 """
+
+# A file from before accounts: SQLite's way to change a primary key is a new table, the rows
+# copied, the old one dropped and the new one renamed (https://sqlite.org/lang_altertable.html).
+# Only the rows the tray could have written are copied (the typed columns would turn some damaged
+# rows of a hand-made table into readable ones); any others are kept aside, never deleted.
+_SAMPLE_TYPES = "typeof(at) = 'integer' AND typeof(units) = 'text' AND typeof(total) = 'text'"
+SET_ASIDE_TABLE = "samples_before_accounts"
+"""Where rows that are not samples go when an old file is migrated (a hand-edited file's)."""
+_MIGRATION = (
+    _SCHEMA.replace("EXISTS samples", "EXISTS samples_with_accounts"),
+    "INSERT OR REPLACE INTO samples_with_accounts (account, at, units, total) "
+    f"SELECT '{DEFAULT_ACCOUNT}', at, units, total FROM samples WHERE {_SAMPLE_TYPES}",
+    "DROP TABLE samples",
+    "ALTER TABLE samples_with_accounts RENAME TO samples",
+)
 
 
 class HistoryRow(NamedTuple):
@@ -74,16 +95,46 @@ def _check_file(path: Path) -> bool:
 
 @contextmanager
 def _open(path: Path) -> Iterator[sqlite3.Connection]:
-    """The file for writing, made (with its table) when missing; one transaction."""
+    """The file for writing, made (with its table) when missing, migrated when from before
+    accounts; one transaction, the table's making or migration included."""
     try:
         _check_file(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)) as connection:
+        # The inner `with connection` commits at the end, and rolls back on any error.
+        with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)) as connection, connection:
+            # Explicit: Python's sqlite3 begins a transaction only before a row's change, and the
+            # migration's CREATE, DROP and RENAME must be part of it too.
+            connection.execute("BEGIN IMMEDIATE")
             connection.execute(_SCHEMA)
-            with connection:  # one transaction
-                yield connection
+            migrate(connection, where=path)
+            yield connection
     except (sqlite3.DatabaseError, OSError) as exc:
         raise _unusable(path, exc) from exc
+
+
+def migrate(db: sqlite3.Connection, *, where: Path | None = None) -> bool:
+    """Give a table from before accounts its `account` column, its rows all `default`; whether
+    it had to. A table that has the column is left alone. Runs in the caller's transaction."""
+    if _has_account_column(db):
+        return False
+    not_samples = db.execute(f"SELECT count(*) FROM samples WHERE NOT ({_SAMPLE_TYPES})")
+    if not_samples.fetchone()[0]:
+        kept = f"SELECT * FROM samples WHERE NOT ({_SAMPLE_TYPES})"
+        db.execute(f"CREATE TABLE IF NOT EXISTS {SET_ASIDE_TABLE} AS {kept} AND 0")
+        db.execute(f"INSERT INTO {SET_ASIDE_TABLE} {kept}")
+        log.warning(
+            "Kept rows that are not samples aside in the table %s of the balance history %s",
+            SET_ASIDE_TABLE,
+            where,
+        )
+    for statement in _MIGRATION:
+        db.execute(statement)
+    return True
+
+
+def _has_account_column(db: sqlite3.Connection) -> bool:
+    columns = db.execute("SELECT name FROM pragma_table_info('samples')").fetchall()
+    return ("account",) in columns
 
 
 @contextmanager
@@ -133,28 +184,33 @@ def _unusable(path: Path, exc: OSError | sqlite3.DatabaseError) -> HistoryUnread
     )
 
 
-def record(path: Path, at: datetime, totals: Mapping[str, Decimal]) -> list[Sample]:
-    """Add a complete read's totals. Returns the forecast window's main-unit samples up to it,
-    read in the same transaction: the tray wants them at once for the spend rate."""
+def record(
+    path: Path, at: datetime, totals: Mapping[str, Decimal], account: str = DEFAULT_ACCOUNT
+) -> list[Sample]:
+    """Add a complete read's totals for `account`. Returns that account's forecast-window
+    main-unit samples up to it, read in the same transaction: the tray wants them at once for
+    the spend rate."""
     seconds = int(at.timestamp())
     with _open(path) as db:
         db.executemany(
-            "INSERT OR REPLACE INTO samples (at, units, total) VALUES (?, ?, ?)",
-            [(seconds, units, str(total)) for units, total in totals.items()],
+            "INSERT OR REPLACE INTO samples (account, at, units, total) VALUES (?, ?, ?, ?)",
+            [(account, seconds, units, str(total)) for units, total in totals.items()],
         )
         _thin(db, at)
-        return main_unit_samples(_rows(db, at - timedelta(days=WINDOW_DAYS), where=path))
+        since = at - timedelta(days=WINDOW_DAYS)
+        return main_unit_samples(_rows(db, since, account, where=path))
 
 
 def _thin(db: sqlite3.Connection, now: datetime) -> None:
-    """Past THIN_AFTER, keep only each day's last sample per unit."""
+    """Past THIN_AFTER, keep only each day's last sample per account and unit."""
     cutoff = int((now - THIN_AFTER).timestamp())
     db.execute(
         """
         DELETE FROM samples
         WHERE at < :cutoff AND EXISTS (
             SELECT 1 FROM samples AS later
-            WHERE later.units = samples.units AND later.at < :cutoff
+            WHERE later.account = samples.account AND later.units = samples.units
+                AND later.at < :cutoff
                 AND later.at / 86400 = samples.at / 86400 AND later.at > samples.at
         )
         """,
@@ -162,15 +218,18 @@ def _thin(db: sqlite3.Connection, now: datetime) -> None:
     )
 
 
-def read(path: Path, since: datetime | None = None) -> list[HistoryRow]:
-    """The samples from `since` on (all without it); none when there is no file, or an empty one
-    (no table yet). Rows that are not a sample (a hand-edited or damaged file) are left out."""
+def read(
+    path: Path, since: datetime | None = None, account: str = DEFAULT_ACCOUNT
+) -> list[HistoryRow]:
+    """`account`'s samples from `since` on (all without it); none when there is no file, or an
+    empty one (no table yet). Rows that are not a sample (a hand-edited or damaged file) are left
+    out. A file from before accounts is read as it is (never migrated here): all `default`."""
     if not _check_file(path):
         return []
     with _open_for_reading(path) as db:
         if not _has_samples_table(db):
             return []
-        return _rows(db, since, where=path)
+        return _rows(db, since, account, where=path)
 
 
 def _has_samples_table(db: sqlite3.Connection) -> bool:
@@ -188,12 +247,20 @@ _MIN_EXPONENT = -1100
 
 
 def _rows(
-    db: sqlite3.Connection, since: datetime | None, *, where: Path | None = None
+    db: sqlite3.Connection, since: datetime | None, account: str, *, where: Path | None = None
 ) -> list[HistoryRow]:
     start = int(since.timestamp()) if since is not None else 0
-    found = db.execute(
-        "SELECT at, units, total FROM samples WHERE at >= ? ORDER BY at, units", (start,)
-    )
+    if _has_account_column(db):
+        found = db.execute(
+            "SELECT at, units, total FROM samples WHERE account = ? AND at >= ? ORDER BY at, units",
+            (account, start),
+        )
+    elif account == DEFAULT_ACCOUNT:  # a file from before accounts: every row is default's
+        found = db.execute(
+            "SELECT at, units, total FROM samples WHERE at >= ? ORDER BY at, units", (start,)
+        )
+    else:
+        return []
     rows, skipped = valid_rows(found)
     if skipped:
         log.warning("Skipped %d damaged row(s) of the balance history %s", skipped, where)
@@ -230,9 +297,10 @@ def _sample_row(at: object, units: object, total: object) -> HistoryRow | None:
     return HistoryRow(datetime.fromtimestamp(at, timezone.utc), units, amount)
 
 
-def recent_samples(path: Path, now: datetime) -> list[Sample]:
-    """The main-unit totals of the forecast window (WINDOW_DAYS up to `now`), for the spend rate."""
-    return main_unit_samples(read(path, now - timedelta(days=WINDOW_DAYS)))
+def recent_samples(path: Path, now: datetime, account: str = DEFAULT_ACCOUNT) -> list[Sample]:
+    """`account`'s main-unit totals of the forecast window (WINDOW_DAYS up to `now`), for the
+    spend rate."""
+    return main_unit_samples(read(path, now - timedelta(days=WINDOW_DAYS), account))
 
 
 def main_unit_samples(rows: Sequence[HistoryRow]) -> list[Sample]:
