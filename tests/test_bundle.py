@@ -60,7 +60,7 @@ def test_the_bundled_exporter_serves_metrics(
         total = wait_until(
             lambda: exporter.metrics().get("deepgram_balance_total"), what="the first read"
         )
-        assert total == [({"units": "usd"}, 128.31822227)]
+        assert total == [({"account": "default", "units": "usd"}, 128.31822227)]
         assert exporter.stop() == 0
     finally:
         exporter.kill()
