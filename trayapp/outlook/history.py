@@ -21,12 +21,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import NamedTuple
 
-from trayapp.credentials import DEFAULT_ACCOUNT
 from trayapp.deepgram.models import MAIN_UNIT
 from trayapp.errors import HistoryUnreadableError
 from trayapp.outlook.forecast import WINDOW_DAYS, Sample
 
 log = logging.getLogger(__name__)
+
+DEFAULT_ACCOUNT = "default"
+"""The top-level account's name (trayapp.credentials, which this wing may not import): the
+account every sample of a file from before accounts belongs to."""
 
 THIN_AFTER = timedelta(days=90)
 BUSY_TIMEOUT_SECONDS = 5.0
