@@ -44,7 +44,7 @@ def year_of_history(path: Path) -> int:
         total -= Decimal(4) * Decimal(POLL.total_seconds()) / 86400
         moment += POLL
     with _open(path) as db:
-        db.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?, ?)", rows)
+        db.executemany("INSERT OR REPLACE INTO samples (at, units, total) VALUES (?, ?, ?)", rows)
     return len(rows)
 
 
