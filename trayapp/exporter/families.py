@@ -14,7 +14,7 @@ from datetime import datetime, time, timezone
 from typing import Literal
 
 from trayapp.deepgram.models import MAIN_UNIT, BalanceSnapshot
-from trayapp.formats import CENTS, amounts_by_series, days_left_figure
+from trayapp.formats import CENTS, days_left_figure, prometheus_families
 from trayapp.outlook.forecast import Forecast, SpendRate, days_left
 from trayapp.tray.state import Thresholds
 
@@ -75,7 +75,7 @@ def families(view: ExporterView) -> list[Family]:
     """Every series of `view`, each labelled with its account (`serve` always labels them, so
     a second account later adds series rather than changing the first one's)."""
     found = [
-        *_balance_families(view.snapshot),
+        *_contract_families(view),
         *_forecast_families(view),
         *_threshold_families(view.thresholds),
         *_health_families(view),
@@ -87,57 +87,24 @@ def families(view: ExporterView) -> list[Family]:
     ]
 
 
-def _balance_families(snapshot: BalanceSnapshot | None) -> list[Family]:
-    if snapshot is None:  # nothing read yet: no series rather than made-up zeros
+def _contract_families(view: ExporterView) -> list[Family]:
+    """The gauges of `balance --format prometheus`, built by the same code, as floats."""
+    if view.snapshot is None:  # nothing read yet: no series rather than made-up zeros
         return []
-    amounts = tuple(
-        (labels, float(amount)) for labels, amount in amounts_by_series(snapshot).items()
-    )
-    totals = tuple(
-        ((("units", units),), float(amount)) for units, amount in sorted(snapshot.totals.items())
-    )
-    up = tuple(
-        ((("project_id", p.project.project_id),), 0.0 if p.error else 1.0)
-        for p in snapshot.projects
-    )
     return [
         Family(
-            "deepgram_balance_amount", "Remaining amount of one Deepgram balance.", "gauge", amounts
-        ),
-        Family(
-            "deepgram_balance_total",
-            "Sum of the watched projects' balances per unit.",
+            f.name,
+            f.help,
             "gauge",
-            totals,
-        ),
-        Family(
-            "deepgram_balance_up", "1 if the project's balances were read, 0 if not.", "gauge", up
-        ),
+            tuple((tuple(labels.items()), float(value)) for labels, value in f.samples),
+        )
+        for f in prometheus_families(view.snapshot, view.forecast)
     ]
 
 
 def _forecast_families(view: ExporterView) -> list[Family]:
     found: list[Family] = []
     forecast, snapshot = view.forecast, view.snapshot
-    if forecast is not None and forecast.rate.per_day is not None:
-        per_day = float(forecast.rate.per_day.quantize(CENTS))
-        found.append(
-            Family(
-                "deepgram_spend_dollars_per_day",
-                "Average spend per day over the last 7 days.",
-                "gauge",
-                (((("basis", forecast.rate.basis),), per_day),),
-            )
-        )
-    if forecast is not None and forecast.days_left is not None:
-        found.append(
-            Family(
-                "deepgram_balance_days_left",
-                "Days until the total runs out at the recent spend rate.",
-                "gauge",
-                (((("units", MAIN_UNIT),), float(days_left_figure(forecast.days_left))),),
-            )
-        )
     if snapshot is not None and view.project_spend:
         found += _project_forecast_families(snapshot, view.project_spend)
     expiry = forecast.nearest_expiry if forecast is not None else None
