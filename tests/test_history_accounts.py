@@ -255,11 +255,57 @@ def test_history_without_account_reads_no_config(cli_env: dict[str, str]) -> Non
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
 
 
-def test_the_chart_window_of_another_account_is_refused_in_one_sentence(
+def without_display(env: dict[str, str]) -> dict[str, str]:
+    """The environment with no graphical session: the window command gets as far as opening the
+    window, then says it needs one (the window itself is tested in test_history_desktop)."""
+    return {k: v for k, v in env.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+
+
+NEEDS_A_DISPLAY = "The history window needs a graphical session"
+
+
+def test_the_chart_window_of_a_named_account_gets_to_opening(cli_env: dict[str, str]) -> None:
+    with_client_a(cli_env)
+    result = run_cli(["history", "--window", "--account", "client-a"], without_display(cli_env))
+    assert result.returncode == 2
+    assert NEEDS_A_DISPLAY in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_the_chart_window_of_an_account_not_in_the_config_is_one_sentence(
     cli_env: dict[str, str],
 ) -> None:
     with_client_a(cli_env)
-    result = run_cli(["history", "--window", "--account", "client-a"], cli_env)
-    assert result.returncode == 2
-    assert "`deepgram-tray history --account client-a`" in result.stderr
+    result = run_cli(["history", "--window", "--account", "client-b"], without_display(cli_env))
+    assert result.returncode == 2 and result.stdout == ""
+    assert "There is no account called 'client-b' in the config" in result.stderr
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_broken_config_still_opens_the_default_chart_but_not_another(
+    cli_env: dict[str, str],
+) -> None:
+    config = Path(cli_env["DEEPGRAM_TRAY_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("this is = = not toml")
+    env = without_display(cli_env)
+
+    default = run_cli(["history", "--window"], env)
+    assert default.returncode == 2 and "Traceback" not in default.stderr
+    # A warning names the config's problem; the command goes on to open the window.
+    warning, last = default.stderr.splitlines()
+    assert warning.startswith("WARNING") and "offers only the top-level account" in warning
+    assert NEEDS_A_DISPLAY in last
+
+    named = run_cli(["history", "--window", "--account", "client-a"], env)
+    assert named.returncode == 2 and NEEDS_A_DISPLAY not in named.stderr
+    assert str(config) in named.stderr  # the config's own error, naming the file
+    assert "Traceback" not in named.stderr and named.stderr.count("\n") == 1
+
+
+def test_no_history_of_an_account_says_the_tray_records_every_account(
+    cli_env: dict[str, str],
+) -> None:
+    with_client_a(cli_env)
+    result = run_cli(["history", "--account", "client-a"], cli_env)
+    assert "the tray records each account's balance" in result.stderr
+    assert "only the top-level" not in result.stderr

@@ -23,7 +23,9 @@ from trayapp.tk.history_chart import (
     MARGIN_TOP,
     NO_HISTORY,
     SPEND_COLOUR,
+    AccountChoice,
     Panel,
+    account_choices,
     chart_png,
     date_ticks,
     draw_chart,
@@ -31,6 +33,7 @@ from trayapp.tk.history_chart import (
     nice_ceiling,
     short_date,
     summary_text,
+    window_title,
 )
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -74,6 +77,52 @@ def test_no_history_is_said_in_words_and_on_the_chart() -> None:
     pixels = draw_chart(view).getcolors(CHART_SIZE[0] * CHART_SIZE[1]) or []
     assert count(pixels, BACKGROUND) > CHART_SIZE[0] * CHART_SIZE[1] * 0.8
     assert count(pixels, BALANCE_COLOUR) < 200  # the panel's title, no line
+
+
+CLIENT_A = AccountChoice("client-a", "Client A")
+
+
+def test_a_named_account_s_summary_and_title_start_with_its_label() -> None:
+    view = history_view(hourly(60, "400", "3"), 30, NOW, utc_day)
+    assert summary_text(view, CLIENT_A) == f"Client A: {summary_text(view)}"
+    assert summary_text(view, CLIENT_A).startswith("Client A: Balance $220.00 · spent $90.00")
+    assert window_title("Balance history", CLIENT_A) == "Balance history — Client A"
+    empty = history_view([], 30, NOW, utc_day)
+    assert summary_text(empty, CLIENT_A) == (
+        "No history of Client A yet: the tray records the balance at each refresh while it runs."
+    )
+
+
+def test_the_default_account_s_summary_and_title_are_as_before_accounts() -> None:
+    default = account_choices([("default", "default")])[0]
+    view = history_view(hourly(60, "400", "3"), 30, NOW, utc_day)
+    assert summary_text(view, default) == summary_text(view)
+    assert summary_text(view).startswith("Balance $220.00")
+    assert window_title("Balance history", default) == "Balance history"
+    assert summary_text(history_view([], 30, NOW, utc_day), default) == NO_HISTORY
+
+
+def test_the_chooser_lists_the_default_first_then_the_config_s_order_by_label() -> None:
+    choices = account_choices(
+        [("client-b", "Beta Corp"), ("default", "default"), ("client-a", "Client A")]
+    )
+    assert choices == [
+        AccountChoice("default", "default"),
+        AccountChoice("client-b", "Beta Corp"),
+        AccountChoice("client-a", "Client A"),
+    ]
+    assert [c.is_default for c in choices] == [True, False, False]
+
+
+def test_the_chooser_has_the_default_even_when_the_config_could_not_be_read() -> None:
+    assert account_choices([]) == [AccountChoice("default", "default")]
+
+
+def test_accounts_sharing_a_label_are_told_apart_by_name() -> None:
+    choices = account_choices(
+        [("default", "default"), ("acme-eu", "Acme"), ("acme-us", "Acme"), ("solo", "Solo")]
+    )
+    assert [c.shown_as for c in choices] == ["default", "Acme (acme-eu)", "Acme (acme-us)", "Solo"]
 
 
 def count(

@@ -4,6 +4,7 @@ the tray recorded, as text for scripts, or in the chart window."""
 from __future__ import annotations
 
 import argparse
+import logging
 from datetime import datetime, timedelta, timezone
 
 from trayapp.cli import print_error, print_out
@@ -13,6 +14,8 @@ from trayapp.desktop.paths import history_path
 from trayapp.errors import ConfigError
 from trayapp.formats import render_history_csv, render_history_json
 from trayapp.outlook.history import read
+
+log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_DAYS = 30
 
@@ -24,14 +27,9 @@ def run_history(args: argparse.Namespace) -> int:
         if args.days < 1:
             raise ConfigError("--days must be 1 or more: the number of days to go back.")
         days = days_back(args.days, now)
-    account = _checked_account(args.account)
     if args.window:
-        if account != DEFAULT_ACCOUNT:
-            raise ConfigError(
-                "The chart window shows the top-level account's history only: for another "
-                f"account's, use `deepgram-tray history --account {account}` (CSV or JSON)."
-            )
-        return _open_window(days or DEFAULT_WINDOW_DAYS)
+        return _open_window(days or DEFAULT_WINDOW_DAYS, args.account)
+    account = _checked_account(args.account)
     since = now - timedelta(days=days) if days is not None else None
     rows = read(history_path(), since, account)
     if not rows:
@@ -59,8 +57,8 @@ def _no_history(account: str) -> str:
             "No history yet: the tray records the balance at each successful refresh while it runs."
         )
     return (
-        f"No history of the account {account!r} yet: so far the tray records only the top-level "
-        "account's balance."
+        f"No history of the account {account!r} yet: the tray records each account's balance at "
+        "each successful refresh while it runs."
     )
 
 
@@ -73,11 +71,35 @@ def days_back(days: int, now: datetime) -> int:
     return min(days, (now - EPOCH).days + 1)
 
 
-def _open_window(days: int) -> int:
+def _open_window(days: int, account: str) -> int:
+    offered = _accounts_to_offer(account)
+
     def show() -> None:
+        from trayapp.tk.history_chart import account_choices
         from trayapp.tk.history_window import run_window
 
-        run_window(history_path(), days)
+        choices = account_choices(offered)
+        shown = next(choice for choice in choices if choice.name == account)
+        run_window(history_path(), days, choices, shown)
 
     run_tk_window("history", show, instead="`deepgram-tray history --format csv`")
     return 0
+
+
+def _accounts_to_offer(shown: str) -> list[tuple[str, str]]:
+    """Every account of the config as (name, label), for the window's chooser; ConfigError in one
+    sentence when the account to show is not among them.
+
+    A config that cannot be read leaves the default account alone: its chart needs no config, as
+    before accounts. Another account's does: then the config's error is said."""
+    from trayapp.accounts import account_named, load_accounts
+
+    try:
+        accounts = load_accounts()
+    except ConfigError as exc:
+        if shown != DEFAULT_ACCOUNT:
+            raise
+        log.warning("The chart window offers only the top-level account: %s", exc.message)
+        return []
+    account_named(accounts, shown)  # refuses an unknown one before any window opens
+    return [(account.name, account.label) for account in accounts]

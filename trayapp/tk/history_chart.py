@@ -4,7 +4,7 @@ and a one-line summary. Pure: samples in, an image and words out (the window onl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from trayapp.deepgram.models import MAIN_UNIT
 from trayapp.formats import MONTHS, display_amount, display_date
 from trayapp.outlook.forecast import MIN_HISTORY, Sample, daily_spend
+from trayapp.outlook.history import DEFAULT_ACCOUNT
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont
@@ -28,7 +29,8 @@ MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 72, 16, 28, 30
 PANEL_GAP = 52
 BALANCE_SHARE = 0.58
 """Of the plotting height, the balance panel's share; the spend bars get the rest."""
-NO_HISTORY = "No history yet: the tray records the balance at each refresh while it runs."
+WHEN_RECORDED = "the tray records the balance at each refresh while it runs."
+NO_HISTORY = f"No history yet: {WHEN_RECORDED}"
 
 
 class HistoryView(NamedTuple):
@@ -56,16 +58,70 @@ def history_view(
     return HistoryView(recent, daily_spend(recent, to_day), start, now, to_day)
 
 
+# --- which account ------------------------------------------------------------------------------
+
+
+class AccountChoice(NamedTuple):
+    """One entry of the window's account chooser."""
+
+    name: str
+    """The account's name: the history's `account`, and `--account NAME`."""
+    shown_as: str
+    """Its label as the chooser, title and summary show it: told apart from any other's."""
+
+    @property
+    def is_default(self) -> bool:
+        return self.name == DEFAULT_ACCOUNT
+
+
+DEFAULT_CHOICE = AccountChoice(DEFAULT_ACCOUNT, DEFAULT_ACCOUNT)
+
+
+def account_choices(accounts: Iterable[tuple[str, str]]) -> list[AccountChoice]:
+    """The chooser's entries for (name, label) pairs: the default account first (it is there even
+    when the config could not be read), then the others in the config's order.
+
+    The chooser goes by label, and two accounts may share one: those get their name after it
+    ("Client (client-a)"), as `balance --all-accounts` heads them, so no entry is ambiguous."""
+    pairs = dict(accounts)
+    ordered = [(DEFAULT_ACCOUNT, pairs.pop(DEFAULT_ACCOUNT, DEFAULT_ACCOUNT)), *pairs.items()]
+    labels = [label for _, label in ordered]
+    return [
+        AccountChoice(name, label if labels.count(label) == 1 else f"{label} ({name})")
+        for name, label in ordered
+    ]
+
+
+def window_title(title: str, account: AccountChoice) -> str:
+    """The window's title, naming a named account ("… — Client A") so that two windows, or the
+    taskbar, tell accounts apart."""
+    return title if account.is_default else f"{title} — {account.shown_as}"
+
+
+# --- the summary --------------------------------------------------------------------------------
+
+
 RECORDED = "from the balances the tray recorded"
 """Which basis the window's figures use: the app's own samples, not Deepgram's billing (which the
 tray's menu uses for its daily rate where it can read it)."""
 TOO_SHORT_FOR_A_RATE = "a daily average needs a day of them"
 
 
-def summary_text(view: HistoryView) -> str:
+def summary_text(view: HistoryView, account: AccountChoice | None = None) -> str:
     """ "Balance $128.32 · spent $127.50 in 30 days, $4.25 a day on average, from the balances the
     tray recorded". Under a day of samples there is no daily average: a few minutes of them say
-    little about a day (and the menu's rate, from Deepgram's billing, would seem contradicted)."""
+    little about a day (and the menu's rate, from Deepgram's billing, would seem contradicted).
+
+    A named `account`'s summary starts with its label, as the tray's menu names it ("Client A:
+    Balance …"); the default account's reads as it did before accounts."""
+    if account is None or account.is_default:
+        return _summary(view)
+    if not view.samples:
+        return f"No history of {account.shown_as} yet: {WHEN_RECORDED}"
+    return f"{account.shown_as}: {_summary(view)}"
+
+
+def _summary(view: HistoryView) -> str:
     if not view.samples:
         return NO_HISTORY
     spent = sum((dollars for _, dollars in view.daily), Decimal(0))

@@ -4,12 +4,16 @@ Its own process, like the settings window: macOS allows one main-thread UI loop 
 the tray owns that one. It only reads the history file the tray writes, so it needs no key and no
 network; the chart itself is drawn by history_chart (pure) and shown as a PNG, which Tk reads
 natively.
+
+With several accounts in the config it offers a chooser of them: each account's samples are its
+own in the history file, so switching reads that account's and redraws.
 """
 
 from __future__ import annotations
 
 import base64
 import tkinter as tk
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from tkinter import filedialog, ttk
@@ -17,7 +21,15 @@ from tkinter import filedialog, ttk
 from trayapp.errors import DeepgramTrayError, os_reason
 from trayapp.formats import render_history_csv
 from trayapp.outlook.history import HistoryRow, main_unit_samples, read
-from trayapp.tk.history_chart import CHART_SIZE, chart_png, history_view, summary_text
+from trayapp.tk.history_chart import (
+    CHART_SIZE,
+    DEFAULT_CHOICE,
+    AccountChoice,
+    chart_png,
+    history_view,
+    summary_text,
+    window_title,
+)
 from trayapp.tk.look import (
     ERROR_COLOUR,
     OK_COLOUR,
@@ -44,10 +56,20 @@ def chart_scale(root: tk.Misc) -> float:
 
 
 class HistoryWindow:
-    def __init__(self, root: tk.Tk, path: Path, days: int) -> None:
+    def __init__(
+        self,
+        root: tk.Tk,
+        path: Path,
+        days: int,
+        choices: Sequence[AccountChoice] = (DEFAULT_CHOICE,),
+        account: AccountChoice = DEFAULT_CHOICE,
+    ) -> None:
+        """`choices` are the chooser's entries (none is shown for one); `account` is shown first."""
         self.root = root
         self.path = path
         self.days = tk.IntVar(value=days)
+        self.choices = list(choices)
+        self.account = account
         self.rows: list[HistoryRow] = []
         self._chart: tk.PhotoImage | None = None  # kept: Tk forgets images nobody references
         self._build()
@@ -55,7 +77,6 @@ class HistoryWindow:
 
     def _build(self) -> None:
         root = self.root
-        root.title(TITLE)
         self._icons = set_window_icon(root)
         use_platform_theme(root)
         frame = ttk.Frame(root, padding=12)
@@ -77,6 +98,8 @@ class HistoryWindow:
             # A click leaves the keyboard focus, and so its dashed ring, on the choice for good:
             # hand it back to the window. Tab still moves it there, ring and all.
             choice.bind("<ButtonRelease-1>", lambda _event: self.root.focus_set(), add="+")
+        if len(self.choices) > 1:
+            self._build_chooser(periods, column=len(PERIODS) + 1)
 
         # Wrapped at the chart's width: a short history's summary is a longer sentence.
         wrap_at = round(CHART_SIZE[0] * chart_scale(root))
@@ -94,14 +117,35 @@ class HistoryWindow:
         ttk.Button(buttons, text="Close", command=root.destroy).grid(row=0, column=2)
         root.bind("<Escape>", lambda _event: root.destroy())
 
+    def _build_chooser(self, line: ttk.Frame, column: int) -> None:
+        """The accounts by label, after the periods: a list, so that ten accounts fit as well as
+        two. Read-only: only an account of the config can be typed."""
+        ttk.Label(line, text="Account").grid(row=0, column=column, padx=(16, 8))
+        shown = [choice.shown_as for choice in self.choices]
+        self.chooser = ttk.Combobox(
+            line, values=shown, state="readonly", width=max(len(label) for label in shown)
+        )
+        self.chooser.set(self.account.shown_as)
+        self.chooser.grid(row=0, column=column + 1)
+        self.chooser.bind("<<ComboboxSelected>>", self._account_chosen)
+
+    def _account_chosen(self, _event: object) -> None:
+        self.account = self.choices[self.chooser.current()]
+        # The choice stays highlighted, as if being typed over, while the box keeps the focus.
+        self.chooser.selection_clear()
+        self.root.focus_set()
+        self._say("", ok=True)  # "Saved 1441 samples" was the other account's
+        self.show()
+
     # --- showing ----------------------------------------------------------------------------
 
     def show(self) -> None:
-        """Read the period's samples again and redraw the chart and summary."""
+        """Read the account's samples of the period again and redraw the chart and summary."""
+        self.root.title(window_title(TITLE, self.account))
         days = self.days.get()
         now = datetime.now(timezone.utc)
         try:
-            self.rows = read(self.path, now - timedelta(days=days))
+            self.rows = read(self.path, now - timedelta(days=days), self.account.name)
         except DeepgramTrayError as exc:
             self.rows = []
             self._say(exc.message, ok=False)
@@ -109,7 +153,7 @@ class HistoryWindow:
         png = chart_png(view, scale=chart_scale(self.root))
         self._chart = tk.PhotoImage(master=self.root, data=base64.b64encode(png).decode("ascii"))
         self.chart.configure(image=self._chart)
-        self.summary.configure(text=summary_text(view))
+        self.summary.configure(text=summary_text(view, self.account))
 
     def reload_periodically(self) -> None:
         self.root.after(RELOAD_EVERY_MS, self._reload)
@@ -127,7 +171,7 @@ class HistoryWindow:
             initialdir=str(Path.home()),
             defaultextension=".csv",
             filetypes=[("CSV files", "*.csv"), ("All files", "*")],
-            initialfile=f"deepgram-balance-history-{self.days.get()}-days.csv",
+            initialfile=self._export_name(),
         )
         if not chosen:
             return  # cancelled
@@ -142,14 +186,23 @@ class HistoryWindow:
             return
         self._say(f"Saved {len(self.rows)} samples to {path.name}.", ok=True)
 
+    def _export_name(self) -> str:
+        account = "" if self.account.is_default else f"{self.account.name}-"
+        return f"deepgram-balance-history-{account}{self.days.get()}-days.csv"
+
     def _say(self, text: str, *, ok: bool) -> None:
         self.status.configure(text=text, foreground=OK_COLOUR if ok else ERROR_COLOUR)
 
 
-def run_window(path: Path, days: int) -> None:
-    """Show the window until it is closed."""
+def run_window(
+    path: Path,
+    days: int,
+    choices: Sequence[AccountChoice] = (DEFAULT_CHOICE,),
+    account: AccountChoice = DEFAULT_CHOICE,
+) -> None:
+    """Show the window until it is closed: `account`'s chart, with a chooser of `choices`."""
     root = new_root()
-    window = HistoryWindow(root, path, days)
+    window = HistoryWindow(root, path, days, choices, account)
     window.reload_periodically()
     root.resizable(False, False)
     root.mainloop()
