@@ -55,7 +55,7 @@ def main() -> None:
         on_alert=lambda alert: app.notify(alert),
         clock=clock.clock,
         # As `deepgram-tray run` wires it: the history file, and spend and expiry hourly.
-        record_history=record_history,
+        record_account_history=record_history,
         fetch_forecast_inputs=fetch_forecast_inputs_in_child_process,
     )
     app = TrayApp(

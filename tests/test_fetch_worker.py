@@ -22,6 +22,7 @@ from tests.conftest import (
 )
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
 from tests.support.tray_states import FETCHED_AT, snapshot
+from tests.test_balance_accounts import CLIENT_A_KEY
 from tests.test_import_rules import imports_of
 from trayapp.config import Settings
 from trayapp.deepgram.models import Project, Timeouts
@@ -42,21 +43,28 @@ from trayapp.errors import (
 from trayapp.outlook.forecast import Expiry, ForecastInputs, SpendRate
 from trayapp.tray import worker_protocol
 from trayapp.tray.fetch_process import (
+    fetch_accounts_in_child_process,
     fetch_forecast_inputs_in_child_process,
+    fetch_forecast_inputs_of_accounts_in_child_process,
     fetch_in_child_process,
     worker_command,
 )
+from trayapp.tray.poller import AccountRead, FetchResult, ForecastRead
 from trayapp.tray.worker_protocol import (
     PROTOCOL,
     FetchRequest,
     ForecastInputsRequest,
     decode_answer,
+    decode_balances,
     decode_forecast_inputs,
     decode_request,
+    decode_requests,
+    encode_balances,
     encode_failure,
     encode_forecast_inputs,
     encode_forecast_inputs_request,
     encode_request,
+    encode_requests,
     encode_success,
 )
 
@@ -118,10 +126,15 @@ class TestProtocol:
             b"not json",
             b"\xff\xfe",
             b"[1, 2]",
-            b'{"protocol": 1, "read": "balances", "ok": true}',
-            b'{"protocol": 1, "read": "balances", "ok": true, "projects": 5, "snapshot": {}}',
-            b'{"protocol": 1, "read": "forecast_inputs", "ok": true, "billing": null}',
-            b'{"protocol": 1, "read": "balances", "ok": "yes"}',
+            b'{"protocol": 2, "read": "balances", "ok": true}',
+            b'{"protocol": 2, "read": "balances", "ok": true, "accounts": []}',
+            b'{"protocol": 2, "read": "balances", "ok": true, "accounts": [{"account": "default", '
+            b'"ok": true, "projects": 5, "snapshot": {}}]}',
+            b'{"protocol": 2, "read": "balances", "ok": true, "accounts": [{"account": "default", '
+            b'"ok": "yes"}]}',
+            b'{"protocol": 2, "read": "balances", "ok": true, "accounts": [5]}',
+            b'{"protocol": 2, "read": "forecast_inputs", "ok": true, "accounts": []}',
+            b'{"protocol": 2, "read": "balances", "ok": "yes"}',
         ],
     )
     def test_garbage_is_a_protocol_error(self, data: bytes) -> None:
@@ -134,9 +147,10 @@ class TestProtocol:
             "104.568222271234567890123", "0", "1E+2", errors={1: NotFoundError("Gone.")}
         )
         document = json.loads(encode_success(shot, [Project("p0", "Project 0")]))
-        assert document == {
-            "protocol": PROTOCOL,
-            "read": "balances",
+        (part,) = document.pop("accounts")
+        assert document == {"protocol": PROTOCOL, "read": "balances", "ok": True}
+        assert part == {
+            "account": "default",
             "ok": True,
             "snapshot": {
                 "fetched_at": FETCHED_AT.isoformat(),
@@ -199,7 +213,7 @@ class TestProtocol:
         ):
             assert json.loads(message)["protocol"] == PROTOCOL
 
-    @pytest.mark.parametrize("version", ["2", "0", '"1"', "true", None], ids=str)
+    @pytest.mark.parametrize("version", ["1", "3", "0", '"2"', "true", None], ids=str)
     @pytest.mark.parametrize(
         "decode", [decode_request, decode_answer, decode_forecast_inputs], ids=lambda f: f.__name__
     )
@@ -219,12 +233,16 @@ class TestProtocol:
         "data",
         [
             b"garbage",
-            b'{"protocol": 1}',
-            b'{"protocol": 1, "read": "everything"}',
-            b'{"protocol": 1, "read": "balances", "api_url": 5, "watched": [], '
-            b'"known_projects": null, "timeouts": [1, 2, 3]}',
-            b'{"protocol": 1, "read": "forecast_inputs", "api_url": "x", "project_ids": [], '
-            b'"timeouts": "fast"}',
+            b'{"protocol": 2}',
+            b'{"protocol": 2, "read": "everything", "accounts": []}',
+            b'{"protocol": 2, "read": "balances", "accounts": []}',
+            b'{"protocol": 2, "read": "balances", "accounts": {}}',
+            b'{"protocol": 2, "read": "balances", "accounts": [{"account": "default", '
+            b'"api_url": 5, "watched": [], "known_projects": null, "timeouts": [1, 2, 3]}]}',
+            b'{"protocol": 2, "read": "balances", "accounts": [{"api_url": "x", "watched": [], '
+            b'"known_projects": null, "timeouts": [1, 2, 3]}]}',
+            b'{"protocol": 2, "read": "forecast_inputs", "accounts": [{"account": "default", '
+            b'"api_url": "x", "project_ids": [], "timeouts": "fast"}]}',
         ],
     )
     def test_a_garbled_request_is_a_protocol_error(self, data: bytes) -> None:
@@ -351,8 +369,9 @@ class TestOutlook:
             decode_forecast_inputs(encode_failure(ServerError("busy.")))
         with pytest.raises(WorkerProtocolError, match="spend check returned something unread"):
             decode_forecast_inputs(
-                b'{"protocol": 1, "read": "forecast_inputs", "ok": true, '
-                b'"billing": {"per_day": "x", "today": null}, "expiry": null, "expiry_read": true}'
+                b'{"protocol": 2, "read": "forecast_inputs", "ok": true, "accounts": [{"account": '
+                b'"default", "ok": true, "billing": {"per_day": "x", "today": null}, "expiry": '
+                b'null, "expiry_read": true}]}'
             )
         with pytest.raises(WorkerProtocolError, match="spend check returned something unread"):
             decode_forecast_inputs(encode_success(snapshot("1"), []))
@@ -382,3 +401,76 @@ class TestOutlook:
         billed.fail("/billing/breakdown", Fault(status=503, body=new_error("BUSY", "Try later.")))
         with pytest.raises(ServerError):
             fetch_forecast_inputs_in_child_process(worker_env, [PROJECT_A])
+
+
+class TestAccounts:
+    """A poll reads every account in one worker run: a part each, one account's failure its own."""
+
+    def test_requests_name_their_accounts(self) -> None:
+        parts = [
+            FetchRequest("https://api.deepgram.com", (), None),
+            FetchRequest("https://api.deepgram.com", ("p9",), [Project("p9", "N")], account="c-a"),
+        ]
+        assert decode_requests(encode_requests(parts)) == parts
+        forecasts = [ForecastInputsRequest("u", ("p1",), account="c-a")]
+        assert decode_requests(encode_requests(forecasts)) == forecasts
+
+    def test_each_account_gets_its_own_answer(self) -> None:
+        shot = snapshot("12.5")
+        refused = AuthError("Refused.", status=401, request_id="r-9")
+        back = decode_balances(
+            encode_balances([("default", (shot, [Project("p0", "Project 0")])), ("c-a", refused)])
+        )
+        assert [name for name, _ in back] == ["default", "c-a"]
+        assert back[0][1] == (shot, [Project("p0", "Project 0")])
+        error = back[1][1]
+        assert isinstance(error, AuthError) and error.request_id == "r-9"
+
+    def test_a_one_account_answer_of_two_parts_is_refused(self) -> None:
+        two = encode_balances([("default", (snapshot("1"), [])), ("c-a", (snapshot("2"), []))])
+        with pytest.raises(WorkerProtocolError, match="unreadable"):
+            decode_answer(two)
+
+    def test_one_run_reads_both_accounts_and_a_bad_key_fails_only_its_own(
+        self, deepgram: FakeDeepgram, worker_env: Settings, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        deepgram.add_key(CLIENT_A_KEY, account="client-a")
+        deepgram.add_project(
+            "p-client-a",
+            "Client A Prod",
+            [{"balance_id": "b-c", "amount": 40, "units": "usd", "purchase_order_id": None}],
+            account="client-a",
+        )
+        deepgram.project_accounts.update({PROJECT_A: "acme", PROJECT_B: "acme"})
+        deepgram.add_key(OWNER_KEY, account="acme")
+        monkeypatch.setenv("DEEPGRAM_API_KEY_CLIENT_A", CLIENT_A_KEY)
+        monkeypatch.setenv("DEEPGRAM_API_KEY_CLIENT_B", BAD_KEY)
+        reads = [
+            AccountRead(name, worker_env, None) for name in ("default", "client-a", "client-b")
+        ]
+        answers = fetch_accounts_in_child_process(reads)
+
+        default, client_a, client_b = answers
+        assert isinstance(default, FetchResult) and isinstance(client_a, FetchResult)
+        assert default.snapshot.totals == {"usd": Decimal("128.31822227")}
+        assert client_a.snapshot.totals == {"usd": Decimal("40")}
+        assert [p.name for p in client_a.projects] == ["Client A Prod"]
+        assert isinstance(client_b, AuthError)
+        # The forecast's inputs of both, in one run too.
+        inputs = fetch_forecast_inputs_of_accounts_in_child_process(
+            [
+                ForecastRead("default", worker_env, [PROJECT_A]),
+                ForecastRead("client-b", worker_env, ["p-x"]),
+            ]
+        )
+        # A key that cannot read spend or purchases leaves the forecast to the history.
+        assert isinstance(inputs[0], ForecastInputs) and inputs[0].expiry_read
+        assert isinstance(inputs[1], ForecastInputs) and not inputs[1].expiry_read
+
+    def test_an_account_without_a_key_says_so_and_names_the_variable(
+        self, worker_env: Settings, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.support.memory_keyring.MemoryKeyring")
+        (answer,) = fetch_accounts_in_child_process([AccountRead("client-z", worker_env, None)])
+        assert isinstance(answer, MissingKeyError)
+        assert "client-z" in answer.message

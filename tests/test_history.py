@@ -158,13 +158,17 @@ def test_the_tray_reads_its_spend_rate_from_the_history(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     db = tmp_path / "deepgram-balance-tray" / "history.sqlite3"
     latest = snapshot("60")
-    assert record_history(latest) == NO_DATA
+    assert record_history("default", latest) == NO_DATA
     assert [r.total for r in read(db)] == [Decimal(60)]  # and it was recorded
     for hours in range(72, -1, -6):  # $3 a day for three days
         record(db, latest.fetched_at - timedelta(hours=hours), {"usd": Decimal(60 + hours / 8)})
-    rate = record_history(latest)
+    rate = record_history("default", latest)
     assert rate.basis == "history" and rate.per_day == 3
     assert describe_days_left(Decimal(60), rate) == "about 20 days left"
+    # Another account's reads are its own: none of the default's samples make its rate.
+    assert record_history("client-a", snapshot("9")) == NO_DATA
+    assert [r.total for r in read(db, account="client-a")] == [Decimal(9)]
+    assert Decimal(9) not in [r.total for r in read(db)]
 
 
 def test_a_damaged_history_is_reported_in_one_sentence_and_kept(

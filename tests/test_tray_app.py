@@ -17,6 +17,7 @@ from tests.support.deepgram_server import FakeDeepgram
 from tests.support.recording_backend import RecordingIcon
 from tests.support.tray_states import state_with
 from tests.support.waiting import wait_until
+from trayapp.accounts import Account
 from trayapp.config import Settings
 from trayapp.outlook.forecast import SpendRate, build_forecast
 from trayapp.tray.app import CONSOLE_URL, TrayApp
@@ -24,6 +25,7 @@ from trayapp.tray.fetch_process import fetch_in_child_process
 from trayapp.tray.poller import Poller
 from trayapp.tray.render import menu_lines
 from trayapp.tray.scheduler import Clock
+from trayapp.tray.view import AccountState, TrayView
 
 
 @dataclass
@@ -229,6 +231,41 @@ def test_every_menu_item_does_what_it_says() -> None:
         "Open Deepgram Console": [CONSOLE_URL],
         "Quit": ["quit"],
     }
+
+
+def test_an_accounts_section_acts_on_that_account() -> None:
+    """With several accounts, a section's key problem opens that account's settings, its forecast
+    that account's chart; the icon and the tooltip speak for the account that needs money."""
+    did: list[str] = []
+    forecast = build_forecast(Decimal(4), SpendRate("billing", Decimal(1)), None)
+    view = TrayView(
+        (
+            AccountState(Account("default", "default", Settings()), state_with("128")),
+            AccountState(
+                Account("client-a", "Client A", Settings()), state_with("4", forecast=forecast)
+            ),
+            AccountState(Account("client-b", "Client B", Settings()), state_with(has_key=False)),
+        )
+    )
+    app = app_doing(
+        did,
+        initial_state=view,
+        on_account_settings=lambda name: did.append(f"settings {name}"),
+        on_account_history=lambda name: did.append(f"history {name}"),
+    )
+    assert isinstance(app.icon, RecordingIcon)
+    items = {str(item).strip(): item for item in app.icon.menu.items}
+    for text, effect in [
+        ("Client B — No API key set", "settings client-b"),
+        ("About 4 days left", "history client-a"),
+        ("Settings…", "settings"),
+        ("Show history…", "history"),
+    ]:
+        did.clear()
+        items[text](app.icon)
+        assert wait_until(lambda: list(did), what=text) == [effect]
+    assert app.icon.title.splitlines()[:2] == ["Deepgram balances", "Client A: $4.00"]
+    assert dominant_family(app.icon.icon) == "red"
 
 
 @pytest.mark.parametrize("fails", ["returns False", "raises"])

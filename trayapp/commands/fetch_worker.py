@@ -1,10 +1,11 @@
 """`deepgram-tray _fetch`: one fetch for the tray, run in a child process (hidden from --help):
-the balances at each poll, or (at most hourly) the spend rate and credit expiry.
+the balances of every account at each poll, or (at most hourly) their spend rate and credit expiry.
 
-Reads the request from stdin, finds the key itself (environment, then keyring) and writes the
-answer to stdout; see trayapp.tray.worker_protocol. Failures the user should see are part of the
-answer, so the exit status is 0 unless something unexpected happened. That includes a request it
-cannot read, garbled or from another version of the app: the tray then says what to do.
+Reads the request from stdin, finds each account's key itself (environment, then keyring) and
+writes the answer to stdout; see trayapp.tray.worker_protocol. Failures the user should see are
+part of the answer (an account's own, or the whole request's), so the exit status is 0 unless
+something unexpected happened. That includes a request it cannot read, garbled or from another
+version of the app: the tray then says what to do.
 """
 
 from __future__ import annotations
@@ -18,31 +19,57 @@ from trayapp.deepgram.client import DeepgramClient
 from trayapp.errors import DeepgramTrayError
 from trayapp.outlook.fetch import read_forecast_inputs
 from trayapp.tray.worker_protocol import (
+    BalancesAnswer,
+    FetchRequest,
+    ForecastInputsAnswer,
     ForecastInputsRequest,
-    decode_request,
+    decode_requests,
+    encode_balances,
     encode_failure,
-    encode_forecast_inputs,
-    encode_success,
+    encode_forecast_inputs_answers,
 )
 
 
 def run_fetch_worker(args: argparse.Namespace) -> int:
     request = sys.stdin.buffer.read()
     try:
-        fetch = decode_request(request)
-        key = require_api_key()
-        with DeepgramClient(fetch.api_url, key.value, timeouts=fetch.timeouts) as client:
-            if isinstance(fetch, ForecastInputsRequest):
-                today = datetime.now(timezone.utc).date()
-                answer = encode_forecast_inputs(
-                    read_forecast_inputs(client, fetch.project_ids, today)
-                )
-            else:
-                projects = client.list_projects() if fetch.known is None else fetch.known
-                snapshot = client.fetch_snapshot(fetch.watched, projects=projects)
-                answer = encode_success(snapshot, projects)
+        requests = decode_requests(request)
     except DeepgramTrayError as exc:
         answer = encode_failure(exc)
+    else:
+        # One account after the other: the keyring is asked once per account, never at once.
+        if isinstance(requests[0], ForecastInputsRequest):
+            answer = encode_forecast_inputs_answers(
+                [
+                    (r.account, _forecast_inputs(r))
+                    for r in requests
+                    if isinstance(r, ForecastInputsRequest)
+                ]
+            )
+        else:
+            answer = encode_balances(
+                [(r.account, _balances(r)) for r in requests if isinstance(r, FetchRequest)]
+            )
     sys.stdout.buffer.write(answer)
     sys.stdout.flush()
     return 0
+
+
+def _balances(request: FetchRequest) -> BalancesAnswer:
+    try:
+        key = require_api_key(account=request.account)
+        with DeepgramClient(request.api_url, key.value, timeouts=request.timeouts) as client:
+            projects = client.list_projects() if request.known is None else request.known
+            return client.fetch_snapshot(request.watched, projects=projects), projects
+    except DeepgramTrayError as exc:
+        return exc
+
+
+def _forecast_inputs(request: ForecastInputsRequest) -> ForecastInputsAnswer:
+    try:
+        key = require_api_key(account=request.account)
+        with DeepgramClient(request.api_url, key.value, timeouts=request.timeouts) as client:
+            today = datetime.now(timezone.utc).date()
+            return read_forecast_inputs(client, request.project_ids, today)
+    except DeepgramTrayError as exc:
+        return exc

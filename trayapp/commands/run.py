@@ -8,13 +8,13 @@ import sys
 import threading
 import time
 
+from trayapp.accounts import load_accounts
 from trayapp.cli import print_error
-from trayapp.config import Settings, load_settings
-from trayapp.deepgram.models import BalanceSnapshot, Project
+from trayapp.deepgram.models import BalanceSnapshot
 from trayapp.desktop.paths import last_read_path, log_dir
 from trayapp.outlook.forecast import SpendRate
 from trayapp.tray.last_read import ReadSaver
-from trayapp.tray.poller import FetchResult, Poller
+from trayapp.tray.poller import Poller
 from trayapp.tray.scheduler import Clock
 
 log = logging.getLogger(__name__)
@@ -60,48 +60,49 @@ def _run() -> int:
     from trayapp.tray.app import TrayApp, load_backend
     from trayapp.tray.backends.interface import GLIB_BACKENDS
     from trayapp.tray.fetch_process import (
-        fetch_forecast_inputs_in_child_process,
-        fetch_in_child_process,
+        fetch_accounts_in_child_process,
+        fetch_forecast_inputs_of_accounts_in_child_process,
     )
-    from trayapp.tray.state import TrayState
+    from trayapp.tray.view import TrayView
 
     declare_dpi_awareness()  # before pystray makes its window and menus
     backend, icon_class = load_backend()
 
-    def show(state: TrayState) -> None:
+    def show(view: TrayView) -> None:
         from trayapp.errors import KeyringUnavailableError
 
-        app.show(state)
+        app.show(view)
         # No key, or no usable keyring to find one in: the window says what to do, once a run.
+        state = view.state
         if not state.has_key or isinstance(state.error, KeyringUnavailableError):
             settings_window.open_once_for_first_run()
 
-    saver = ReadSaver(last_read_path())
-    read_with: list[Settings] = []
+    savers: dict[str, ReadSaver] = {}
 
-    def fetch(settings: Settings, known: list[Project] | None) -> FetchResult:
-        read_with[:] = [settings]
-        return fetch_in_child_process(settings, known)
-
-    def show_and_save(state: TrayState) -> None:
-        show(state)
-        if read_with:  # for `balance --max-age` (bars, scripts): not the tray's own business
+    def show_and_save(view: TrayView) -> None:
+        show(view)
+        # Each account's complete reads, for `balance --max-age` (bars, scripts).
+        for entry in view.accounts:
+            if entry.state.snapshot is None:
+                continue
+            saver = savers.setdefault(entry.name, ReadSaver(last_read_path(entry.name)))
+            settings = entry.account.settings
             saver.offer(
-                state.snapshot,
-                state.forecast,
-                failed=state.error is not None,
-                api_url=read_with[0].api_url,
-                asked=read_with[0].projects,
+                entry.state.snapshot,
+                entry.state.forecast,
+                failed=entry.state.error is not None,
+                api_url=settings.api_url,
+                asked=settings.projects,
             )
 
     poller = Poller(
-        load_settings=load_settings,
-        fetch=fetch,
-        on_state=show_and_save,
+        load_accounts=load_accounts,
+        fetch_accounts=fetch_accounts_in_child_process,
+        on_view=show_and_save,
         on_alert=lambda alert: app.notify(alert),
         clock=Clock(monotonic=time.monotonic, wall=time.time),
-        record_history=record_history,
-        fetch_forecast_inputs=fetch_forecast_inputs_in_child_process,
+        record_account_history=record_history,
+        fetch_forecast_inputs_accounts=fetch_forecast_inputs_of_accounts_in_child_process,
     )
     # Saved or not, re-reading the settings and the key is cheap: refresh when it closes.
     settings_window = WindowLauncher("settings", name="settings", on_closed=poller.refresh)
@@ -109,11 +110,13 @@ def _run() -> int:
     app = TrayApp(
         backend=backend,
         icon_class=icon_class,
-        initial_state=poller.state,
+        initial_state=poller.view,
         on_refresh=poller.refresh,
         on_quit=poller.stop,
         on_settings=settings_window.open,
         on_history=history_window.open,
+        on_account_settings=lambda name: settings_window.open("--account", name),
+        on_account_history=lambda name: history_window.open("--account", name),
         start_at_login=autostart.state,
         set_start_at_login=_set_start_at_login,
     )
@@ -147,11 +150,12 @@ def _set_start_at_login(enabled: bool) -> None:
         log.exception("Could not change start at login")
 
 
-def record_history(snapshot: BalanceSnapshot) -> SpendRate:
-    """Add a complete read to the history file; the spend it shows up to it (top-ups left out)."""
+def record_history(account: str, snapshot: BalanceSnapshot) -> SpendRate:
+    """Add an account's complete read to the history file; the spend it shows up to it (top-ups
+    left out)."""
     from trayapp.desktop.paths import history_path
     from trayapp.outlook.forecast import spend_from_history
     from trayapp.outlook.history import record
 
     now = snapshot.fetched_at
-    return spend_from_history(record(history_path(), now, snapshot.totals), now)
+    return spend_from_history(record(history_path(), now, snapshot.totals, account), now)

@@ -24,15 +24,16 @@ class WindowLauncher:
         self._process: subprocess.Popen[bytes] | None = None
         self.opened_for_first_run = False
 
-    def open(self) -> bool:
-        """Start the window unless one is open already; False when it was."""
+    def open(self, *extra: str) -> bool:
+        """Start the window unless one is open already; False when it was. `extra` are more
+        arguments for this opening (`--account NAME`)."""
         with self._lock:
             if self._process is not None and self._process.poll() is None:
                 return False
             flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
             try:
                 self._process = subprocess.Popen(
-                    own_command(*self._args),
+                    own_command(*self._args, *extra),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,

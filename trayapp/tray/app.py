@@ -37,15 +37,15 @@ from trayapp.tray.backends.pystray_compat import import_pystray
 from trayapp.tray.backends.shown_size import follow_size_changes, shown_icon_size
 from trayapp.tray.icon import ICON_SIZE, icon_image, icon_look, needs_attention, pystray_image_size
 from trayapp.tray.notifications import Alert, no_browser_alert
-from trayapp.tray.render import (
-    CONSOLE_URL,
-    MenuAction,
-    menu_lines,
-    tooltip_heading_and_body,
-    tooltip_text,
+from trayapp.tray.render import CONSOLE_URL, MenuAction
+from trayapp.tray.render_accounts import (
+    view_menu_lines,
+    view_tooltip_heading_and_body,
+    view_tooltip_text,
 )
 from trayapp.tray.state import TrayState
 from trayapp.tray.text import latin1
+from trayapp.tray.view import TrayView, as_view
 
 if TYPE_CHECKING:
     from trayapp.tray.backends.glib_notify import GioNotifier
@@ -268,11 +268,13 @@ class TrayApp:
         *,
         backend: BackendName,
         icon_class: IconFactory,
-        initial_state: TrayState,
+        initial_state: TrayState | TrayView,
         on_refresh: Callable[[], None],
         on_quit: Callable[[], None],
         on_settings: Callable[[], object] = lambda: None,
         on_history: Callable[[], object] = lambda: None,
+        on_account_settings: Callable[[str], object] | None = None,
+        on_account_history: Callable[[str], object] | None = None,
         start_at_login: Callable[[], bool | None] = lambda: None,
         set_start_at_login: Callable[[bool], object] = lambda enabled: None,
         open_url: Callable[[str], object] | None = None,
@@ -283,18 +285,20 @@ class TrayApp:
         self._on_quit = on_quit
         self._on_settings = on_settings
         self._on_history = on_history
+        self._on_account_settings = on_account_settings or (lambda account: on_settings())
+        self._on_account_history = on_account_history or (lambda account: on_history())
         self._start_at_login = start_at_login
         self._set_start_at_login = set_start_at_login
         self._open_url = open_url or _open_in_browser
         self._quitting = threading.Event()
-        self._state = initial_state
+        self._view = as_view(initial_state)
         self._icon_size = ICON_SIZE
         self._glib_notifier: GioNotifier | None = None
         self.icon: TrayIcon = icon_class(
             APP_NAME,
-            icon=icon_image(initial_state),
-            title=self._title_for(initial_state),
-            menu=self._menu_for(initial_state),
+            icon=icon_image(self._view.state),
+            title=self._title_for(self._view),
+            menu=self._menu_for(self._view),
         )
         self._dispatch = make_dispatcher(backend, self.icon)
         if backend == "xorg":  # its changes are made on its X loop (make_dispatcher)
@@ -302,9 +306,11 @@ class TrayApp:
 
     # --- from any thread ----------------------------------------------------------------------
 
-    def show(self, state: TrayState) -> None:
-        """Render `state` and apply it on the UI thread (the one way the UI changes)."""
-        self._dispatch(lambda: self._apply(state))
+    def show(self, shown: TrayState | TrayView) -> None:
+        """Render `shown` (one account's state, or every account's) and apply it on the UI
+        thread (the one way the UI changes)."""
+        view = as_view(shown)
+        self._dispatch(lambda: self._apply(view))
 
     def notify(self, alert: Alert) -> None:
         self._dispatch(lambda: self._notify(alert))
@@ -339,33 +345,36 @@ class TrayApp:
             self._quitting.set()  # also when the loop ended by itself (the session bus went away)
 
     def _show_icon(self) -> None:
-        self._show_details(self._state)
+        self._show_details(self._view)
         self.icon.visible = True
         self._set_native_tooltip(self.icon.title)
         if self.backend in GLIB_BACKENDS:
             pystray_compat.apply_glib_updates_at_once(self.icon)
-        follow_size_changes(self.backend, self.icon, lambda: self._redraw_icon(self._state))
+        follow_size_changes(self.backend, self.icon, lambda: self._redraw_icon(self._view.state))
 
     def _redraw_icon(self, previous: TrayState) -> None:
-        """Draw the icon at the size the backend shows it, when it would look different."""
+        """Draw the icon at the size the backend shows it, when it would look different (it
+        speaks for the account that most needs a look)."""
+        state = self._view.state
         size = pystray_image_size(self.backend, shown_icon_size(self.backend, self.icon))
-        if icon_look(self._state) != icon_look(previous) or size != self._icon_size:
+        if icon_look(state) != icon_look(previous) or size != self._icon_size:
             self._icon_size = size
-            self.icon.icon = icon_image(self._state, size)
+            self.icon.icon = icon_image(state, size)
 
-    def _apply(self, state: TrayState) -> None:
-        previous, self._state = self._state, state
-        self._show_details(state)
-        self._redraw_icon(previous)
-        tooltip = self._title_for(state)
+    def _apply(self, view: TrayView) -> None:
+        previous, self._view = self._view, view
+        self._show_details(view)
+        self._redraw_icon(previous.state)
+        tooltip = self._title_for(view)
         if tooltip != self.icon.title:
             self.icon.title = tooltip
             self._set_native_tooltip(tooltip)
-        self.icon.menu = self._menu_for(state)
+        self.icon.menu = self._menu_for(view)
 
-    def _show_details(self, state: TrayState) -> None:
+    def _show_details(self, view: TrayView) -> None:
         if isinstance(self.icon, ShowsDetails):
-            heading, body = tooltip_heading_and_body(state)
+            state = view.state
+            heading, body = view_tooltip_heading_and_body(view)
             self.icon.show_details(
                 IconDetails(
                     heading=heading,
@@ -375,8 +384,8 @@ class TrayApp:
                 )
             )
 
-    def _title_for(self, state: TrayState) -> str:
-        tooltip = tooltip_text(state)
+    def _title_for(self, view: TrayView) -> str:
+        tooltip = view_tooltip_text(view)
         # xorg writes the title as the window's Latin-1 name, and fails on anything else.
         return latin1(tooltip) if self.backend == "xorg" else tooltip
 
@@ -398,34 +407,42 @@ class TrayApp:
         except Exception:  # no notification daemon, etc.: the icon still says it
             log.warning("Could not show a notification: %s", alert.title, exc_info=True)
 
-    def _menu_for(self, state: TrayState) -> object:
+    def _menu_for(self, view: TrayView) -> object:
         pystray = self._pystray
         items: list[object] = []
-        for line in menu_lines(state, start_at_login=self._start_at_login()):
+        for line in view_menu_lines(view, start_at_login=self._start_at_login()):
             if line.is_separator:
                 items.append(pystray.Menu.SEPARATOR)
             elif line.action is None:  # every line has one now; none would draw it faint
                 items.append(pystray.MenuItem(line.text, None, enabled=False))
             else:
                 checked = None if line.checked is None else (lambda _item, v=line.checked: v)
-                action = self._action(line.action, line.link)
+                action = self._action(line.action, line.link, line.account)
                 items.append(
                     pystray.MenuItem(line.text, action, default=line.default, checked=checked)
                 )
         return pystray.Menu(*items)
 
-    def _action(self, action: MenuAction, link: str | None = None) -> Callable[[], None]:
+    def _action(
+        self, action: MenuAction, link: str | None = None, account: str | None = None
+    ) -> Callable[[], None]:
         """What a menu item for `action` runs when chosen (an error is logged, not raised)."""
-        handler = self._handler_for(action, link)
+        handler = self._handler_for(action, link, account)
         return lambda: _guarded(handler)
 
-    def _handler_for(self, action: MenuAction, link: str | None = None) -> Callable[[], object]:
+    def _handler_for(
+        self, action: MenuAction, link: str | None = None, account: str | None = None
+    ) -> Callable[[], object]:
         match action:
             case MenuAction.REFRESH:
                 return self._on_refresh
             case MenuAction.HISTORY:
+                if account is not None:
+                    return lambda: self._on_account_history(account)
                 return self._on_history
             case MenuAction.SETTINGS:
+                if account is not None:
+                    return lambda: self._on_account_settings(account)
                 return self._on_settings
             case MenuAction.AUTOSTART:
                 return self._toggle_start_at_login
@@ -459,7 +476,7 @@ class TrayApp:
         enabled = self._start_at_login()
         if enabled is not None:
             self._set_start_at_login(not enabled)
-        self.icon.menu = self._menu_for(self._state)  # show the new check mark
+        self.icon.menu = self._menu_for(self._view)  # show the new check mark
 
     def _set_native_tooltip(self, text: str) -> None:
         # pystray's gtk backend sets only the StatusIcon's title, which most trays do not show.

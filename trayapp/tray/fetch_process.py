@@ -1,6 +1,7 @@
 """Run one fetch in a child process (`deepgram-tray _fetch`) and read its answer.
 
-Keeps requests, OpenSSL and keyring out of the long-lived tray process; see worker_protocol.
+Keeps requests, OpenSSL and keyring out of the long-lived tray process; see worker_protocol. One
+run reads every account the poll asks for.
 """
 
 from __future__ import annotations
@@ -11,17 +12,21 @@ import subprocess
 from trayapp.config import Settings
 from trayapp.deepgram.models import DEFAULT_TIMEOUTS, Project, Timeouts
 from trayapp.desktop.self_command import own_command
-from trayapp.errors import NetworkError, WorkerProtocolError
+from trayapp.errors import DeepgramTrayError, NetworkError, WorkerProtocolError
 from trayapp.outlook.forecast import ForecastInputs
 from trayapp.redaction import redact
-from trayapp.tray.poller import FetchResult
+from trayapp.tray.poller import AccountRead, FetchAnswer, FetchResult, ForecastRead
 from trayapp.tray.worker_protocol import (
     FetchRequest,
+    ForecastInputsAnswer,
     ForecastInputsRequest,
     decode_answer,
+    decode_balances,
     decode_forecast_inputs,
+    decode_forecast_inputs_answers,
     encode_forecast_inputs_request,
     encode_request,
+    encode_requests,
 )
 
 log = logging.getLogger(__name__)
@@ -31,10 +36,11 @@ WORKER_START_SECONDS = 10.0
 """Time for the worker process to start and answer, besides the calls themselves."""
 
 
-def worker_deadline(timeouts: Timeouts) -> float:
+def worker_deadline(timeouts: Timeouts, accounts: int = 1) -> float:
     """The worker's calls end within the refresh's deadline (or, for the forecast's inputs, a few
-    calls' totals); past that and its start-up, it is stuck, and stopped."""
-    return max(timeouts.refresh, 4 * timeouts.total) + WORKER_START_SECONDS
+    calls' totals) for each account, read one after the other; past that and its start-up, it is
+    stuck, and stopped."""
+    return max(timeouts.refresh, 4 * timeouts.total) * max(1, accounts) + WORKER_START_SECONDS
 
 
 def worker_command() -> list[str]:
@@ -56,9 +62,49 @@ def fetch_forecast_inputs_in_child_process(
     return decode_forecast_inputs(_run_worker(encode_forecast_inputs_request(request), timeouts))
 
 
-def _run_worker(request: bytes, timeouts: Timeouts) -> bytes:
+def fetch_accounts_in_child_process(
+    reads: list[AccountRead], *, timeouts: Timeouts = DEFAULT_TIMEOUTS
+) -> list[FetchAnswer]:
+    """Every account's balances in one worker run: a FetchResult or an error per read."""
+    requests = [
+        FetchRequest(r.settings.api_url, r.settings.projects, r.known, timeouts, r.account)
+        for r in reads
+    ]
+    answers = decode_balances(_run_worker(encode_requests(requests), timeouts, len(reads)))
+    _check_accounts([name for name, _ in answers], reads)
+    return [
+        answer
+        if isinstance(answer, DeepgramTrayError)
+        else FetchResult(snapshot=answer[0], projects=answer[1])
+        for _, answer in answers
+    ]
+
+
+def fetch_forecast_inputs_of_accounts_in_child_process(
+    reads: list[ForecastRead], *, timeouts: Timeouts = DEFAULT_TIMEOUTS
+) -> list[ForecastInputsAnswer]:
+    """Every account's spend and expiry in one worker run."""
+    requests = [
+        ForecastInputsRequest(r.settings.api_url, tuple(r.project_ids), timeouts, r.account)
+        for r in reads
+    ]
+    data = _run_worker(encode_requests(requests), timeouts, len(reads))
+    answers = decode_forecast_inputs_answers(data)
+    _check_accounts([name for name, _ in answers], reads)
+    return [answer for _, answer in answers]
+
+
+def _check_accounts(answered: list[str], reads: list[AccountRead] | list[ForecastRead]) -> None:
+    """The worker answers each account asked, in order: anything else is a broken worker."""
+    if answered != [r.account for r in reads]:
+        raise WorkerProtocolError(
+            "The balance check answered for other accounts than it was asked: please report it."
+        )
+
+
+def _run_worker(request: bytes, timeouts: Timeouts, accounts: int = 1) -> bytes:
     """The worker's answer; NetworkError when it overran, WorkerProtocolError when it broke."""
-    deadline = worker_deadline(timeouts)
+    deadline = worker_deadline(timeouts, accounts)
     # A windowed app on Windows would flash a console for the child without this flag.
     flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
     try:

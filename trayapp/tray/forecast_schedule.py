@@ -2,6 +2,7 @@
 
 Billing breakdown and purchases change slowly and cost two calls per project, so the poller asks
 this schedule at each complete balance read and gets the last reading back until an hour has passed.
+The poller reads them (for every due account in one go) and hands each answer to `take`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 FetchForecastInputs = Callable[[Settings, "list[str]"], ForecastInputs]
 """fetch(settings, project_ids): Deepgram's spend rate and the nearest credit expiry."""
 
+ForecastInputsAnswer = ForecastInputs | DeepgramTrayError
+
 INPUTS_INTERVAL = 3600.0
 """Billing and purchases change slowly: read them at most hourly, not at every poll."""
 INPUTS_RETRY = 900.0
@@ -28,8 +31,9 @@ INPUTS_RETRY = 900.0
 class ForecastInputsSchedule:
     """The last ForecastInputs, read again from Deepgram when an hour has passed."""
 
-    def __init__(self, fetch: FetchForecastInputs | None, clock: Clock) -> None:
-        self._fetch = fetch
+    def __init__(self, clock: Clock, *, enabled: bool) -> None:
+        """`enabled`: there is a way to read them (a tray without one shows the history's rate)."""
+        self._enabled = enabled
         self._clock = clock
         self._last = ForecastInputs(billing=None, expiry=None)
         self._due_at: float | None = None
@@ -45,16 +49,14 @@ class ForecastInputsSchedule:
 
     def due(self) -> bool:
         now = self._clock.monotonic()
-        return self._fetch is not None and (self._due_at is None or now >= self._due_at)
+        return self._enabled and (self._due_at is None or now >= self._due_at)
 
-    def refresh(self, settings: Settings, project_ids: list[str]) -> ForecastInputs:
-        """Read from Deepgram now; on failure keep the last reading and try again sooner."""
-        assert self._fetch is not None, "refresh() only when due()"
+    def take(self, fresh: ForecastInputsAnswer) -> ForecastInputs:
+        """What was just read from Deepgram (or why it could not be); on failure keep the last
+        reading and try again sooner."""
         now = self._clock.monotonic()
-        try:
-            fresh = self._fetch(settings, project_ids)
-        except DeepgramTrayError as exc:
-            log.info("Spend and expiry not read (%s); keeping what was known", exc.message)
+        if isinstance(fresh, DeepgramTrayError):
+            log.info("Spend and expiry not read (%s); keeping what was known", fresh.message)
             self._due_at = now + INPUTS_RETRY
             return self._last
         if not fresh.expiry_read:

@@ -74,6 +74,12 @@ def alerts_for(memory: AlertMemory, state: TrayState) -> tuple[AlertMemory, list
     return memory, together(points)
 
 
+def naming_the_account(alert: Alert, label: str) -> Alert:
+    """`alert` about one of several accounts: its title says which, first, so that a title cut
+    short by the desktop still does."""
+    return _alert(f"{label}: {alert.title}", alert.message)
+
+
 def no_browser_alert(url: str) -> Alert:
     """What a click on a Console item says when no web browser could be opened."""
     return _alert("No web browser could be opened", f"The Deepgram Console is at {url}")

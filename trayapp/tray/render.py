@@ -140,6 +140,8 @@ class MenuLine:
     """A check box's state; None for plain items."""
     link: str | None = None
     """The page a CONSOLE entry opens (None: the Console's front page)."""
+    account: str | None = None
+    """The account a SETTINGS or HISTORY entry is about, in a menu of several (None: no one's)."""
 
     @property
     def is_separator(self) -> bool:
@@ -149,12 +151,14 @@ class MenuLine:
 SEPARATOR = MenuLine("")
 
 
-def wrapped(text: str, action: MenuAction) -> list[MenuLine]:
+def wrapped(
+    text: str, action: MenuAction, *, indent: str = "", account: str | None = None
+) -> list[MenuLine]:
     """`text` as menu lines of at most MENU_TEXT_LIMIT characters, broken between words (a word
     longer than that, a URL say, is broken too): nothing of a sentence is lost, each line does
     what the sentence's one item would."""
-    lines = textwrap.wrap(text, MENU_TEXT_LIMIT, break_on_hyphens=False)
-    return [MenuLine(line, action) for line in lines]
+    lines = textwrap.wrap(text, MENU_TEXT_LIMIT - len(indent), break_on_hyphens=False)
+    return [MenuLine(indent + line, action, account=account) for line in lines]
 
 
 def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[MenuLine]:
@@ -164,15 +168,24 @@ def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[
     history chart, and the status opens what fixes it: the settings for a key problem, else a
     refresh.
     """
+    return account_menu_lines(state) + common_menu_lines(start_at_login=start_at_login)
+
+
+def account_menu_lines(
+    state: TrayState, *, account: str | None = None, indent: str = ""
+) -> list[MenuLine]:
+    """What the menu says of one account: its total (or why there is none), its projects, the
+    forecast and the status. `account` names it in a menu of several, where `indent` sets its
+    sentences under its heading."""
     lines: list[MenuLine] = []
     snapshot = state.snapshot
     key_problem = not state.has_key or state.blocking_error is not None
     fix = MenuAction.SETTINGS if key_problem else MenuAction.REFRESH
     if not state.has_key:
-        lines.append(MenuLine("No API key set", MenuAction.SETTINGS))
+        lines.append(MenuLine("No API key set", MenuAction.SETTINGS, account=account))
     elif snapshot is None:
         first = "Balance: checking…" if state.error is None else "Balance: unknown"
-        lines.append(MenuLine(first, fix))
+        lines.append(MenuLine(first, fix, account=account))
     else:
         lines.append(MenuLine(f"Total: {display_totals(snapshot.totals)}", MenuAction.CONSOLE))
         for project in snapshot.projects:
@@ -187,9 +200,14 @@ def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[
             link = console_url(project.project.project_id)
             lines.append(MenuLine(text, MenuAction.CONSOLE, link=link))
     for text in forecast_menu_texts(state):
-        lines += wrapped(text, MenuAction.HISTORY)
-    lines += wrapped(status_line(state), fix)
-    lines += [
+        lines += wrapped(text, MenuAction.HISTORY, indent=indent, account=account)
+    lines += wrapped(status_line(state), fix, indent=indent, account=account)
+    return lines
+
+
+def common_menu_lines(*, start_at_login: bool | None = None) -> list[MenuLine]:
+    """The actions below the amounts, the same whatever they are."""
+    lines = [
         SEPARATOR,
         MenuLine("Refresh now", action=MenuAction.REFRESH, default=True),
         MenuLine("Show history…", action=MenuAction.HISTORY),

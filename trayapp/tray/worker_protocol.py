@@ -10,15 +10,21 @@ the tray reads. The child runs from the installed files: after an upgrade it may
 version than the tray still running, and the version says so instead of being misread. Amounts
 cross as exact decimal text; errors cross as their `kind`, message and details, and are rebuilt
 as the same classes on the other side.
+
+One request reads every account (a part each, with its name: the worker finds each account's key
+itself), and the answer has a part per account, each a success or that account's error, so one
+account's bad key or outage never costs the others their read.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
+from trayapp.credentials import DEFAULT_ACCOUNT
 from trayapp.deepgram.models import (
     DEFAULT_TIMEOUTS,
     Balance,
@@ -37,8 +43,8 @@ from trayapp.errors import (
 )
 from trayapp.outlook.forecast import Expiry, Forecast, ForecastInputs, SpendBasis, SpendRate
 
-PROTOCOL = 1
-"""The envelope's version: raise it whenever a message changes shape."""
+PROTOCOL = 2
+"""The envelope's version: raise it whenever a message changes shape (2: a part per account)."""
 
 READ_BALANCES = "balances"
 READ_FORECAST_INPUTS = "forecast_inputs"
@@ -60,11 +66,15 @@ _SHAPE_ERRORS = (KeyError, TypeError, ValueError, ArithmeticError)
 
 
 class FetchRequest(NamedTuple):
+    """Read one account's balances."""
+
     api_url: str
     watched: tuple[str, ...]
     known: list[Project] | None
     """None: list the projects first."""
     timeouts: Timeouts = DEFAULT_TIMEOUTS
+    account: str = DEFAULT_ACCOUNT
+    """Whose key to read them with."""
 
 
 class ForecastInputsRequest(NamedTuple):
@@ -73,54 +83,84 @@ class ForecastInputsRequest(NamedTuple):
     api_url: str
     project_ids: tuple[str, ...]
     timeouts: Timeouts = DEFAULT_TIMEOUTS
+    account: str = DEFAULT_ACCOUNT
+
+
+Request = FetchRequest | ForecastInputsRequest
+
+
+def encode_requests(requests: Sequence[FetchRequest] | Sequence[ForecastInputsRequest]) -> bytes:
+    """One request for every account's part (all of one kind)."""
+    parts: list[dict[str, Any]] = []
+    read = READ_BALANCES
+    for request in requests:
+        part: dict[str, Any] = {
+            "account": request.account,
+            "api_url": request.api_url,
+            "timeouts": list(request.timeouts),
+        }
+        if isinstance(request, FetchRequest):
+            part["watched"] = list(request.watched)
+            part["known_projects"] = (
+                None if request.known is None else [_project_document(p) for p in request.known]
+            )
+        else:
+            read = READ_FORECAST_INPUTS
+            part["project_ids"] = list(request.project_ids)
+        parts.append(part)
+    return _encode({"read": read, "accounts": parts})
 
 
 def encode_request(request: FetchRequest) -> bytes:
-    return _encode(
-        {
-            "read": READ_BALANCES,
-            "api_url": request.api_url,
-            "watched": list(request.watched),
-            "known_projects": (
-                None if request.known is None else [_project_document(p) for p in request.known]
-            ),
-            "timeouts": list(request.timeouts),
-        }
-    )
+    return encode_requests([request])
 
 
 def encode_forecast_inputs_request(request: ForecastInputsRequest) -> bytes:
-    return _encode(
-        {
-            "read": READ_FORECAST_INPUTS,
-            "api_url": request.api_url,
-            "project_ids": list(request.project_ids),
-            "timeouts": list(request.timeouts),
-        }
-    )
+    return encode_requests([request])
 
 
-def decode_request(data: bytes) -> FetchRequest | ForecastInputsRequest:
+def decode_requests(data: bytes) -> list[FetchRequest] | list[ForecastInputsRequest]:
+    """Every account's part of a request; WorkerProtocolError when it is not one."""
     document = _load(data, _UNREADABLE_REQUEST)
     try:
-        read = document["read"]
+        read, parts = document["read"], document["accounts"]
+        if not isinstance(parts, list) or not parts:
+            raise TypeError("no accounts")
         if read == READ_BALANCES:
-            known = document["known_projects"]
-            return FetchRequest(
-                _text(document["api_url"]),
-                tuple(_text(p) for p in document["watched"]),
-                None if known is None else [_project(p) for p in known],
-                _timeouts(document["timeouts"]),
-            )
+            return [_fetch_request(part) for part in parts]
         if read == READ_FORECAST_INPUTS:
-            return ForecastInputsRequest(
-                _text(document["api_url"]),
-                tuple(_text(p) for p in document["project_ids"]),
-                _timeouts(document["timeouts"]),
-            )
+            return [_forecast_inputs_request(part) for part in parts]
     except _SHAPE_ERRORS as exc:
         raise WorkerProtocolError(_UNREADABLE_REQUEST) from exc
     raise WorkerProtocolError(_UNREADABLE_REQUEST)
+
+
+def decode_request(data: bytes) -> Request:
+    """The request of one account's part."""
+    requests = decode_requests(data)
+    if len(requests) != 1:
+        raise WorkerProtocolError(_UNREADABLE_REQUEST)
+    return requests[0]
+
+
+def _fetch_request(part: dict[str, Any]) -> FetchRequest:
+    known = part["known_projects"]
+    return FetchRequest(
+        _text(part["api_url"]),
+        tuple(_text(p) for p in part["watched"]),
+        None if known is None else [_project(p) for p in known],
+        _timeouts(part["timeouts"]),
+        _text(part["account"]),
+    )
+
+
+def _forecast_inputs_request(part: dict[str, Any]) -> ForecastInputsRequest:
+    return ForecastInputsRequest(
+        _text(part["api_url"]),
+        tuple(_text(p) for p in part["project_ids"]),
+        _timeouts(part["timeouts"]),
+        _text(part["account"]),
+    )
 
 
 def _timeouts(value: object) -> Timeouts:
@@ -132,15 +172,53 @@ def _timeouts(value: object) -> Timeouts:
 # --- answers ------------------------------------------------------------------------------------
 
 
+Balances = tuple[BalanceSnapshot, "list[Project]"]
+"""One account's read: the snapshot, and the project list it was read with."""
+BalancesAnswer = Balances | DeepgramTrayError
+ForecastInputsAnswer = ForecastInputs | DeepgramTrayError
+
+
+def encode_balances(answers: Sequence[tuple[str, BalancesAnswer]]) -> bytes:
+    """Each account's read, or why it failed, by account name."""
+    parts = []
+    for account, answer in answers:
+        if isinstance(answer, DeepgramTrayError):
+            parts.append(_failed_part(account, answer))
+            continue
+        snapshot, projects = answer
+        parts.append(
+            {
+                "account": account,
+                "ok": True,
+                "snapshot": snapshot_document(snapshot),
+                "projects": [_project_document(p) for p in projects],
+            }
+        )
+    return _encode({"read": READ_BALANCES, "ok": True, "accounts": parts})
+
+
 def encode_success(snapshot: BalanceSnapshot, projects: list[Project]) -> bytes:
-    return _encode(
-        {
-            "read": READ_BALANCES,
-            "ok": True,
-            "snapshot": snapshot_document(snapshot),
-            "projects": [_project_document(p) for p in projects],
-        }
-    )
+    """The answer to a one-account request."""
+    return encode_balances([(DEFAULT_ACCOUNT, (snapshot, projects))])
+
+
+def decode_balances(data: bytes) -> list[tuple[str, BalancesAnswer]]:
+    """Each account's read or error, in the request's order; the worker's error raised again
+    here when it failed as a whole."""
+    parts = _load_parts(data, READ_BALANCES, _UNREADABLE_BALANCES)
+    try:
+        return [(_text(p["account"]), _balances_answer(p)) for p in parts]
+    except _SHAPE_ERRORS as exc:
+        raise WorkerProtocolError(_UNREADABLE_BALANCES) from exc
+
+
+def _balances_answer(part: dict[str, Any]) -> BalancesAnswer:
+    if part["ok"] is False:
+        return _part_error(part)
+    if part["ok"] is not True:
+        raise ValueError("ok is not true or false")
+    snapshot = snapshot_from_document(part["snapshot"])
+    return snapshot, [_project(p) for p in part["projects"]]
 
 
 def snapshot_document(snapshot: BalanceSnapshot) -> dict[str, Any]:
@@ -190,53 +268,74 @@ def forecast_from_document(document: Any) -> Forecast:
     )
 
 
-def decode_answer(data: bytes) -> tuple[BalanceSnapshot, list[Project]]:
-    """The worker's snapshot and project list, or its error raised again here."""
-    document = _load_answer(data, READ_BALANCES, _UNREADABLE_BALANCES)
-    try:
-        snapshot = snapshot_from_document(document["snapshot"])
-        return snapshot, [_project(p) for p in document["projects"]]
-    except _SHAPE_ERRORS as exc:
-        raise WorkerProtocolError(_UNREADABLE_BALANCES) from exc
+def decode_answer(data: bytes) -> Balances:
+    """The answer to a one-account request: its snapshot and project list, or its error raised
+    again here."""
+    return _only(decode_balances(data), _UNREADABLE_BALANCES)
+
+
+def encode_forecast_inputs_answers(answers: Sequence[tuple[str, ForecastInputsAnswer]]) -> bytes:
+    parts = []
+    for account, reading in answers:
+        if isinstance(reading, DeepgramTrayError):
+            parts.append(_failed_part(account, reading))
+            continue
+        billing, expiry = reading.billing, reading.expiry
+        parts.append(
+            {
+                "account": account,
+                "ok": True,
+                "billing": None
+                if billing is None
+                else {
+                    "per_day": _decimal_text(billing.per_day),
+                    "today": _decimal_text(billing.today),
+                },
+                "expiry": None if expiry is None else _expiry_document(expiry),
+                "expiry_read": reading.expiry_read,
+            }
+        )
+    return _encode({"read": READ_FORECAST_INPUTS, "ok": True, "accounts": parts})
 
 
 def encode_forecast_inputs(reading: ForecastInputs) -> bytes:
-    billing, expiry = reading.billing, reading.expiry
-    return _encode(
-        {
-            "read": READ_FORECAST_INPUTS,
-            "ok": True,
-            "billing": None
-            if billing is None
-            else {
-                "per_day": _decimal_text(billing.per_day),
-                "today": _decimal_text(billing.today),
-            },
-            "expiry": None if expiry is None else _expiry_document(expiry),
-            "expiry_read": reading.expiry_read,
-        }
-    )
+    """The answer to a one-account request."""
+    return encode_forecast_inputs_answers([(DEFAULT_ACCOUNT, reading)])
+
+
+def decode_forecast_inputs_answers(data: bytes) -> list[tuple[str, ForecastInputsAnswer]]:
+    """Each account's ForecastInputs or error; the worker's error raised again here when it
+    failed as a whole."""
+    parts = _load_parts(data, READ_FORECAST_INPUTS, _UNREADABLE_SPEND)
+    try:
+        return [(_text(p["account"]), _forecast_inputs_answer(p)) for p in parts]
+    except _SHAPE_ERRORS as exc:
+        raise WorkerProtocolError(_UNREADABLE_SPEND) from exc
 
 
 def decode_forecast_inputs(data: bytes) -> ForecastInputs:
-    """The worker's ForecastInputs, or its error raised again here."""
-    document = _load_answer(data, READ_FORECAST_INPUTS, _UNREADABLE_SPEND)
-    try:
-        billing_document, expiry_document = document["billing"], document["expiry"]
-        billing = None
-        if billing_document is not None:
-            billing = SpendRate(
-                "billing",
-                _decimal_or_none(billing_document["per_day"]),
-                _decimal_or_none(billing_document["today"]),
-            )
-        expiry = None if expiry_document is None else _expiry(expiry_document)
-        expiry_read = document["expiry_read"]
-        if not isinstance(expiry_read, bool):
-            raise TypeError("expiry_read is not true or false")
-        return ForecastInputs(billing, expiry, expiry_read=expiry_read)
-    except _SHAPE_ERRORS as exc:
-        raise WorkerProtocolError(_UNREADABLE_SPEND) from exc
+    """The answer to a one-account request, or its error raised again here."""
+    return _only(decode_forecast_inputs_answers(data), _UNREADABLE_SPEND)
+
+
+def _forecast_inputs_answer(document: dict[str, Any]) -> ForecastInputsAnswer:
+    if document["ok"] is False:
+        return _part_error(document)
+    if document["ok"] is not True:
+        raise ValueError("ok is not true or false")
+    billing_document, expiry_document = document["billing"], document["expiry"]
+    billing = None
+    if billing_document is not None:
+        billing = SpendRate(
+            "billing",
+            _decimal_or_none(billing_document["per_day"]),
+            _decimal_or_none(billing_document["today"]),
+        )
+    expiry = None if expiry_document is None else _expiry(expiry_document)
+    expiry_read = document["expiry_read"]
+    if not isinstance(expiry_read, bool):
+        raise TypeError("expiry_read is not true or false")
+    return ForecastInputs(billing, expiry, expiry_read=expiry_read)
 
 
 def _expiry_document(expiry: Expiry) -> dict[str, Any]:
@@ -381,15 +480,43 @@ def _encode(document: dict[str, Any]) -> bytes:
     return json.dumps({"protocol": PROTOCOL, **document}).encode()
 
 
-def _load_answer(data: bytes, read: str, unreadable: str) -> dict[str, Any]:
-    """A worker's answer to a `read` request; its error raised again here when it failed."""
+def _load_parts(data: bytes, read: str, unreadable: str) -> list[dict[str, Any]]:
+    """The account parts of a worker's answer to a `read` request; its error raised again here
+    when it failed as a whole."""
     document = _load(data, unreadable)
     if document.get("ok") is False:
         error = document.get("error")
         raise error_from_document(error if isinstance(error, dict) else {})
+    parts = document.get("accounts")
     if document.get("ok") is not True or document.get("read") != read:
         raise WorkerProtocolError(unreadable)
-    return document
+    if not isinstance(parts, list) or not all(isinstance(p, dict) for p in parts):
+        raise WorkerProtocolError(unreadable)
+    return parts
+
+
+T = TypeVar("T")
+
+
+def _only(answers: list[tuple[str, T | DeepgramTrayError]], unreadable: str) -> T:
+    """The one account's answer (its error raised) of a one-account request."""
+    if len(answers) != 1:
+        raise WorkerProtocolError(unreadable)
+    answer = answers[0][1]
+    if isinstance(answer, DeepgramTrayError):
+        raise answer
+    return answer
+
+
+def _failed_part(account: str, error: DeepgramTrayError) -> dict[str, Any]:
+    return {"account": account, "ok": False, "error": error_to_document(error)}
+
+
+def _part_error(part: dict[str, Any]) -> DeepgramTrayError:
+    error = part["error"]
+    if not isinstance(error, dict):
+        raise TypeError("an error is not an object")
+    return error_from_document(error)
 
 
 def _load(data: bytes, unreadable: str) -> dict[str, Any]:
