@@ -22,9 +22,8 @@ from tests.conftest import MEMBER_KEY, OWNER_KEY, PROJECT_A, PROJECT_B, CliResul
 from tests.support.deepgram_server import DOCUMENTED_ERRORS, FakeDeepgram
 from tests.support.history_seed import seed_history
 from tests.support.panel_consumers import waybar_reads, xbar_reads
+from tests.support.two_accounts import CLIENT_A_KEY, PROJECT_C, two_accounts
 
-CLIENT_A_KEY = "5b1d0e0c9a8f7e6d5c4b3a29181706f5e4d3c2b1"
-PROJECT_C = "c1c1c1c1-0000-4000-8000-00000000000c"
 UNKNOWN_KEY = "ffffffffffffffffffffffffffffffffffff0000"
 CONFIG = """
 [accounts.client-a]
@@ -38,21 +37,6 @@ critical_below = 10.0
 @pytest.fixture
 def accounts(deepgram: FakeDeepgram) -> FakeDeepgram:
     return two_accounts(deepgram)
-
-
-def two_accounts(deepgram: FakeDeepgram) -> FakeDeepgram:
-    """The seed server's key and projects become the default account's ($128.31822227); client-a
-    has its own key and one project with $40. A key of one account cannot see the other's."""
-    deepgram.add_key(OWNER_KEY, account="acme")
-    deepgram.project_accounts.update({PROJECT_A: "acme", PROJECT_B: "acme"})
-    deepgram.add_key(CLIENT_A_KEY, account="client-a")
-    deepgram.add_project(
-        PROJECT_C,
-        "Client A Prod",
-        [{"balance_id": "bal-c", "amount": 40, "units": "usd", "purchase_order_id": "po-c"}],
-        account="client-a",
-    )
-    return deepgram
 
 
 @pytest.fixture
@@ -192,6 +176,7 @@ def test_one_refused_key_greys_only_its_own_entry(env: dict[str, str]) -> None:
     assert isinstance(error, dict) and error["kind"] == "auth"
     assert (found["client-a"]["totals"], found["client-a"]["projects"]) == ({}, [])
     assert "Client A (client-a): Deepgram refused the API key" in result.stderr
+    assert "`deepgram-tray key set --account client-a`" in error["message"]
 
     text = run(["--all-accounts"], env)
     assert text.returncode == 3

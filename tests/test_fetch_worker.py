@@ -22,7 +22,7 @@ from tests.conftest import (
 )
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error
 from tests.support.tray_states import FETCHED_AT, snapshot
-from tests.test_balance_accounts import CLIENT_A_KEY
+from tests.support.two_accounts import CLIENT_A_KEY
 from tests.test_import_rules import imports_of
 from trayapp.config import Settings
 from trayapp.deepgram.models import Project, Timeouts
@@ -456,6 +456,7 @@ class TestAccounts:
         assert client_a.snapshot.totals == {"usd": Decimal("40")}
         assert [p.name for p in client_a.projects] == ["Client A Prod"]
         assert isinstance(client_b, AuthError)
+        assert "`deepgram-tray key set --account client-b`" in client_b.message
         # The forecast's inputs of both, in one run too.
         inputs = fetch_forecast_inputs_of_accounts_in_child_process(
             [

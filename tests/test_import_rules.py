@@ -23,6 +23,7 @@ SHARED = {
     "trayapp.formats",
     "trayapp.formats_accounts",
     "trayapp.accounts",
+    "trayapp.account_advice",
 }
 """Top-level services the tray, the windows and the commands share."""
 ENTRY = {"trayapp.cli", "trayapp.console", "trayapp.__main__", "trayapp.commands"}

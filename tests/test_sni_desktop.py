@@ -25,6 +25,7 @@ from tests.support.mako import Mako
 from tests.support.mako import missing_tools as mako_missing
 from tests.support.required import require_tools, unavailable
 from tests.support.sni_desktop import SwayDesktop
+from tests.support.two_accounts import CLIENT_A_KEY, client_a_has, two_accounts
 from tests.support.waiting import wait_until
 from trayapp.desktop.resources import app_icon_png
 
@@ -274,3 +275,46 @@ def test_a_member_key_at_start_is_titled_by_what_is_wrong(
     assert "Owner or Admin key" in shown.body and shown.body.endswith("."), shown.body
     assert is_the_apps_icon(shown.icon_path), shown.icon_path
     assert MEMBER_KEY[-4:] not in shown.body
+
+
+def test_several_accounts_a_section_and_a_tooltip_line_each(
+    sway: SwayDesktop, sni: Sni, deepgram: FakeDeepgram
+) -> None:
+    """Three accounts on one icon (a Python without PyGObject): the colour follows the account
+    that needs a look, one refused key greys only its own section."""
+    two_accounts(deepgram, client_a_amount="10")
+    config = '[accounts.client-a]\nlabel = "Client A"\n[accounts.client-b]\nlabel = "Client B"\n'
+    item = sni.start(
+        plain_python(),
+        config=config,
+        DEEPGRAM_API_KEY_CLIENT_A=CLIENT_A_KEY,
+        DEEPGRAM_API_KEY_CLIENT_B=BAD_KEY,
+    )
+    wait_until(lambda: sway.tray_icon_colour() == "amber", what="Client A's amber")
+    heading, body = tooltip(sway, item)
+    assert heading == "Deepgram balances"
+    assert body.splitlines()[:3] == [
+        "Client A: $10.00",
+        "Client B: API key refused",
+        "Default: $128.32",
+    ]
+
+    labels = [e["label"] for e in sway.sni.menu_layout(item) if e["type"] != "separator"]
+    assert labels[:3] == [
+        "Default — Total: $128.32",
+        "    Voice Bot Prod: $125.07",
+        "    Staging: $3.25",
+    ]
+    client_a = labels.index("Client A — Total: $10.00")
+    assert labels[client_a + 1] == "    Client A Prod: $10.00"
+    client_b = labels.index("Client B — Balance: unknown")
+    assert "refused" in labels[client_b + 1]
+    assert "Refresh now" in labels and labels[-1] == "Quit"
+
+    client_a_has(deepgram, "100")
+    sway.sni.menu_click_label(item, "Refresh now")
+    wait_until(lambda: sway.tray_icon_colour() == "grey", what="Client B's grey")
+    client_a_has(deepgram, "1")
+    sway.sni.menu_click_label(item, "Refresh now")
+    wait_until(lambda: sway.tray_icon_colour() == "red", what="Client A's red")
+    assert tooltip(sway, item)[1].splitlines()[0] == "Client A: $1.00"

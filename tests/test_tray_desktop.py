@@ -32,6 +32,7 @@ from tests.support.dunst import Dunst
 from tests.support.dunst import missing_tools as dunst_missing
 from tests.support.required import require_tools
 from tests.support.sni_client import SessionBus
+from tests.support.two_accounts import CLIENT_A_KEY, client_a_has, two_accounts
 from trayapp.desktop.resources import app_icon_png
 from trayapp.tk.history_window import TITLE as HISTORY_TITLE
 
@@ -475,3 +476,51 @@ def test_the_menus_information_is_drawn_readable_and_opens_the_console(
     logs = list(tmp_path.rglob("tray.log"))
     assert logs and "No web browser could be opened for https://console" in logs[0].read_text()
     assert "Traceback" not in tray.stderr()
+
+
+ACCOUNTS_CONFIG = """
+[accounts.client-a]
+label = "Client A"
+
+[accounts.client-b]
+label = "Client B"
+"""
+"""The default account (the seed's key and projects), client-a with a key of its own, and
+client-b whose key Deepgram refuses."""
+
+
+def test_several_accounts_one_icon_for_the_one_that_needs_a_look(
+    desktop: VirtualDesktop, deepgram: FakeDeepgram, start_tray, tmp_path: Path
+) -> None:
+    two_accounts(deepgram, client_a_amount="10")
+    (tmp_path / "config.toml").write_text(ACCOUNTS_CONFIG)
+    tray = start_tray(DEEPGRAM_API_KEY_CLIENT_A=CLIENT_A_KEY, DEEPGRAM_API_KEY_CLIENT_B=BAD_KEY)
+    # Client A's $10 is below warn_below ($20): amber, though the default has $128.32 and
+    # Client B's key is refused.
+    wait_until(lambda: desktop.tray_icon_colour() == "amber", what="Client A's amber")
+    menu, words = open_menu(desktop)
+    desktop.screenshot().crop(menu.box).save(tmp_path / "accounts-menu.png")
+    text = " ".join(w.text for w in words)
+    for seen in ("Default", "$128.32", "Client", "$10.00", "refused"):
+        assert seen in text, text
+
+    # Client A topped up: Client B's refused key is what needs a look now (grey, with a mark).
+    client_a_has(deepgram, "100")
+    desktop.click(word(words, "Refresh").rect.centre)
+    wait_until(lambda: desktop.tray_icon_colour() == "grey", what="Client B's grey")
+
+    # Client A runs out: red, whatever the others are.
+    client_a_has(deepgram, "1")
+    panel = desktop.panel()
+    assert panel is not None
+    desktop.click(panel.centre, button=1)
+    wait_until(lambda: desktop.tray_icon_colour() == "red", what="Client A's red")
+
+    _, words = open_menu(desktop)
+    desktop.click(word(words, "Quit").rect.centre)
+    assert tray.wait(timeout=20) == 0
+    assert "Traceback" not in tray.stderr()
+    for file in tmp_path.rglob("*"):
+        if file.is_file():
+            for key in (OWNER_KEY, CLIENT_A_KEY, BAD_KEY):
+                assert key.encode() not in file.read_bytes(), file

@@ -80,13 +80,19 @@ def read_deepgram(
     key: ApiKey | None = None,
 ) -> tuple[BalanceSnapshot, Forecast | None]:
     """The account's read (with its key, or `key` when already looked up), saved for later."""
+    from trayapp.account_advice import for_account, snapshot_for_account
+
     settings = account.settings
-    if key is None:
-        key = require_api_key(account=account.name)
-    # One deadline for the whole command, the forecast's calls included.
-    with DeepgramClient(settings.api_url, key.value) as client, client.refresh():
-        snapshot = client.fetch_snapshot(project_ids)
-        forecast = _read_forecast(client, snapshot, account) if args.forecast else None
+    try:
+        if key is None:
+            key = require_api_key(account=account.name)
+        # One deadline for the whole command, the forecast's calls included.
+        with DeepgramClient(settings.api_url, key.value) as client, client.refresh():
+            snapshot = client.fetch_snapshot(project_ids)
+            forecast = _read_forecast(client, snapshot, account) if args.forecast else None
+    except DeepgramTrayError as exc:  # advice to set a key names the account's
+        raise for_account(exc, account.name) from None
+    snapshot = snapshot_for_account(snapshot, account.name)
     # Saved for a later `--max-age` (a bar's next run), as the tray and `serve` do.
     from trayapp.tray.last_read import ReadSaver
 

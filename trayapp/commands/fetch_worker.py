@@ -14,6 +14,7 @@ import argparse
 import sys
 from datetime import datetime, timezone
 
+from trayapp.account_advice import for_account, snapshot_for_account
 from trayapp.credentials import require_api_key
 from trayapp.deepgram.client import DeepgramClient
 from trayapp.errors import DeepgramTrayError
@@ -60,9 +61,10 @@ def _balances(request: FetchRequest) -> BalancesAnswer:
         key = require_api_key(account=request.account)
         with DeepgramClient(request.api_url, key.value, timeouts=request.timeouts) as client:
             projects = client.list_projects() if request.known is None else request.known
-            return client.fetch_snapshot(request.watched, projects=projects), projects
+            snapshot = client.fetch_snapshot(request.watched, projects=projects)
+            return snapshot_for_account(snapshot, request.account), projects
     except DeepgramTrayError as exc:
-        return exc
+        return for_account(exc, request.account)
 
 
 def _forecast_inputs(request: ForecastInputsRequest) -> ForecastInputsAnswer:
@@ -72,4 +74,4 @@ def _forecast_inputs(request: ForecastInputsRequest) -> ForecastInputsAnswer:
             today = datetime.now(timezone.utc).date()
             return read_forecast_inputs(client, request.project_ids, today)
     except DeepgramTrayError as exc:
-        return exc
+        return for_account(exc, request.account)
