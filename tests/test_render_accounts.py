@@ -57,10 +57,12 @@ def test_one_account_reads_exactly_as_before_accounts(state: TrayState) -> None:
 
 
 class TestHeadline:
-    def test_money_first_then_a_problem_then_waiting(self) -> None:
+    def test_critical_then_unreadable_then_low_then_waiting(self) -> None:
         assert two(state_with("128"), state_with("4")).headline.name == "client-a"
-        assert two(state_with("15"), state_with("400", error=REFUSED)).headline.name == "default"
-        assert two(state_with("128"), state_with("9", error=REFUSED)).headline.name == "client-a"
+        assert two(state_with("4"), state_with("400", error=REFUSED)).headline.name == "default"
+        assert two(state_with("15"), state_with("400", error=REFUSED)).headline.name == "client-a"
+        assert two(state_with("15"), state_with(has_key=False)).headline.name == "client-a"
+        assert two(state_with("128"), state_with("15")).headline.name == "client-a"
         assert two(state_with(), state_with("128")).headline.name == "default"
 
     def test_among_equals_the_lower_amount_then_the_first(self) -> None:

@@ -25,7 +25,12 @@ from tests.support.mako import Mako
 from tests.support.mako import missing_tools as mako_missing
 from tests.support.required import require_tools, unavailable
 from tests.support.sni_desktop import SwayDesktop
-from tests.support.two_accounts import CLIENT_A_KEY, client_a_has, two_accounts
+from tests.support.two_accounts import (
+    CLIENT_A_KEY,
+    accept_client_b,
+    client_a_has,
+    two_accounts,
+)
 from tests.support.waiting import wait_until
 from trayapp.desktop.resources import app_icon_png
 
@@ -290,12 +295,13 @@ def test_several_accounts_a_section_and_a_tooltip_line_each(
         DEEPGRAM_API_KEY_CLIENT_A=CLIENT_A_KEY,
         DEEPGRAM_API_KEY_CLIENT_B=BAD_KEY,
     )
-    wait_until(lambda: sway.tray_icon_colour() == "amber", what="Client A's amber")
+    wait_until(lambda: "refused" in tooltip(sway, item)[1], what="every account read")
+    wait_until(lambda: sway.tray_icon_colour() == "grey", what="Client B's grey")
     heading, body = tooltip(sway, item)
     assert heading == "Deepgram balances"
     assert body.splitlines()[:3] == [
-        "Client A: $10.00",
         "Client B: API key refused",
+        "Client A: $10.00",
         "Default: $128.32",
     ]
 
@@ -311,10 +317,12 @@ def test_several_accounts_a_section_and_a_tooltip_line_each(
     assert "refused" in labels[client_b + 1]
     assert "Refresh now" in labels and labels[-1] == "Quit"
 
-    client_a_has(deepgram, "100")
-    sway.sni.menu_click_label(item, "Refresh now")
-    wait_until(lambda: sway.tray_icon_colour() == "grey", what="Client B's grey")
     client_a_has(deepgram, "1")
     sway.sni.menu_click_label(item, "Refresh now")
     wait_until(lambda: sway.tray_icon_colour() == "red", what="Client A's red")
     assert tooltip(sway, item)[1].splitlines()[0] == "Client A: $1.00"
+    accept_client_b(deepgram, BAD_KEY)
+    client_a_has(deepgram, "10")
+    sway.sni.menu_click_label(item, "Refresh now")
+    wait_until(lambda: sway.tray_icon_colour() == "amber", what="Client A's amber")
+    assert "Client B: $500.00" in tooltip(sway, item)[1].splitlines()

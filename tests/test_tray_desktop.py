@@ -32,7 +32,12 @@ from tests.support.dunst import Dunst
 from tests.support.dunst import missing_tools as dunst_missing
 from tests.support.required import require_tools
 from tests.support.sni_client import SessionBus
-from tests.support.two_accounts import CLIENT_A_KEY, client_a_has, two_accounts
+from tests.support.two_accounts import (
+    CLIENT_A_KEY,
+    accept_client_b,
+    client_a_has,
+    two_accounts,
+)
 from trayapp.desktop.resources import app_icon_png
 from trayapp.tk.history_window import TITLE as HISTORY_TITLE
 
@@ -495,28 +500,32 @@ def test_several_accounts_one_icon_for_the_one_that_needs_a_look(
     two_accounts(deepgram, client_a_amount="10")
     (tmp_path / "config.toml").write_text(ACCOUNTS_CONFIG)
     tray = start_tray(DEEPGRAM_API_KEY_CLIENT_A=CLIENT_A_KEY, DEEPGRAM_API_KEY_CLIENT_B=BAD_KEY)
-    # Client A's $10 is below warn_below ($20): amber, though the default has $128.32 and
-    # Client B's key is refused.
-    wait_until(lambda: desktop.tray_icon_colour() == "amber", what="Client A's amber")
+    # Client B's key is refused: grey, though the default has $128.32 and Client A's $10 is
+    # only low (below warn_below, $20).
+    wait_until(lambda: desktop.tray_icon_colour() is not None, what="the icon on the panel")
+    wait_until(lambda: "refused" in menu_text(desktop), what="every account read")
+    assert desktop.tray_icon_colour() == "grey"
     menu, words = open_menu(desktop)
     desktop.screenshot().crop(menu.box).save(tmp_path / "accounts-menu.png")
     text = " ".join(w.text for w in words)
     for seen in ("Default", "$128.32", "Client", "$10.00", "refused"):
         assert seen in text, text
 
-    # Client A topped up: Client B's refused key is what needs a look now (grey, with a mark).
-    client_a_has(deepgram, "100")
-    desktop.click(word(words, "Refresh").rect.centre)
-    wait_until(lambda: desktop.tray_icon_colour() == "grey", what="Client B's grey")
-
-    # Client A runs out: red, whatever the others are.
+    # Client A runs out: red, whatever the others are (a Refresh now click).
     client_a_has(deepgram, "1")
+    desktop.click(word(words, "Refresh").rect.centre)
+    wait_until(lambda: desktop.tray_icon_colour() == "red", what="Client A's red")
+
+    # Client B's key accepted, Client A at $10 again: amber (a left click refreshes).
+    accept_client_b(deepgram, BAD_KEY)
+    client_a_has(deepgram, "10")
     panel = desktop.panel()
     assert panel is not None
     desktop.click(panel.centre, button=1)
-    wait_until(lambda: desktop.tray_icon_colour() == "red", what="Client A's red")
+    wait_until(lambda: desktop.tray_icon_colour() == "amber", what="Client A's amber")
 
     _, words = open_menu(desktop)
+    assert "$500.00" in " ".join(w.text for w in words)
     desktop.click(word(words, "Quit").rect.centre)
     assert tray.wait(timeout=20) == 0
     assert "Traceback" not in tray.stderr()

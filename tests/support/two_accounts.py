@@ -34,3 +34,14 @@ def two_accounts(deepgram: FakeDeepgram, client_a_amount: str = "40") -> FakeDee
 
 def client_a_has(deepgram: FakeDeepgram, amount: str) -> None:
     deepgram.set_balances(PROJECT_C, [{"balance_id": "bal-c", "amount": amount, "units": "usd"}])
+
+
+def accept_client_b(deepgram: FakeDeepgram, key: str) -> None:
+    """`key`, refused so far, becomes client-b's, with a project of $500."""
+    deepgram.add_key(key, account="client-b")
+    deepgram.add_project(
+        "b2b2b2b2-0000-4000-8000-00000000000b",
+        "Client B Prod",
+        [{"balance_id": "bal-b", "amount": "500", "units": "usd", "purchase_order_id": None}],
+        account="client-b",
+    )

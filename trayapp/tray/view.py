@@ -15,9 +15,10 @@ from trayapp.config import Settings
 from trayapp.credentials import DEFAULT_ACCOUNT
 from trayapp.tray.state import Level, Thresholds, TrayState
 
-URGENCY = (Level.CRITICAL, Level.WARN, Level.PROBLEM, Level.WAITING, Level.OK)
-"""Most urgent first: money first (red, then amber), then an account that cannot be read (its
-amount may be low too, nobody knows), then one not read yet."""
+URGENCY = (Level.CRITICAL, Level.PROBLEM, Level.WARN, Level.WAITING, Level.OK)
+"""Most urgent first, as the bars' `--all-accounts` output ranks them: an account about to run
+out, then one that cannot be read (a refused key, no key: its amount may be as low, nobody
+knows), then one running low, then one not read yet."""
 
 
 @dataclass(frozen=True)
