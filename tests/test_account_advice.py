@@ -19,6 +19,7 @@ def test_a_named_accounts_advice_names_it_and_keeps_the_rest() -> None:
         "Deepgram refused the API key: set a valid key with "
         "`deepgram-tray key set --account client-a`."
     )
+    assert str(named) == named.message  # what a log line or a traceback would show
     assert isinstance(named, AuthError) and (named.status, named.request_id) == (401, "r-1")
     assert REFUSED.message.endswith("`deepgram-tray key set`.")  # the original is left alone
 

@@ -20,12 +20,13 @@ from trayapp.tray.render import (
     tooltip_text,
 )
 from trayapp.tray.render_accounts import (
+    ACCOUNT_LINE_LIMIT,
     view_menu_lines,
     view_tooltip_heading_and_body,
     view_tooltip_text,
 )
 from trayapp.tray.state import TrayState
-from trayapp.tray.view import AccountState, TrayView, single_view
+from trayapp.tray.view import AccountState, TrayView, as_view, single_view
 
 REFUSED = AuthError("Deepgram refused the API key: set a new one.", status=401)
 
@@ -69,6 +70,14 @@ class TestHeadline:
         assert two(state_with("3"), state_with("2")).headline.name == "client-a"
         assert two(state_with("200"), state_with("200")).headline.name == "default"
 
+    def test_a_state_alone_is_the_top_level_accounts_view(self) -> None:
+        state = state_with("4")
+        view = as_view(state)
+        assert view.single and view.state is state and view.headline.name == "default"
+        assert as_view(view) is view
+        several = two(state_with("1"), state_with("2"))
+        assert not several.single and as_view(several) is several
+
     def test_a_view_is_never_empty(self) -> None:
         with pytest.raises(ValueError, match="at least one account"):
             TrayView(())
@@ -106,6 +115,34 @@ class TestTooltip:
         assert len(text) <= TOOLTIP_LIMIT
         assert text.splitlines()[1] == "A rather long client name 1: $100.00"  # the lowest
         assert text.splitlines()[-1].startswith("+") and text.endswith(" more")
+
+    def test_a_long_label_leaves_room_for_the_others(self) -> None:
+        view = two(state_with("128"), state_with("1"))
+        wide = TrayView((view.accounts[0], entry("client-a", state_with("1"), "W" * 100)))
+        line = view_tooltip_text(wide).splitlines()[1]
+        assert len(line) == ACCOUNT_LINE_LIMIT and line.endswith("…")
+
+    def test_lines_that_fill_the_limit_exactly_are_all_shown(self) -> None:
+        # "Deepgram balances" (17), then two lines of 54 ("<47 characters>: $1.00"): 127.
+        view = TrayView(
+            (
+                entry("client-a", state_with("1"), "A" * 47),
+                entry("client-b", state_with("1"), "B" * 47),
+            )
+        )
+        text = view_tooltip_text(view)
+        assert len(text) == TOOLTIP_LIMIT and "more" not in text
+
+    def test_when_only_one_line_fits_the_rest_are_counted(self) -> None:
+        view = TrayView(
+            tuple(
+                entry(f"client-{n}", state_with(f"{n}"), f"{n}" * ACCOUNT_LINE_LIMIT)
+                for n in range(1, 4)
+            )
+        )
+        lines = view_tooltip_text(view).splitlines()
+        assert lines[0] == "Deepgram balances" and lines[-1] == "+2 more"
+        assert len(lines) == 3 and lines[1].startswith("111")
 
     def test_the_status_notifier_body_has_every_account_and_the_time(self) -> None:
         view = two(state_with("128.32"), state_with("4.10"))

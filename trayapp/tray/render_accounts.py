@@ -39,12 +39,15 @@ def view_tooltip_text(view: TrayView) -> str:
     if view.single:
         return tooltip_text(view.state)
     lines = [fit(account_line(entry), ACCOUNT_LINE_LIMIT) for entry in most_urgent_first(view)]
-    for shown in range(len(lines), 0, -1):
+
+    def first(shown: int) -> str:
         rest = len(lines) - shown
-        text = "\n".join([HEADING, *lines[:shown], *([f"+{rest} more"] if rest else [])])
-        if len(text) <= TOOLTIP_LIMIT:
-            return text
-    return fit(f"{HEADING}\n{lines[0]}", TOOLTIP_LIMIT)
+        return "\n".join([HEADING, *lines[:shown], *([f"+{rest} more"] if rest else [])])
+
+    for shown in range(len(lines), 1, -1):
+        if len(first(shown)) <= TOOLTIP_LIMIT:
+            return first(shown)
+    return first(1)  # the heading, one line of ACCOUNT_LINE_LIMIT and "+N more" always fit
 
 
 def view_tooltip_heading_and_body(view: TrayView) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from trayapp.accounts import Account
 from trayapp.config import Settings
 from trayapp.credentials import DEFAULT_ACCOUNT
-from trayapp.tray.state import Level, Thresholds, TrayState
+from trayapp.tray.state import Level, TrayState
 
 URGENCY = (Level.CRITICAL, Level.PROBLEM, Level.WARN, Level.WAITING, Level.OK)
 """Most urgent first, as the bars' `--all-accounts` output ranks them: an account about to run
@@ -67,18 +67,11 @@ def _urgency(entry: AccountState) -> tuple[int, Decimal]:
     return URGENCY.index(state.level), total if total is not None else Decimal("Infinity")
 
 
-def single_view(state: TrayState, settings: Settings | None = None) -> TrayView:
-    """The view of a one-account tray showing `state`."""
-    account = Account(DEFAULT_ACCOUNT, DEFAULT_ACCOUNT, settings or Settings())
+def single_view(state: TrayState) -> TrayView:
+    """The view of a one-account tray showing `state` (its settings are not read from a view)."""
+    account = Account(DEFAULT_ACCOUNT, DEFAULT_ACCOUNT, Settings())
     return TrayView((AccountState(account, state),))
 
 
 def as_view(shown: TrayState | TrayView) -> TrayView:
     return shown if isinstance(shown, TrayView) else single_view(shown)
-
-
-def waiting_view(accounts: tuple[Account, ...]) -> TrayView:
-    """Every account, nothing read yet."""
-    return TrayView(
-        tuple(AccountState(a, TrayState(Thresholds.from_settings(a.settings))) for a in accounts)
-    )
