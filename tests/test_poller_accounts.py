@@ -284,3 +284,14 @@ def test_spend_and_expiry_of_every_account_are_read_in_one_go() -> None:
         e.name: e.state.forecast.rate.per_day for e in h.poller.view.accounts if e.state.forecast
     }
     assert rates == {"default": Decimal(1), "client-a": Decimal(2)}
+
+
+def test_the_tray_is_redrawn_once_per_step_of_a_poll_not_once_per_account() -> None:
+    h = make_harness(
+        DEFAULT, CLIENT_A, CLIENT_B, answers={"default": "1", "client-a": "2", "client-b": "3"}
+    )
+    h.run_for(1)
+    assert [[e.state.refreshing for e in view.accounts] for view in h.views] == [
+        [True, True, True],  # every account's fetch started
+        [False, False, False],  # every account's answer
+    ]

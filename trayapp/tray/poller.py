@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import NamedTuple
@@ -207,6 +208,9 @@ class Poller:
         self._tracks = {a.name: self._new_track(a) for a in accounts}
         self._user_asked = False
         """A refresh was asked for since the last fetch started (set under the lock)."""
+        self._holding = 0
+        self._held_change = False
+        """Inside `_one_update`: a state changed, to be shown when it ends."""
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -310,17 +314,19 @@ class Poller:
                 for t in tracks
             ]
             self.scheduler.fetch_started(any(r.known is None for r in reads))
-        for track in tracks:
-            self._publish(track, refresh_started(track.state))
+        with self._one_update():
+            for track in tracks:
+                self._publish(track, refresh_started(track.state))
         try:
             answers = self._fetch_accounts(reads)
         except DeepgramTrayError as exc:  # the fetch failed as a whole: so did every account
             answers = [exc] * len(reads)
         pending: list[_Pending] = []
-        outcomes = [
-            self._take(track, read, answer, pending)
-            for track, read, answer in zip(tracks, reads, answers, strict=True)
-        ]
+        with self._one_update():
+            outcomes = [
+                self._take(track, read, answer, pending)
+                for track, read, answer in zip(tracks, reads, answers, strict=True)
+            ]
         self._schedule(outcomes)
         self._read_forecast_inputs(pending)
         self._update_staleness()
@@ -338,8 +344,9 @@ class Poller:
                 with self._lock:
                     self.scheduler.fetch_started(False)
                     self.scheduler.fetch_succeeded(listed_projects=False)  # look again later
-                for track in self._tracks.values():
-                    self._publish(track, settings_unreadable(track.state, exc))
+                with self._one_update():
+                    for track in self._tracks.values():
+                        self._publish(track, settings_unreadable(track.state, exc))
                 return None
             return self._accounts
         self._settings_error, self._settings_loaded = None, True
@@ -425,10 +432,11 @@ class Poller:
             answers = self._fetch_forecast_inputs_accounts(reads)
         except DeepgramTrayError as exc:
             answers = [exc] * len(reads)
-        for each, answer in zip(pending, answers, strict=True):
-            each.track.forecast_inputs.take(answer)
-            forecast = self._forecast(each.track, each.snapshot, each.history)
-            self._publish(each.track, forecast_made(each.track.state, forecast))
+        with self._one_update():
+            for each, answer in zip(pending, answers, strict=True):
+                each.track.forecast_inputs.take(answer)
+                forecast = self._forecast(each.track, each.snapshot, each.history)
+                self._publish(each.track, forecast_made(each.track.state, forecast))
 
     def _record(self, track: _Track, snapshot: BalanceSnapshot) -> SpendRate:
         """Add a complete read to the history; the spend rate the history shows up to it."""
@@ -511,11 +519,12 @@ class Poller:
                 changed.append((track, relabelled))
             tracks[account.name] = track
         self._tracks = tracks
-        for track, relabelled in changed:
-            thresholds = Thresholds.from_settings(track.account.settings)
-            self._publish(track, settings_changed(track.state, thresholds), always=relabelled)
-        if set(tracks) != set(previous) and not changed:
-            self._show()
+        with self._one_update():
+            for track, relabelled in changed:
+                thresholds = Thresholds.from_settings(track.account.settings)
+                self._publish(track, settings_changed(track.state, thresholds), always=relabelled)
+            if set(tracks) != set(previous):
+                self._held_change = True  # an account came or went
 
     def _seconds_until_stale(self) -> float | None:
         limit = STALE_AFTER_INTERVALS * self._settings.poll_interval
@@ -527,11 +536,12 @@ class Poller:
         return min(waits, default=None)
 
     def _update_staleness(self) -> None:
-        for track in list(self._tracks.values()):
-            if track.last_success_at is None:
-                continue
-            since_read = self._clock.monotonic() - track.last_success_at
-            self._publish(track, aged(track.state, since_read, self._settings.poll_interval))
+        with self._one_update():
+            for track in list(self._tracks.values()):
+                if track.last_success_at is None:
+                    continue
+                since_read = self._clock.monotonic() - track.last_success_at
+                self._publish(track, aged(track.state, since_read, self._settings.poll_interval))
 
     def _publish(self, track: _Track, state: TrayState, *, always: bool = False) -> None:
         """Show `track`'s new state, and notify what it deserves. `always`: show the view even
@@ -540,10 +550,29 @@ class Poller:
             return
         track.state = state
         track.alerts, alerts = alerts_for(track.alerts, state)
-        view = self._show()
+        if self._holding:
+            self._held_change = True
+        else:
+            self._show()
         if self._settings.notify:
+            single = self.view.single
             for alert in alerts:
-                self._on_alert(alert if view.single else naming_the_account(alert, _label(track)))
+                self._on_alert(alert if single else naming_the_account(alert, _label(track)))
+
+    @contextmanager
+    def _one_update(self) -> Iterator[None]:
+        """The accounts' changes made inside are shown together, once, as it ends: the tray is
+        redrawn once per step of a poll, not once per account."""
+        if self._holding == 0:
+            self._held_change = False
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+            if self._holding == 0 and self._held_change:
+                self._held_change = False
+                self._show()
 
     def _show(self) -> TrayView:
         view = self.view
