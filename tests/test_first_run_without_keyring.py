@@ -33,7 +33,7 @@ from tests.support.desktop import (
 )
 from tests.support.required import require_tools
 from tests.support.waiting import wait_until
-from tests.test_settings_desktop import find, read_window, window_text
+from tests.test_settings_desktop import find, key_field_inside, read_window, window_text
 from trayapp.tk.look import DARK, LIGHT, Palette
 
 pytestmark = [pytest.mark.display, pytest.mark.keyring_daemon]
@@ -79,14 +79,6 @@ def app_env(tmp_path: Path, deepgram: FakeDeepgram) -> dict[str, str]:
 def shown_with(text: str, needle: str) -> str:
     """`text` once it holds `needle`, else nothing (for wait_until)."""
     return text if needle in text else ""
-
-
-def key_field_inside(desktop: VirtualDesktop, window: Rect) -> tuple[int, int, int]:
-    """A pixel well inside the API key field, the first row of a window with no notice above
-    it (found by place: OCR may miss a row whose entry has the focus ring)."""
-    pixel = desktop.screenshot().getpixel((window.x + 250, window.y + 28))
-    assert isinstance(pixel, tuple)
-    return pixel[0], pixel[1], pixel[2]
 
 
 def rgb(colour: str) -> tuple[int, int, int]:

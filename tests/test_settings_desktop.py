@@ -77,9 +77,10 @@ def find(words: list[Word], text: str) -> Word:
 
 
 def key_field_inside(desktop: VirtualDesktop, window: Rect) -> tuple[int, int, int]:
-    """A pixel well inside the API key field, the first row of a window with no notice above
-    it (found by place: OCR may miss a row whose entry has the focus ring)."""
-    pixel = desktop.screenshot().getpixel((window.x + 250, window.y + 28))
+    """A pixel well inside the API key field, the row below the account list in a window with
+    no notice above it (found by place: OCR may miss a row whose entry has the focus ring)."""
+    account_row = find(desktop.read_words(window), "Account").rect.centre[1]
+    pixel = desktop.screenshot().getpixel((window.x + 250, account_row + 35))
     assert isinstance(pixel, tuple)
     return pixel[0], pixel[1], pixel[2]
 

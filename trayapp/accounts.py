@@ -236,3 +236,20 @@ def set_account_value(path: Path, dotted: str, text: str) -> tuple[Account, str]
     top, table = rewrite_config(path, change)
     account = account_named(accounts_from_table(table, top, origin=origin), name)
     return account, key
+
+
+def remove_account(path: Path, name: str) -> None:
+    """Take `[accounts.NAME]` out of the file, keeping everything else (and no empty accounts
+    table, so a file back to one account reads as it did). Nothing is written unless the whole
+    file is valid afterwards."""
+    origin = str(path)
+
+    def change(table: dict[str, object]) -> None:
+        tables = _account_tables(table, origin)  # refuses what is not tables, as reading does
+        tables.pop(name, None)
+        if tables:
+            table[ACCOUNTS_TABLE] = tables
+        else:
+            table.pop(ACCOUNTS_TABLE, None)
+
+    rewrite_config(path, change)

@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     settings = commands.add_parser("settings", help="open the settings window")
+    _account_option(settings)
     settings.set_defaults(handler=_lazy("trayapp.commands.settings", "run_settings"))
 
     # The tray's fetch worker (see trayapp.tray.fetch_process): not for people, so not in --help.

@@ -19,7 +19,13 @@ from trayapp.config import (
     form_rows,
     settings_with,
 )
-from trayapp.credentials import API_KEY_ENV, ApiKey, clean_key_text
+from trayapp.credentials import (
+    API_KEY_ENV,
+    DEFAULT_ACCOUNT,
+    ApiKey,
+    clean_key_text,
+    key_env_var,
+)
 from trayapp.errors import ConfigError
 from trayapp.setting_fields import CheckBox, FormRow, NumberEntry, ProjectPicker, SettingField
 
@@ -194,21 +200,28 @@ def _field(name: str) -> SettingField:
     return next(field for field in config.FIELDS if field.name == name)
 
 
-def key_hint(key: ApiKey | None, keyring_problem: str | None) -> Said:
+def key_hint(
+    key: ApiKey | None, keyring_problem: str | None, account: str = DEFAULT_ACCOUNT
+) -> Said:
     """The line under the key field: the key in use, or why none can be stored here."""
     if key is None and keyring_problem is not None:
-        return Said(f"{keyring_problem} {NO_PLAIN_FILE}", "error")
+        # The keyring's sentence names the default account's variable; each account has its own.
+        problem = keyring_problem.replace(f"set {API_KEY_ENV} in", f"set {key_env_var(account)} in")
+        return Said(f"{problem} {NO_PLAIN_FILE}", "error")
     if key is None:
         return Said("No key is stored yet. Paste yours above.", "hint")
     where = "environment" if key.source == "env" else "keyring"
     return Said(f"Current key: {key.masked} ({where}). Type a new one to replace it.", "hint")
 
 
-def notice(key: ApiKey | None, load_error: str | None) -> Said | None:
+def notice(
+    key: ApiKey | None, load_error: str | None, account: str = DEFAULT_ACCOUNT
+) -> Said | None:
     """The line above everything, if any: a config file that cannot be used, or the key that
-    the environment sets (worth knowing, nothing to fix)."""
+    the environment sets for the account shown (worth knowing, nothing to fix)."""
     if load_error is not None:
         return Said(f"{load_error} Saving will not touch the file until it is fixed.", "error")
     if key is not None and key.source == "env":
-        return Said(f"{API_KEY_ENV} is set, so it is used instead of any key stored here.", "info")
+        variable = key_env_var(account)
+        return Said(f"{variable} is set, so it is used instead of any key stored here.", "info")
     return None
