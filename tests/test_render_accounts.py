@@ -120,7 +120,7 @@ class TestTooltip:
         view = two(state_with("128"), state_with("1"))
         wide = TrayView((view.accounts[0], entry("client-a", state_with("1"), "W" * 100)))
         line = view_tooltip_text(wide).splitlines()[1]
-        assert len(line) == ACCOUNT_LINE_LIMIT and line.endswith("…")
+        assert len(line) == 60 and line.endswith("…")
 
     def test_lines_that_fill_the_limit_exactly_are_all_shown(self) -> None:
         # "Deepgram balances" (17), then two lines of 54 ("<47 characters>: $1.00"): 127.
@@ -132,6 +132,15 @@ class TestTooltip:
         )
         text = view_tooltip_text(view)
         assert len(text) == TOOLTIP_LIMIT and "more" not in text
+
+    def test_as_many_lines_as_fit_are_shown(self) -> None:
+        # Three lines of 40 do not fit with the heading; two and "+1 more" do.
+        view = TrayView(
+            tuple(entry(f"c-{n}", state_with(f"{n}"), f"{n}" * 33) for n in range(1, 4))
+        )
+        lines = view_tooltip_text(view).splitlines()
+        assert [len(line) for line in lines[1:3]] == [40, 40]
+        assert lines[-1] == "+1 more" and len(lines) == 4
 
     def test_when_only_one_line_fits_the_rest_are_counted(self) -> None:
         view = TrayView(
