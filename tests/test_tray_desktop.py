@@ -38,6 +38,7 @@ from tests.support.two_accounts import (
     client_a_has,
     two_accounts,
 )
+from tests.test_settings_desktop import window_text
 from trayapp.desktop.resources import app_icon_png
 from trayapp.tk.history_window import TITLE as HISTORY_TITLE
 
@@ -511,8 +512,18 @@ def test_several_accounts_one_icon_for_the_one_that_needs_a_look(
     for seen in ("Default", "$128.32", "Client", "$10.00", "refused"):
         assert seen in text, text
 
+    # Client B's section says what is wrong; choosing it opens the settings on Client B.
+    desktop.click(word(words, "unknown").rect.centre)
+    wait_until(lambda: "Client B" in window_text(desktop), what="the settings on Client B")
+    settings = desktop.window_rect()
+    assert settings is not None
+    desktop.click((settings.x + 5, settings.y + 5))  # its own focus, for the key
+    desktop.xdotool("key", "Escape")  # Cancel: nothing changes
+    wait_until(lambda: desktop.window_rect() is None, what="the settings window to close")
+
     # Client A runs out: red, whatever the others are (a Refresh now click).
     client_a_has(deepgram, "1")
+    _, words = open_menu(desktop)
     desktop.click(word(words, "Refresh").rect.centre)
     wait_until(lambda: desktop.tray_icon_colour() == "red", what="Client A's red")
 
