@@ -29,6 +29,7 @@ from tests.conftest import (
 )
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.history_seed import seed_history
+from tests.support.two_accounts import CLIENT_A_KEY, two_accounts
 from tests.support.waiting import wait_until
 from tests.support.wine import WindowsPython
 
@@ -428,3 +429,41 @@ class TestExporter:
             windows.kill_programs()
             server.kill()
             server.communicate(timeout=60)
+
+
+class TestSeveralAccounts:
+    @pytest.fixture
+    def lockers(self, windows: WindowsPython) -> Iterator[None]:
+        for args in (["key", "delete"], ["key", "delete", "--account", "client-a"]):
+            windows.run(args, {"DEEPGRAM_API_KEY": ""})
+        yield
+        for args in (["key", "delete"], ["key", "delete", "--account", "client-a"]):
+            windows.run(args, {"DEEPGRAM_API_KEY": ""})
+
+    def test_each_accounts_key_in_the_credential_locker_and_one_output(
+        self,
+        windows: WindowsPython,
+        deepgram: FakeDeepgram,
+        app_folders: dict[str, Path],
+        lockers: None,
+    ) -> None:
+        """Two keys under one service: Windows' vault keeps the second under a name of its own
+        (`api-key:client-a@deepgram-balance-tray`); both are found again."""
+        two_accounts(deepgram)
+        env = {"DEEPGRAM_TRAY_API_URL": deepgram.base_url, "DEEPGRAM_API_KEY": ""}
+        added = windows.run(["config", "set", "accounts.client-a.label", "Client A"], env)
+        assert added.returncode == 0, added.stderr
+        saved = [
+            windows.run(["key", "set"], env, stdin=OWNER_KEY + "\n"),
+            windows.run(["key", "set", "--account", "client-a"], env, stdin=CLIENT_A_KEY + "\n"),
+        ]
+        result = windows.run(["balance", "--all-accounts", "--json"], env)
+
+        assert all(r.returncode == 0 for r in saved), [r.stderr for r in saved]
+        assert result.returncode == 0, result.stderr
+        document = json.loads(result.stdout)
+        totals = {entry["account"]: entry["totals"] for entry in document["accounts"]}
+        assert totals == {"default": {"usd": 128.31822227}, "client-a": {"usd": 40}}
+        for output in (*saved, result):
+            for key in (OWNER_KEY, CLIENT_A_KEY):
+                assert key not in output.stdout + output.stderr
