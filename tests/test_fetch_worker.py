@@ -43,11 +43,13 @@ from trayapp.errors import (
 from trayapp.outlook.forecast import Expiry, ForecastInputs, SpendRate
 from trayapp.tray import worker_protocol
 from trayapp.tray.fetch_process import (
+    WORKER_START_SECONDS,
     fetch_accounts_in_child_process,
     fetch_forecast_inputs_in_child_process,
     fetch_forecast_inputs_of_accounts_in_child_process,
     fetch_in_child_process,
     worker_command,
+    worker_deadline,
 )
 from trayapp.tray.poller import AccountRead, FetchResult, ForecastRead
 from trayapp.tray.worker_protocol import (
@@ -475,3 +477,32 @@ class TestAccounts:
         (answer,) = fetch_accounts_in_child_process([AccountRead("client-z", worker_env, None)])
         assert isinstance(answer, MissingKeyError)
         assert "client-z" in answer.message
+
+    def test_accounts_are_read_side_by_side(
+        self, worker_env: Settings, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Three accounts of one project: each account's calls come one after the other, so
+        more than one call at once on the server means accounts were read together."""
+        server = FakeDeepgram(latency=0.3)
+        names = ["default", "client-a", "client-b"]
+        for number, name in enumerate(names):
+            key = f"{number:04d}" * 10
+            server.add_key(key, account=name)
+            server.add_project(f"p-{name}", name, [{"amount": 5, "units": "usd"}], account=name)
+            monkeypatch.setenv(
+                f"DEEPGRAM_API_KEY{'' if number == 0 else '_' + name.upper().replace('-', '_')}",
+                key,
+            )
+        with server:
+            settings = worker_env._replace(api_url=server.base_url)
+            answers = fetch_accounts_in_child_process(
+                [AccountRead(name, settings, None) for name in names]
+            )
+        assert all(isinstance(a, FetchResult) for a in answers), answers
+        assert server.max_in_flight >= 2
+
+    def test_the_workers_deadline_grows_with_each_round_of_accounts(self) -> None:
+        quick = Timeouts(connect=1.0, read=1.0, total=2.0, refresh=30.0)
+        one, four, five = (worker_deadline(quick, n) for n in (1, 4, 5))
+        assert one == four == 30.0 + WORKER_START_SECONDS  # four read side by side
+        assert five == 2 * 30.0 + WORKER_START_SECONDS

@@ -7,6 +7,7 @@ run reads every account the poll asks for.
 from __future__ import annotations
 
 import logging
+import math
 import subprocess
 
 from trayapp.config import Settings
@@ -17,6 +18,7 @@ from trayapp.outlook.forecast import ForecastInputs
 from trayapp.redaction import redact
 from trayapp.tray.poller import AccountRead, FetchAnswer, FetchResult, ForecastRead
 from trayapp.tray.worker_protocol import (
+    MAX_ACCOUNTS_AT_ONCE,
     FetchRequest,
     ForecastInputsAnswer,
     ForecastInputsRequest,
@@ -38,9 +40,10 @@ WORKER_START_SECONDS = 10.0
 
 def worker_deadline(timeouts: Timeouts, accounts: int = 1) -> float:
     """The worker's calls end within the refresh's deadline (or, for the forecast's inputs, a few
-    calls' totals) for each account, read one after the other; past that and its start-up, it is
-    stuck, and stopped."""
-    return max(timeouts.refresh, 4 * timeouts.total) * max(1, accounts) + WORKER_START_SECONDS
+    calls' totals) for each round of accounts read side by side; past that and its start-up, it
+    is stuck, and stopped."""
+    rounds = math.ceil(max(1, accounts) / MAX_ACCOUNTS_AT_ONCE)
+    return max(timeouts.refresh, 4 * timeouts.total) * rounds + WORKER_START_SECONDS
 
 
 def worker_command() -> list[str]:

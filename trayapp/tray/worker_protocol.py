@@ -46,6 +46,9 @@ from trayapp.outlook.forecast import Expiry, Forecast, ForecastInputs, SpendBasi
 PROTOCOL = 2
 """The envelope's version: raise it whenever a message changes shape (2: a part per account)."""
 
+MAX_ACCOUNTS_AT_ONCE = 4
+"""How many accounts the worker reads side by side (each reads up to four projects at once)."""
+
 READ_BALANCES = "balances"
 READ_FORECAST_INPUTS = "forecast_inputs"
 
