@@ -39,9 +39,10 @@ FAST = Timeouts(connect=1.0, read=1.0, total=2.0, refresh=3.0)
 HANG_BOUND = 10.0
 """Wall time no case may reach: what a fixed hang takes is a few seconds, an unfixed one minutes."""
 
-ESCAPES = "\x1b[31mRED\x1b[0m\x07\r\n\x9b2J\u202eevil\x00"
-"""Terminal escapes, a bell, line breaks, an 8-bit CSI, a direction override and a NUL."""
-UNSAFE_ON_SCREEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+ESCAPES = "\x1b[31mRED\x1b[0m\x07\r\n\x9b2J\u202eevil\x00\u2028end"
+"""Terminal escapes, a bell, line breaks, an 8-bit CSI, a direction override, a NUL and Unicode's
+line separator."""
+UNSAFE_ON_SCREEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 """What no output may carry (tab and newline are the formats' own)."""
 
 

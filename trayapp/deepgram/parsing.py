@@ -34,9 +34,10 @@ _MIN_EXPONENT = -30
 _MAX_DETAIL_CHARS = 160
 _MAX_FIELD_CHARS = 200
 _UNSAFE_CHARS = re.compile(
-    # C0 and C1 controls and DEL (terminal escapes, line breaks that split table rows), and the
+    # C0 and C1 controls and DEL (terminal escapes, line breaks that split table rows), Unicode's
+    # line and paragraph separators (line breaks too, to str.splitlines and many viewers), and the
     # marks that reorder text on screen (bidi overrides and isolates).
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+"
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]+"
 )
 _LONE_SURROGATES = re.compile("[\ud800-\udfff]")
 """JSON's `\\ud800` escapes decode to these; they cannot be encoded, so nothing could print them."""
