@@ -21,6 +21,9 @@ from tests.support.required import require_tools, unavailable
 from trayapp.config import Settings
 
 if TYPE_CHECKING:
+    from xdist.remote import Producer
+    from xdist.scheduler import Scheduling
+
     from tests.support.desktop import VirtualDesktop
     from tests.support.sni_client import SessionBus, SniClient
     from tests.support.sni_desktop import SwayDesktop
@@ -42,6 +45,43 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 settings.register_profile("default", max_examples=300, deadline=None)
 settings.register_profile("mutation", max_examples=40, deadline=None, derandomize=True)
 settings.load_profile(os.environ.get("DEEPGRAM_TRAY_HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: pytest-xdist defines the hook
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Scheduling | None:
+    """`-n N` (`--dist load`, the default) runs test by test but keeps the costly lanes whole:
+    see tests/support/xdist_scheduling.py. Other `--dist` modes are xdist's own."""
+    if config.getvalue("dist") != "load":
+        return None
+    from tests.support.xdist_scheduling import LanesAndSingleTests
+
+    return LanesAndSingleTests(config, log)
+
+
+# The Secret Service scripts/test starts (scripts/with-test-keyring) keeps its files here; read
+# once, before any test changes the environment.
+TEST_KEYRING_DATA = (
+    os.environ.get("XDG_DATA_HOME")
+    if os.environ.get("DEEPGRAM_TRAY_TEST_SECRET_SERVICE") == "1"
+    else None
+)
+
+
+@pytest.fixture(autouse=True)
+def one_secret_service_test_at_a_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests that use the run's one Secret Service take turns across pytest-xdist's workers: they
+    store and delete the same keyring entries, so two at once would see each other's keys."""
+    uses_keyring = "secret_service" in request.fixturenames or request.node.get_closest_marker(
+        "keyring_daemon"
+    )
+    if not uses_keyring or TEST_KEYRING_DATA is None:
+        yield
+        return
+    from tests.support.turns import taking_turns
+
+    lock = Path(TEST_KEYRING_DATA) / "deepgram-tray-tests.lock"
+    with taking_turns(lock, what="the other workers' Secret Service tests"):
+        yield
 
 
 def populate(server: FakeDeepgram) -> FakeDeepgram:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import OWNER_KEY, PROJECT_A, PROJECT_B, run_cli
+from tests.conftest import OWNER_KEY, PROJECT_A, PROJECT_B, plant_at_startup, run_cli
 from tests.support.deepgram_server import DOCUMENTED_ERRORS, FakeDeepgram
 from tests.support.exporter_process import ExporterProcess
 from tests.support.waiting import wait_until
@@ -93,9 +93,27 @@ def test_scrapes_never_read_deepgram(exporter: ExporterProcess, deepgram: FakeDe
     assert len(deepgram.requests_to(READS)) - reads_before <= len((PROJECT_A, PROJECT_B))
 
 
+@pytest.fixture
+def quick_retry_exporter(serve_env: dict[str, str], tmp_path: Path) -> Iterator[ExporterProcess]:
+    """The exporter, retrying 2-4 s after a failed read instead of 15-30 s: a test that waits for
+    the retry then takes seconds. Only the first retry's length changes (tests/test_scheduler.py
+    checks the real backoff); the process and its poller are otherwise as a user runs them."""
+    plant_at_startup(
+        serve_env,
+        tmp_path / "plant",
+        "import trayapp.tray.scheduler\ntrayapp.tray.scheduler.FIRST_RETRY = 4.0\n",
+    )
+    process = ExporterProcess(serve_env, tmp_path / "serve")
+    try:
+        yield process
+    finally:
+        process.kill()
+
+
 def test_the_next_poll_reads_again_and_a_failure_keeps_the_last_good_read(
-    exporter: ExporterProcess, deepgram: FakeDeepgram
+    quick_retry_exporter: ExporterProcess, deepgram: FakeDeepgram
 ) -> None:
+    exporter = quick_retry_exporter
     read_once(exporter)
     deepgram.fail(READS, DOCUMENTED_ERRORS["service_unavailable"].fault())
     failed = wait_until(
@@ -113,7 +131,7 @@ def test_the_next_poll_reads_again_and_a_failure_keeps_the_last_good_read(
     deepgram.set_balances(PROJECT_B, [{"balance_id": "bal-3", "amount": 1.0, "units": "usd"}])
     recovered = wait_until(
         lambda: (m := exporter.metrics()) and value(m, "deepgram_up") == 1 and m,
-        timeout=90,  # the backoff after a failure: 15-30 s
+        timeout=60,  # the (shortened) backoff after a failure, on a loaded machine
         what="a good read again",
     )
     assert value(recovered, "deepgram_balance_amount", balance_id="bal-3") == 1.0

@@ -18,8 +18,9 @@ import pytest
 
 from tests.conftest import OWNER_KEY, PROJECT_A, REPO_ROOT, populate, run_cli
 from tests.support.deepgram_server import FakeDeepgram, Fault, new_error, old_error
-from tests.support.tray_harness import TrayHarness
+from tests.support.tray_harness import QUICK_TIMEOUTS, TrayHarness
 from trayapp.config import Settings, load_settings
+from trayapp.deepgram.models import Timeouts
 from trayapp.desktop.paths import CONFIG_ENV
 from trayapp.tray.scheduler import FIRST_RETRY, MAX_BACKOFF, REFRESH_DEBOUNCE
 
@@ -44,7 +45,13 @@ class Case:
     blocking: bool = False
     """The user must act (key or permission): the icon turns grey at once."""
     retry_after: float | None = None
+    tray_timeouts: Timeouts = QUICK_TIMEOUTS
+    """The tray's client limits: each try at a stalling server costs this much real time."""
 
+
+# A byte every 0.3 s never trips the 1 s read timeout, so only the whole call's deadline ends a
+# try; a short one makes the tray's hour of retries take seconds, not half a minute.
+TRICKLE_TIMEOUTS = QUICK_TIMEOUTS._replace(total=1.0)
 
 CASES = [
     Case(
@@ -105,6 +112,7 @@ CASES = [
             status=200, action="trickle", trickle_delay=0.3, body={"projects": [], "x": "y" * 99}
         ),
         words="offline",
+        tray_timeouts=TRICKLE_TIMEOUTS,
     ),
     # Most often a captive portal: not really online.
     Case("redirect-elsewhere", Fault(status=302, action="redirect"), words="offline"),
@@ -148,8 +156,10 @@ def key_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 
-def healthy_tray(server: FakeDeepgram) -> TrayHarness:
-    tray = TrayHarness(Settings(api_url=server.base_url, poll_interval=int(INTERVAL)))
+def healthy_tray(server: FakeDeepgram, timeouts: Timeouts = QUICK_TIMEOUTS) -> TrayHarness:
+    tray = TrayHarness(
+        Settings(api_url=server.base_url, poll_interval=int(INTERVAL)), timeouts=timeouts
+    )
     tray.run_for(1)
     assert tray.colour() == "green"
     assert "Total: $128.32" in tray.menu()
@@ -167,7 +177,7 @@ def test_the_tray_rides_out_the_fault_and_recovers(
     caplog.set_level(logging.DEBUG)
     if case.fault.action == "redirect":
         case.fault.redirect_to = f"{elsewhere.base_url}/v1/projects"
-    tray = healthy_tray(server)
+    tray = healthy_tray(server, case.tray_timeouts)
     try:
         server.fail(case.path, case.fault)
         started, requests_before = tray.clock.mono, len(server.requests)
