@@ -1,7 +1,8 @@
 """The settings window's logic, without Tk: validate what was typed, decide what Save writes.
 
-Pure: the window (settings_window.py) lays out the rows rows_top_first() lists, reads its widgets
-into FormInput, shows the FieldErrors next to their fields, and carries out a SavePlan.
+Pure: the window's layout (settings_layout.py) lays out the rows rows_top_first() lists, reads
+its widgets into FormInput and shows the FieldErrors next to their fields; settings_save.py
+carries out a SavePlan.
 """
 
 from __future__ import annotations
