@@ -214,7 +214,13 @@ def test_without_a_key_it_stops_with_one_sentence(start: StartContainer) -> None
         )
         return state.stdout.strip() if state.stdout.startswith("exited") else None
 
-    assert wait_until(exited, timeout=60, what="the container to exit") == "exited 2"
+    try:
+        state = wait_until(exited, timeout=60, what="the container to exit")
+    except AssertionError as exc:  # what it was doing instead, for whoever reads the failure
+        inspected = container.podman.run("inspect", "--format", "{{json .State}}", container.name)
+        state = f"{exc}\nstate: {inspected.stdout}\nlogs: {container.logs()}"
+        raise AssertionError(state) from None
+    assert state == "exited 2"
     assert container.logs().strip() == (
         "No Deepgram API key: pass -e DEEPGRAM_API_KEY, or mount the key as the file "
         "/run/secrets/deepgram_api_key."

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import pytest
+
 from tests.support.clock import FakeClock
 from tests.support.tray_states import snapshot
 from trayapp.accounts import Account
@@ -294,4 +296,162 @@ def test_the_tray_is_redrawn_once_per_step_of_a_poll_not_once_per_account() -> N
     assert [[e.state.refreshing for e in view.accounts] for view in h.views] == [
         [True, True, True],  # every account's fetch started
         [False, False, False],  # every account's answer
+    ]
+
+
+# --- what the schedule and the wiring owe each account (found by mutation testing) ---------------
+
+
+def test_it_is_given_one_way_to_read_the_accounts_and_one_to_fetch() -> None:
+    clock = FakeClock()
+    api = FakeAccountsApi(clock)
+    with pytest.raises(TypeError, match="load_settings or load_accounts"):
+        Poller(fetch_accounts=api.fetch, on_alert=print, clock=clock.clock)
+    with pytest.raises(TypeError, match="load_settings or load_accounts"):
+        Poller(
+            load_settings=Settings,
+            load_accounts=lambda: (DEFAULT,),
+            fetch_accounts=api.fetch,
+            on_alert=print,
+            clock=clock.clock,
+        )
+    with pytest.raises(TypeError, match="fetch or fetch_accounts"):
+        Poller(load_accounts=lambda: (DEFAULT,), on_alert=print, clock=clock.clock)
+
+
+def test_when_every_keyring_failed_nothing_is_fetched_until_the_user_asks() -> None:
+    locked = KeyringUnavailableError("The keyring is locked: unlock it and choose Refresh.")
+    h = make_harness(answers={"default": locked, "client-a": locked})
+    h.run_for(5 * INTERVAL)
+    assert len(h.api.fetches) == 1
+
+
+def test_an_account_without_a_key_is_looked_at_again_each_interval_not_sooner() -> None:
+    h = make_harness(DEFAULT, answers={})
+    h.run_for(2 * INTERVAL - 1)
+    assert len(h.api.fetches) == 2
+
+
+def test_a_failing_account_does_not_put_off_the_others_hourly_project_list() -> None:
+    h = make_harness(answers={"default": "128.00", "client-a": NetworkError("No connection.")})
+    h.run_for(3600 + INTERVAL)
+    listings = [poll for poll in range(len(h.api.fetches)) if h.api.listed(poll)["default"]]
+    assert listings == [0, 12]  # the first poll, and the first after the hour
+
+
+def test_the_forecast_follows_each_reads_history() -> None:
+    rates = iter(Decimal(n) for n in range(1, 100))
+    h = make_harness(DEFAULT, answers={"default": "128.00"})
+    h.poller._record_account_history = lambda name, read: SpendRate("history", next(rates), None)
+    h.run_for(2 * INTERVAL - 1)
+    forecast = h.poller.state.forecast
+    assert forecast is not None and forecast.rate.per_day == Decimal(2)  # the second read's
+
+
+def test_without_a_per_account_history_only_the_top_level_account_is_recorded() -> None:
+    clock = FakeClock()
+    api = FakeAccountsApi(clock, {"default": "128.00", "client-a": "40.00"})
+    recorded: list[BalanceSnapshot] = []
+
+    def record(read: BalanceSnapshot) -> SpendRate:
+        recorded.append(read)
+        return SpendRate("history", Decimal(5), None)
+
+    poller = Poller(
+        load_accounts=lambda: (DEFAULT, CLIENT_A),
+        fetch_accounts=api.fetch,
+        on_alert=print,
+        clock=clock.clock,
+        record_history=record,
+    )
+    poller.step()
+    assert [r.totals for r in recorded] == [{"usd": Decimal("128.00")}]
+    rates = {e.name: e.state.forecast.rate for e in poller.view.accounts if e.state.forecast}
+    assert rates["default"].per_day == Decimal(5)
+    assert rates["client-a"] == NO_DATA
+
+
+def test_a_history_that_cannot_be_written_leaves_the_forecast_without_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    h = make_harness(DEFAULT, answers={"default": "128.00"})
+
+    def broken(name: str, read: BalanceSnapshot) -> SpendRate:
+        raise OSError("disk full")
+
+    h.poller._record_account_history = broken
+    h.run_for(1)
+    forecast = h.poller.state.forecast
+    assert forecast is not None and forecast.rate == NO_DATA
+    assert "Could not record or read the balance history" in caplog.text
+
+
+def test_one_accounts_spend_and_expiry_through_the_single_account_fetch() -> None:
+    clock = FakeClock()
+    asked: list[list[str]] = []
+
+    def inputs(settings: Settings, ids: list[str]) -> ForecastInputs:
+        asked.append(ids)
+        if len(asked) > 1:
+            raise NetworkError("No connection.")
+        return ForecastInputs(SpendRate("billing", Decimal(7), None), None)
+
+    poller = Poller(
+        load_settings=lambda: TOP,
+        fetch=lambda settings, known: FetchResult(snapshot("128"), PROJECTS["default"]),
+        on_alert=print,
+        clock=clock.clock,
+        fetch_forecast_inputs=inputs,
+    )
+    poller.step()
+    forecast = poller.state.forecast
+    assert asked == [["p0"]] and forecast is not None and forecast.rate.per_day == Decimal(7)
+    clock.advance(3600)
+    poller.refresh()
+    poller.step()  # the hourly read fails: the last reading stays
+    forecast = poller.state.forecast
+    assert len(asked) == 2 and forecast is not None and forecast.rate.per_day == Decimal(7)
+
+
+def test_a_forecast_read_that_failed_as_a_whole_keeps_the_amounts() -> None:
+    h = make_harness(answers={"default": "128.00", "client-a": "40.00"}, forecasts=True)
+
+    def down(reads: list[ForecastRead]) -> list[ForecastInputs]:
+        raise WorkerProtocolError("The balance check failed unexpectedly.")
+
+    h.poller._fetch_forecast_inputs_accounts = down
+    h.run_for(1)
+    assert total_of(h.poller.view, "client-a") == Decimal("40.00")
+    assert all(e.state.forecast is not None for e in h.poller.view.accounts)
+
+
+def test_the_first_forecast_is_shown_from_the_hourly_read() -> None:
+    h = make_harness(answers={"default": "128.00", "client-a": "40.00"}, forecasts=True)
+    h.run_for(1)
+    rates = {
+        e.name: e.state.forecast.rate.per_day for e in h.views[-1].accounts if e.state.forecast
+    }
+    assert rates == {"default": Decimal(1), "client-a": Decimal(2)}
+
+
+def test_a_new_label_alone_is_shown() -> None:
+    h = make_harness(answers={"default": "128.00", "client-a": "40.00"})
+    h.run_for(1)
+    shown = len(h.views)
+    h.accounts.append((DEFAULT, CLIENT_A._replace(label="Acme")))
+    h.poller._reload_accounts()
+    h.poller._apply_accounts(h.accounts[-1])
+    assert len(h.views) == shown + 1
+    assert [e.label for e in h.views[-1].accounts] == ["Default", "Acme"]
+
+
+def test_other_projects_forget_the_accounts_spend_and_expiry() -> None:
+    h = make_harness(answers={"default": "128.00", "client-a": "40.00"}, forecasts=True)
+    h.run_for(1)
+    watching = CLIENT_A._replace(settings=TOP._replace(projects=("client-a-p",)))
+    h.accounts.append((DEFAULT, watching))
+    h.run_for(INTERVAL)
+    assert [[r.account for r in reads] for reads in h.api.forecast_reads] == [
+        ["default", "client-a"],
+        ["client-a"],  # read again within the hour: its projects changed
     ]

@@ -208,9 +208,8 @@ class Poller:
         self._tracks = {a.name: self._new_track(a) for a in accounts}
         self._user_asked = False
         """A refresh was asked for since the last fetch started (set under the lock)."""
-        self._holding = 0
-        self._held_change = False
-        """Inside `_one_update`: a state changed, to be shown when it ends."""
+        self._unshown = False
+        """A state changed in this `_one_update`, to be shown as it ends."""
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -524,7 +523,7 @@ class Poller:
                 thresholds = Thresholds.from_settings(track.account.settings)
                 self._publish(track, settings_changed(track.state, thresholds), always=relabelled)
             if set(tracks) != set(previous):
-                self._held_change = True  # an account came or went
+                self._unshown = True  # an account came or went
 
     def _seconds_until_stale(self) -> float | None:
         limit = STALE_AFTER_INTERVALS * self._settings.poll_interval
@@ -544,16 +543,14 @@ class Poller:
                 self._publish(track, aged(track.state, since_read, self._settings.poll_interval))
 
     def _publish(self, track: _Track, state: TrayState, *, always: bool = False) -> None:
-        """Show `track`'s new state, and notify what it deserves. `always`: show the view even
-        when the state is the same (the account's label changed, say)."""
+        """`track`'s new state, shown as the `_one_update` it is made in ends (every change is
+        made in one), and the notifications it deserves. `always`: show the view even when the
+        state is the same (the account's label changed, say)."""
         if state == track.state and not always:
             return
         track.state = state
         track.alerts, alerts = alerts_for(track.alerts, state)
-        if self._holding:
-            self._held_change = True
-        else:
-            self._show()
+        self._unshown = True
         if self._settings.notify:
             single = self.view.single
             for alert in alerts:
@@ -563,24 +560,17 @@ class Poller:
     def _one_update(self) -> Iterator[None]:
         """The accounts' changes made inside are shown together, once, as it ends: the tray is
         redrawn once per step of a poll, not once per account."""
-        if self._holding == 0:
-            self._held_change = False
-        self._holding += 1
-        try:
-            yield
-        finally:
-            self._holding -= 1
-            if self._holding == 0 and self._held_change:
-                self._held_change = False
-                self._show()
+        self._unshown = False
+        yield
+        if self._unshown:
+            self._show()
 
-    def _show(self) -> TrayView:
+    def _show(self) -> None:
         view = self.view
         if self._on_state is not None:
             self._on_state(view.state)
         if self._on_view is not None:
             self._on_view(view)
-        return view
 
 
 def _default_only(settings: Settings) -> tuple[Account, ...]:
