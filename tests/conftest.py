@@ -49,13 +49,13 @@ settings.load_profile(os.environ.get("DEEPGRAM_TRAY_HYPOTHESIS_PROFILE", "defaul
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)  # optional: pytest-xdist defines the hook
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> Scheduling | None:
-    """`-n N` (`--dist load`, the default) runs test by test but keeps the costly lanes whole:
+    """`-n N` (`--dist load`, the default) runs module by module and keeps the costly lanes whole:
     see tests/support/xdist_scheduling.py. Other `--dist` modes are xdist's own."""
     if config.getvalue("dist") != "load":
         return None
-    from tests.support.xdist_scheduling import LanesAndSingleTests
+    from tests.support.xdist_scheduling import LanesAndModules
 
-    return LanesAndSingleTests(config, log)
+    return LanesAndModules(config, log)
 
 
 # The Secret Service scripts/test starts (scripts/with-test-keyring) keeps its files here; read
