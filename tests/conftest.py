@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from xdist.remote import Producer
     from xdist.scheduler import Scheduling
 
-    from tests.support.desktop import VirtualDesktop
+    from tests.support.desktop import TrayProcess, VirtualDesktop
     from tests.support.sni_client import SessionBus, SniClient
     from tests.support.sni_desktop import SwayDesktop
 
@@ -385,3 +385,14 @@ def bundle() -> list[str]:
     program = Path(folder).resolve() / "deepgram-tray"
     assert program.is_file(), f"no program in the bundle at {program}"
     return [str(program)]
+
+
+@pytest.fixture
+def processes() -> Iterator[list[TrayProcess]]:
+    """App processes a test starts (TrayProcess): each is stopped, its group too, at the end."""
+    started: list[TrayProcess] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            process.stop()

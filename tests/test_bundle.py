@@ -8,7 +8,6 @@ entry points, Tk, the icons), and the tray's children started as the bundle rath
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -144,16 +143,6 @@ def test_install_desktop_points_the_menu_at_the_bundle(
     assert run_cli(["autostart", "enable"], cli_env, program=bundle).returncode == 0
     autostart = (tmp_path / "config" / "autostart" / "deepgram-balance-tray.desktop").read_text()
     assert f"\nExec={bundle[0]}\n" in autostart
-
-
-@pytest.fixture
-def processes() -> Iterator[list[TrayProcess]]:
-    started: list[TrayProcess] = []
-    try:
-        yield started
-    finally:
-        for process in started:
-            process.stop()
 
 
 @pytest.mark.display

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.support.clock import FakeClock
+from tests.support.clock import FakeClock, step_poller_for
 from tests.support.tray_states import snapshot
 from tests.support.waiting import wait_until
 from trayapp.config import Settings
@@ -96,12 +96,7 @@ class Harness:
 
     def run_for(self, seconds: float) -> None:
         """Step the poller the way its thread would, jumping the clock between turns."""
-        end = self.clock.mono + seconds
-        self.poller.step()
-        while self.clock.mono < end:
-            wait = self.poller.seconds_until_next_turn()
-            self.clock.advance(min(max(wait, 0.001), end - self.clock.mono))
-            self.poller.step()
+        step_poller_for(self.poller, self.clock, seconds)
 
 
 def make_harness(

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.support.clock import FakeClock
+from tests.support.clock import FakeClock, step_poller_for
 from tests.support.tray_states import snapshot
 from trayapp.accounts import Account
 from trayapp.config import Settings
@@ -85,12 +85,7 @@ class Harness:
     recorded: list[tuple[str, BalanceSnapshot]]
 
     def run_for(self, seconds: float) -> None:
-        end = self.clock.mono + seconds
-        self.poller.step()
-        while self.clock.mono < end:
-            wait = self.poller.seconds_until_next_turn()
-            self.clock.advance(min(max(wait, 0.001), end - self.clock.mono))
-            self.poller.step()
+        step_poller_for(self.poller, self.clock, seconds)
 
     def level_of(self, name: str) -> Level:
         (entry,) = [e for e in self.poller.view.accounts if e.name == name]

@@ -77,16 +77,6 @@ def env(deepgram: FakeDeepgram, tmp_path: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def processes() -> Iterator[list[TrayProcess]]:
-    started: list[TrayProcess] = []
-    try:
-        yield started
-    finally:
-        for process in started:
-            process.stop()
-
-
 class Seen(NamedTuple):
     """The window as OCR read it."""
 

@@ -4,7 +4,6 @@ empty keyring to a green tray icon without a restart."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,16 +46,6 @@ def session_env(deepgram: FakeDeepgram, tmp_path: Path) -> dict[str, str]:
         "PYTHON_KEYRING_BACKEND": SECRET_SERVICE,
         "PYSTRAY_BACKEND": "gtk",
     }
-
-
-@pytest.fixture
-def processes() -> Iterator[list[TrayProcess]]:
-    started: list[TrayProcess] = []
-    try:
-        yield started
-    finally:
-        for process in started:
-            process.stop()
 
 
 def read_window(desktop: VirtualDesktop) -> tuple[Rect, list[Word]]:

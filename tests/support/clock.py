@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from trayapp.tray.scheduler import Clock
+
+if TYPE_CHECKING:
+    from trayapp.tray.poller import Poller
 
 
 class FakeClock:
@@ -21,3 +26,13 @@ class FakeClock:
     @property
     def clock(self) -> Clock:
         return Clock(monotonic=lambda: self.mono, wall=lambda: self.wall)
+
+
+def step_poller_for(poller: Poller, clock: FakeClock, seconds: float) -> None:
+    """Step `poller` the way its thread would for `seconds`, jumping `clock` between turns."""
+    end = clock.mono + seconds
+    poller.step()
+    while clock.mono < end:
+        wait = poller.seconds_until_next_turn()
+        clock.advance(min(max(wait, 0.001), end - clock.mono))
+        poller.step()
