@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from trayapp.accounts import Account
 from trayapp.config import Settings
@@ -36,7 +36,6 @@ from trayapp.errors import (
 from trayapp.outlook.forecast import (
     NO_DATA,
     Forecast,
-    ForecastInputs,
     SpendRate,
     combine,
     with_what_is_left,
@@ -472,24 +471,14 @@ class Poller:
     # --- the single-account callers' fetches, as the many-account kind ---------------------------
 
     def _fetch_each(self, reads: list[AccountRead]) -> list[FetchAnswer]:
-        assert self._fetch is not None
-        answers: list[FetchAnswer] = []
-        for read in reads:
-            try:
-                answers.append(self._fetch(read.settings, read.known))
-            except DeepgramTrayError as exc:
-                answers.append(exc)
-        return answers
+        fetch = self._fetch
+        assert fetch is not None
+        return _each(lambda read: fetch(read.settings, read.known), reads)
 
     def _fetch_forecast_inputs_each(self, reads: list[ForecastRead]) -> list[ForecastInputsAnswer]:
-        assert self._fetch_forecast_inputs is not None
-        answers: list[ForecastInputs | DeepgramTrayError] = []
-        for read in reads:
-            try:
-                answers.append(self._fetch_forecast_inputs(read.settings, read.project_ids))
-            except DeepgramTrayError as exc:
-                answers.append(exc)
-        return answers
+        fetch = self._fetch_forecast_inputs
+        assert fetch is not None
+        return _each(lambda read: fetch(read.settings, read.project_ids), reads)
 
     # --- state plumbing -------------------------------------------------------------------------
 
@@ -571,6 +560,21 @@ class Poller:
             self._on_state(view.state)
         if self._on_view is not None:
             self._on_view(view)
+
+
+Read = TypeVar("Read")
+Answer = TypeVar("Answer")
+
+
+def _each(call: Callable[[Read], Answer], reads: list[Read]) -> list[Answer | DeepgramTrayError]:
+    """`call` for each read in turn, an error it raises being that read's answer."""
+    answers: list[Answer | DeepgramTrayError] = []
+    for read in reads:
+        try:
+            answers.append(call(read))
+        except DeepgramTrayError as exc:
+            answers.append(exc)
+    return answers
 
 
 def _default_only(settings: Settings) -> tuple[Account, ...]:
