@@ -29,6 +29,7 @@ from benchmarks.tray_resources import python_pid, rss_mib, start, start_to_icon 
 from tests.conftest import OWNER_KEY, populate  # noqa: E402
 from tests.support.deepgram_server import FakeDeepgram  # noqa: E402
 from tests.support.desktop import VirtualDesktop, stop_process_group  # noqa: E402
+from tests.support.pypi_server import NOWHERE as NO_UPDATES  # noqa: E402
 
 
 def folder_size(path: Path) -> tuple[int, int]:
@@ -73,6 +74,7 @@ def main() -> int:
             "XDG_STATE_HOME": str(home / "state"),
             "DEEPGRAM_TRAY_CONFIG": str(home / "config.toml"),
             "DEEPGRAM_TRAY_API_URL": server.base_url,
+            "DEEPGRAM_TRAY_UPDATES_URL": NO_UPDATES,  # never the real PyPI while measuring
             "DEEPGRAM_API_KEY": OWNER_KEY,
         }
         sides = {"bundle": [program], "pip": ["-m", "trayapp"]}

@@ -47,6 +47,7 @@ from benchmarks.tray_resources import (  # noqa: E402
 from tests.support.clock import FakeClock  # noqa: E402
 from tests.support.deepgram_server import FakeDeepgram  # noqa: E402
 from tests.support.desktop import VirtualDesktop, stop_process_group  # noqa: E402
+from tests.support.pypi_server import NOWHERE as NO_UPDATES  # noqa: E402
 from trayapp.config import Settings  # noqa: E402
 from trayapp.deepgram.client import MAX_CONCURRENT_REQUESTS, DeepgramClient  # noqa: E402
 from trayapp.deepgram.models import Project  # noqa: E402
@@ -114,6 +115,7 @@ def tray_memory(desktop: VirtualDesktop, polls: int, idle_seconds: float) -> dic
     data_home = tempfile.TemporaryDirectory()  # the soaked tray's balance history
     env = {
         "DEEPGRAM_TRAY_API_URL": server.base_url,
+        "DEEPGRAM_TRAY_UPDATES_URL": NO_UPDATES,  # never the real PyPI while measuring
         "DEEPGRAM_API_KEY": KEY,
         "XDG_DATA_HOME": data_home.name,
     }
@@ -213,6 +215,7 @@ def start_times(desktop: VirtualDesktop, runs: int) -> dict[str, float]:
                 "XDG_STATE_HOME": str(home / "state"),
                 "DEEPGRAM_TRAY_CONFIG": str(home / "config.toml"),
                 "DEEPGRAM_TRAY_API_URL": server.base_url,
+                "DEEPGRAM_TRAY_UPDATES_URL": NO_UPDATES,  # never the real PyPI while measuring
                 "DEEPGRAM_API_KEY": KEY,
             }
             ours, minimal = [], []

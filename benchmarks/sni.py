@@ -37,6 +37,7 @@ from benchmarks.tray_resources import BENCH_ENV, MINIMAL_ICON, cpu_seconds, rss_
 from tests.conftest import OWNER_KEY, populate  # noqa: E402
 from tests.support.deepgram_server import FakeDeepgram  # noqa: E402
 from tests.support.desktop import stop_process_group  # noqa: E402
+from tests.support.pypi_server import NOWHERE as NO_UPDATES  # noqa: E402
 from tests.support.sni_desktop import SwayDesktop, missing_tools  # noqa: E402
 from tests.support.waiting import wait_until  # noqa: E402
 from trayapp.tray.app import TRAY_HOST_GRACE  # noqa: E402
@@ -93,6 +94,7 @@ def launch(
         "XDG_DATA_HOME": str(home / "data"),
         "DEEPGRAM_TRAY_CONFIG": str(home / "config.toml"),
         "DEEPGRAM_TRAY_API_URL": server.base_url,
+        "DEEPGRAM_TRAY_UPDATES_URL": NO_UPDATES,  # never the real PyPI while measuring
         "DEEPGRAM_API_KEY": OWNER_KEY,
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
         "PYTHONPATH": "",

@@ -26,6 +26,7 @@ from benchmarks.cli_latency import describe_machine, write_section  # noqa: E402
 from tests.conftest import OWNER_KEY, populate  # noqa: E402
 from tests.support.deepgram_server import FakeDeepgram  # noqa: E402
 from tests.support.desktop import VirtualDesktop, stop_process_group  # noqa: E402
+from tests.support.pypi_server import NOWHERE as NO_UPDATES  # noqa: E402
 
 MINIMAL_ICON = """
 import pystray
@@ -125,6 +126,7 @@ def main() -> int:
             "XDG_STATE_HOME": str(home / "state"),
             "DEEPGRAM_TRAY_CONFIG": str(home / "config.toml"),
             "DEEPGRAM_TRAY_API_URL": server.base_url,
+            "DEEPGRAM_TRAY_UPDATES_URL": NO_UPDATES,  # never the real PyPI while measuring
             "DEEPGRAM_API_KEY": OWNER_KEY,
         }
         ours_args = ["-m", "trayapp", "run"]

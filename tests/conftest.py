@@ -17,6 +17,7 @@ from hypothesis import settings
 
 from tests.support.deepgram_server import MEMBER, FakeDeepgram
 from tests.support.memory_keyring import MemoryKeyring
+from tests.support.pypi_server import NOWHERE
 from tests.support.required import require_tools, unavailable
 from trayapp.config import Settings
 
@@ -203,11 +204,14 @@ def forgotten_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No test reads or writes the developer's real config, or picks up their key or API URL."""
+    """No test reads or writes the developer's real config, or picks up their key or API URL, or
+    asks the real update source."""
     path = tmp_path / "config" / "config.toml"
     monkeypatch.setenv("DEEPGRAM_TRAY_CONFIG", str(path))
     monkeypatch.delenv("DEEPGRAM_API_KEY", raising=False)
     monkeypatch.delenv("DEEPGRAM_TRAY_API_URL", raising=False)
+    # Every tray a test starts inherits this: none ever asks the real PyPI for updates.
+    monkeypatch.setenv("DEEPGRAM_TRAY_UPDATES_URL", NOWHERE)
     return path
 
 

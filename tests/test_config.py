@@ -281,6 +281,7 @@ def test_defaults_as_written_to_toml() -> None:
         "notify = true",
         "warn_days_left = 7",
         "warn_expiry_days = 14",
+        "check_updates = true",
     ]
 
 
@@ -412,7 +413,8 @@ class TestSet:
                 "colour",
                 "red",
                 "There is no setting called 'colour': use one of api_url, poll_interval, "
-                "warn_below, critical_below, projects, notify, warn_days_left, warn_expiry_days.",
+                "warn_below, critical_below, projects, notify, warn_days_left, warn_expiry_days, "
+                "check_updates.",
             ),
         ],
     )

@@ -29,7 +29,7 @@ SHARED = {
 ENTRY = {"trayapp.cli", "trayapp.console", "trayapp.__main__", "trayapp.commands"}
 """The command line: the only code that may import anything."""
 
-WINGS = ("deepgram", "outlook", "desktop", "tray", "tk", "exporter")
+WINGS = ("deepgram", "outlook", "desktop", "tray", "tk", "exporter", "updates")
 
 ALLOWED: dict[str, set[str]] = {
     "base": BASE,
@@ -37,7 +37,11 @@ ALLOWED: dict[str, set[str]] = {
     "outlook": BASE | {"trayapp.deepgram", "trayapp.outlook"},
     "desktop": BASE | {"trayapp.desktop"},
     "shared": BASE | SHARED | {"trayapp.deepgram", "trayapp.outlook", "trayapp.desktop"},
-    "tray": BASE | SHARED | {f"trayapp.{w}" for w in ("deepgram", "outlook", "desktop", "tray")},
+    # The update notice: a plain GET through the Deepgram client's TLS and deadline (no key).
+    "updates": BASE | {"trayapp.deepgram", "trayapp.updates"},
+    "tray": BASE
+    | SHARED
+    | {f"trayapp.{w}" for w in ("deepgram", "outlook", "desktop", "tray", "updates")},
     "tk": BASE | SHARED | {f"trayapp.{w}" for w in ("deepgram", "outlook", "desktop", "tk")},
     # `serve` runs the tray's poller headless: the tray's logic, never its UI (no pystray).
     "exporter": BASE

@@ -61,7 +61,7 @@ def test_initial_values_are_what_a_person_would_type() -> None:
         "warn_expiry_days": "14",
     }
     assert start.key_text == "" and not start.watch_all and start.watched == ("a",)
-    assert start.checks == {"notify": False}
+    assert start.checks == {"notify": False, "check_updates": True}
 
 
 def test_the_window_shows_its_rows_in_its_own_order() -> None:
@@ -74,6 +74,7 @@ def test_the_window_shows_its_rows_in_its_own_order() -> None:
         ("warn_days_left", NumberEntry(5, "Warn at", "days of credit left (0: never)")),
         ("warn_expiry_days", NumberEntry(6, "Warn", "days before credit expires (0: never)")),
         ("notify", CheckBox(7, "Notify me (low balance, days left, expiring credit)")),
+        ("check_updates", CheckBox(8, "Tell me when a new version is out (asks PyPI once a day)")),
     ]
 
 
@@ -103,6 +104,7 @@ def test_a_new_key_and_new_values() -> None:
         ("notify", True),
         ("warn_days_left", 3.5),
         ("warn_expiry_days", 30),
+        ("check_updates", True),
     ]
     assert result.config_updates == {
         "warn_below": 50.0,
@@ -112,6 +114,7 @@ def test_a_new_key_and_new_values() -> None:
         "warn_expiry_days": 30,
         "notify": True,
         "projects": [],
+        "check_updates": True,
     }
     assert result.settings.warn_below == Decimal("50.0")
     assert (
@@ -120,9 +123,12 @@ def test_a_new_key_and_new_values() -> None:
 
 
 def test_a_check_box_is_saved_as_true_or_false() -> None:
-    result = plan(form(checks={"notify": False}))
+    result = plan(form(checks={"notify": False, "check_updates": True}))
     assert result.config_updates["notify"] is False
     assert result.settings.notify is False
+    result = plan(form(checks={"notify": True, "check_updates": False}))
+    assert result.config_updates["check_updates"] is False
+    assert result.settings.check_updates is False
 
 
 def test_thresholds_out_of_order_are_said_beside_critical_below_in_label_words() -> None:

@@ -26,6 +26,7 @@ from trayapp.tray.poller import Poller
 from trayapp.tray.render import menu_lines
 from trayapp.tray.scheduler import Clock
 from trayapp.tray.view import AccountState, TrayView
+from trayapp.updates.release import Release
 
 
 @dataclass
@@ -182,6 +183,9 @@ def test_quit_stops_the_ui_loop_and_the_poller(tray: RunningTray) -> None:
     assert tray.icon.recorded("stopped") == [None]
 
 
+NEW_RELEASE = Release("0.2.0", "https://pypi.org/project/deepgram-balance-tray/0.2.0/")
+
+
 def app_doing(did: list[str], **changes: object) -> TrayApp:
     """A TrayApp on the recording backend whose every handler notes what it did in `did`."""
     arguments: dict[str, object] = {
@@ -207,10 +211,11 @@ def test_every_menu_item_does_what_it_says() -> None:
     forecast = build_forecast(Decimal(1), SpendRate("billing", Decimal(1)), None)
     state = state_with("1", forecast=forecast)
     app = app_doing(did, initial_state=state)
+    app._apply_update(NEW_RELEASE)  # what show_update does on the UI thread (none runs here)
     assert isinstance(app.icon, RecordingIcon)
     items = {str(item): item for item in app.icon.menu.items}
     effects: dict[str, list[str]] = {}
-    for line in menu_lines(state, start_at_login=False):
+    for line in menu_lines(state, start_at_login=False, update=NEW_RELEASE):
         if line.is_separator:
             continue
         assert items[line.text].enabled, line.text
@@ -223,6 +228,7 @@ def test_every_menu_item_does_what_it_says() -> None:
         "Spending $1.00 a day on average (Deepgram's billing, last 7 days)": ["history"],
         "About 1 day left": ["history"],
         "Updated 18:03": ["refresh"],
+        "Version 0.2.0 available": [NEW_RELEASE.page],
         "Refresh now": ["refresh"],
         "Show history…": ["history"],
         "Settings…": ["settings"],
@@ -294,6 +300,31 @@ def test_no_browser_says_where_the_console_is(fails: str, caplog: pytest.LogCapt
             )
         ]
         assert "No web browser could be opened for https://console.deepgram.com/" in caplog.text
+    finally:
+        app.quit()
+        ui.join(timeout=10)
+    assert not ui.is_alive()
+
+
+def test_the_update_line_comes_and_goes_and_says_where_its_page_is() -> None:
+    app = app_doing([], open_url=lambda url: False)
+    icon = app.icon
+    assert isinstance(icon, RecordingIcon)
+    ui = threading.Thread(target=app.run, kwargs={"on_ready": lambda: None})
+    ui.start()
+    try:
+        assert "Version 0.2.0 available" not in icon.menu_texts()
+        app.show_update(NEW_RELEASE)
+        wait_until(lambda: "Version 0.2.0 available" in icon.menu_texts(), what="the line")
+        texts = icon.menu_texts()
+        assert texts[texts.index("Refresh now") - 1] == "Version 0.2.0 available"
+        icon.click("Version 0.2.0 available")
+        said = wait_until(lambda: icon.recorded("notify"), what="the notification")
+        assert said == [
+            ("No web browser could be opened", f"The new version's page is at {NEW_RELEASE.page}")
+        ]
+        app.show_update(None)
+        wait_until(lambda: "Version 0.2.0 available" not in icon.menu_texts())
     finally:
         app.quit()
         ui.join(timeout=10)

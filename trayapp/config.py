@@ -71,6 +71,8 @@ class Settings(NamedTuple):
     """Notify when the spend rate says the credit lasts fewer days than this (0: never)."""
     warn_expiry_days: int = 14
     """Notify this many days before credit expires (0: never)."""
+    check_updates: bool = True
+    """Once a day, ask PyPI whether a newer release exists, and say so in the menu."""
 
 
 def dollar_threshold(name: str, default: Decimal, form: NumberEntry) -> SettingField:
@@ -146,6 +148,14 @@ FIELDS: tuple[SettingField, ...] = (
         parse=whole_number_text("a whole number of days, e.g. 14"),
         write=as_is,
         form=NumberEntry(6, "Warn", "days before credit expires (0: never)"),
+    ),
+    setting(
+        "check_updates",
+        True,
+        read=true_or_false,
+        parse=yes_or_no,
+        write=as_is,
+        form=CheckBox(8, "Tell me when a new version is out (asks PyPI once a day)"),
     ),
 )
 

@@ -29,7 +29,16 @@ PYTHON_ENV = "DEEPGRAM_TRAY_TEST_WINDOWS_PYTHON"
 
 # What Wine and the tests need from the Linux side; nothing else of this process's environment
 # (its PYTHONPATH, its keys) reaches the Windows programs.
-PASSED_THROUGH = ("PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "XDG_RUNTIME_DIR")
+PASSED_THROUGH = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "XDG_RUNTIME_DIR",
+    "DEEPGRAM_TRAY_UPDATES_URL",  # no test's tray asks the real PyPI (tests/conftest.py)
+)
 
 LAUNCH_ATTEMPTS = 3
 LAUNCHER_FAILED = b"ShellExecuteEx failed"

@@ -1,5 +1,6 @@
 """`deepgram-tray _fetch`: one fetch for the tray, run in a child process (hidden from --help):
-the balances of every account at each poll, or (at most hourly) their spend rate and credit expiry.
+the balances of every account at each poll, (at most hourly) their spend rate and credit expiry,
+or (at most daily) the app's latest release, for the update notice.
 
 Reads the request from stdin, finds each account's key itself (environment, then keyring; one
 account after the other), reads the accounts side by side, and writes the answer to stdout; see
@@ -29,36 +30,44 @@ from trayapp.tray.worker_protocol import (
     Balances,
     FetchRequest,
     ForecastInputsRequest,
+    decode_release_request,
     decode_requests,
     encode_balances,
     encode_failure,
     encode_forecast_inputs_answers,
+    encode_release,
 )
+from trayapp.updates.source import read_latest_release
 
 
 def run_fetch_worker(args: argparse.Namespace) -> int:
     request = sys.stdin.buffer.read()
     try:
-        requests = decode_requests(request)
+        answer = _answer(request)
     except DeepgramTrayError as exc:
         answer = encode_failure(exc)
-    else:
-        keys = _keys(requests)
-        if isinstance(requests[0], ForecastInputsRequest):
-            forecasts = [r for r in requests if isinstance(r, ForecastInputsRequest)]
-            inputs = _each(_forecast_inputs, forecasts, keys)
-            answer = encode_forecast_inputs_answers(
-                [(r.account, one) for r, one in zip(forecasts, inputs, strict=True)]
-            )
-        else:
-            balances = [r for r in requests if isinstance(r, FetchRequest)]
-            read = _each(_balances, balances, keys)
-            answer = encode_balances(
-                [(r.account, one) for r, one in zip(balances, read, strict=True)]
-            )
     sys.stdout.buffer.write(answer)
     sys.stdout.flush()
     return 0
+
+
+def _answer(request: bytes) -> bytes:
+    """The answer to `request`; DeepgramTrayError when it fails as a whole."""
+    release_request = decode_release_request(request)
+    if release_request is not None:
+        # The update check reads no key: it is not about any account.
+        return encode_release(read_latest_release(release_request.url))
+    requests = decode_requests(request)
+    keys = _keys(requests)
+    if isinstance(requests[0], ForecastInputsRequest):
+        forecasts = [r for r in requests if isinstance(r, ForecastInputsRequest)]
+        inputs = _each(_forecast_inputs, forecasts, keys)
+        return encode_forecast_inputs_answers(
+            [(r.account, one) for r, one in zip(forecasts, inputs, strict=True)]
+        )
+    balances = [r for r in requests if isinstance(r, FetchRequest)]
+    read = _each(_balances, balances, keys)
+    return encode_balances([(r.account, one) for r, one in zip(balances, read, strict=True)])
 
 
 Key = ApiKey | DeepgramTrayError

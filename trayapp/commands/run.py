@@ -7,6 +7,7 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 
 from trayapp.accounts import load_accounts
 from trayapp.cli import print_error
@@ -14,8 +15,11 @@ from trayapp.deepgram.models import BalanceSnapshot
 from trayapp.desktop.paths import last_read_path, log_dir
 from trayapp.outlook.forecast import SpendRate
 from trayapp.tray.last_read import ReadSaver
+from trayapp.tray.notifications import Alert
 from trayapp.tray.poller import Poller
 from trayapp.tray.scheduler import Clock
+from trayapp.tray.update_watch import UpdateWatcher
+from trayapp.updates.release import Release
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +99,10 @@ def _run() -> int:
                 asked=settings.projects,
             )
 
+    updates = _update_watcher(
+        on_update=lambda release: app.show_update(release),
+        on_alert=lambda alert: app.notify(alert),
+    )
     poller = Poller(
         load_accounts=load_accounts,
         fetch_accounts=fetch_accounts_in_child_process,
@@ -103,6 +111,7 @@ def _run() -> int:
         clock=Clock(monotonic=time.monotonic, wall=time.time),
         record_account_history=record_history,
         fetch_forecast_inputs_accounts=fetch_forecast_inputs_of_accounts_in_child_process,
+        after_poll=updates.poke,
     )
     # Saved or not, re-reading the settings and the key is cheap: refresh when it closes.
     settings_window = WindowLauncher("settings", name="settings", on_closed=poller.refresh)
@@ -121,11 +130,13 @@ def _run() -> int:
         set_start_at_login=_set_start_at_login,
     )
     worker = threading.Thread(target=poller.run, name="poller", daemon=True)
+    update_checks = threading.Thread(target=updates.run, name="updates", daemon=True)
     # `deepgram-tray stop`, a logout's SIGHUP, a service manager's SIGTERM: quit as Quit does.
     stop_listening = listen_for_stop(app.quit)
 
     def ready() -> None:
         worker.start()
+        update_checks.start()
         if backend in GLIB_BACKENDS:
             quit_on_interrupt_in_glib(app.quit)
 
@@ -134,11 +145,34 @@ def _run() -> int:
     finally:
         stop_listening()
     poller.stop()
+    updates.stop()
     settings_window.close()
     history_window.close()
     worker.join(timeout=5)
     log.info("Stopped")
     return 0
+
+
+def _update_watcher(
+    *, on_update: Callable[[Release | None], None], on_alert: Callable[[Alert], None]
+) -> UpdateWatcher:
+    """The update notice: the top level's check_updates and notify, PyPI asked in the worker."""
+    import os
+
+    from trayapp import __version__
+    from trayapp.config import load_settings
+    from trayapp.desktop.paths import update_check_path
+    from trayapp.tray.fetch_process import read_latest_release_in_child_process
+    from trayapp.updates.source import updates_url
+
+    return UpdateWatcher(
+        running=__version__,
+        load_settings=load_settings,
+        check=lambda: read_latest_release_in_child_process(updates_url(os.environ)),
+        memory_path=update_check_path(),
+        on_update=on_update,
+        on_alert=on_alert,
+    )
 
 
 def _set_start_at_login(enabled: bool) -> None:

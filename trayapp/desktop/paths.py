@@ -41,3 +41,11 @@ def last_read_path(account: str = "default") -> Path:
 
     folder = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
     return folder / ("last-read.json" if account == "default" else f"last-read.{account}.json")
+
+
+def update_check_path() -> Path:
+    """What the update notice remembers (trayapp.updates.memory), in the user cache folder:
+    losing it costs one request to PyPI."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "update-check.json"

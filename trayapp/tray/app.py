@@ -46,6 +46,7 @@ from trayapp.tray.render_accounts import (
 from trayapp.tray.state import TrayState
 from trayapp.tray.text import latin1
 from trayapp.tray.view import TrayView, as_view
+from trayapp.updates.release import Release
 
 if TYPE_CHECKING:
     from trayapp.tray.backends.glib_notify import GioNotifier
@@ -292,6 +293,8 @@ class TrayApp:
         self._open_url = open_url or _open_in_browser
         self._quitting = threading.Event()
         self._view = as_view(initial_state)
+        self._update: Release | None = None
+        """A newer release of the app, shown as a menu line until it is installed."""
         self._icon_size = ICON_SIZE
         self._glib_notifier: GioNotifier | None = None
         self.icon: TrayIcon = icon_class(
@@ -314,6 +317,10 @@ class TrayApp:
 
     def notify(self, alert: Alert) -> None:
         self._dispatch(lambda: self._notify(alert))
+
+    def show_update(self, release: Release | None) -> None:
+        """Offer `release` (a newer version of the app) in the menu; None takes the line away."""
+        self._dispatch(lambda: self._apply_update(release))
 
     def quit(self) -> None:
         if self._quitting.is_set():
@@ -371,6 +378,11 @@ class TrayApp:
             self._set_native_tooltip(tooltip)
         self.icon.menu = self._menu_for(view)
 
+    def _apply_update(self, release: Release | None) -> None:
+        if release != self._update:
+            self._update = release
+            self.icon.menu = self._menu_for(self._view)
+
     def _show_details(self, view: TrayView) -> None:
         if isinstance(self.icon, ShowsDetails):
             state = view.state
@@ -410,7 +422,8 @@ class TrayApp:
     def _menu_for(self, view: TrayView) -> object:
         pystray = self._pystray
         items: list[object] = []
-        for line in view_menu_lines(view, start_at_login=self._start_at_login()):
+        lines = view_menu_lines(view, start_at_login=self._start_at_login(), update=self._update)
+        for line in lines:
             if line.is_separator:
                 items.append(pystray.Menu.SEPARATOR)
             elif line.action is None:  # every line has one now; none would draw it faint
@@ -448,16 +461,19 @@ class TrayApp:
                 return self._toggle_start_at_login
             case MenuAction.CONSOLE:
                 return lambda: self._open_in_background(link or CONSOLE_URL)
+            case MenuAction.UPDATE:
+                page = link or ""
+                return lambda: self._open_in_background(page, "The new version's page")
             case MenuAction.QUIT:
                 return self.quit
             case _:
                 _unhandled(action)
 
-    def _open_in_background(self, url: str) -> None:
+    def _open_in_background(self, url: str, page: str = "The Deepgram Console") -> None:
         # Not on the UI thread: webbrowser runs a BROWSER command and waits for it to exit.
-        threading.Thread(target=self._open, args=(url,), name="browser", daemon=True).start()
+        threading.Thread(target=self._open, args=(url, page), name="browser", daemon=True).start()
 
-    def _open(self, url: str) -> None:
+    def _open(self, url: str, page: str = "The Deepgram Console") -> None:
         """Open `url` in a browser; when none opens, say where the page is (a line in the log
         alone would leave the click without an answer)."""
         try:
@@ -470,7 +486,7 @@ class TrayApp:
             if opened is False:  # webbrowser.open's answer when no browser could be started
                 log.warning("No web browser could be opened for %s", url)
         if opened is False:
-            self.notify(no_browser_alert(url))
+            self.notify(no_browser_alert(url, page))
 
     def _toggle_start_at_login(self) -> None:
         enabled = self._start_at_login()

@@ -22,14 +22,18 @@ from trayapp.tray.worker_protocol import (
     FetchRequest,
     ForecastInputsAnswer,
     ForecastInputsRequest,
+    ReleaseRequest,
     decode_answer,
     decode_balances,
     decode_forecast_inputs,
     decode_forecast_inputs_answers,
+    decode_release,
     encode_forecast_inputs_request,
+    encode_release_request,
     encode_request,
     encode_requests,
 )
+from trayapp.updates.release import Release
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +109,30 @@ def _check_accounts(answered: list[str], reads: list[AccountRead] | list[Forecas
         )
 
 
-def _run_worker(request: bytes, timeouts: Timeouts, accounts: int = 1) -> bytes:
+def read_latest_release_in_child_process(url: str) -> Release | None:
+    """The app's latest final release, as the update source at `url` names it (for the update
+    notice); the worker's error raised again here when it could not tell."""
+    from trayapp.updates.source import CHECK_SECONDS
+
+    answer = _run_worker(
+        encode_release_request(ReleaseRequest(url)),
+        deadline=CHECK_SECONDS + WORKER_START_SECONDS,
+        what="The update check",
+    )
+    return decode_release(answer)
+
+
+def _run_worker(
+    request: bytes,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    accounts: int = 1,
+    *,
+    deadline: float | None = None,
+    what: str = "The balance check",
+) -> bytes:
     """The worker's answer; NetworkError when it overran, WorkerProtocolError when it broke."""
-    deadline = worker_deadline(timeouts, accounts)
+    if deadline is None:
+        deadline = worker_deadline(timeouts, accounts)
     # A windowed app on Windows would flash a console for the child without this flag.
     flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)
     try:
@@ -121,12 +146,11 @@ def _run_worker(request: bytes, timeouts: Timeouts, accounts: int = 1) -> bytes:
         )
     except subprocess.TimeoutExpired as exc:
         raise NetworkError(
-            f"The balance check took longer than {deadline:.0f} s: check your connection; "
-            "it will be retried."
+            f"{what} took longer than {deadline:.0f} s: check your connection; it will be retried."
         ) from exc
     except OSError as exc:
         raise WorkerProtocolError(
-            f"The balance check could not be started ({type(exc).__name__}): reinstall the app."
+            f"{what} could not be started ({type(exc).__name__}): reinstall the app."
         ) from exc
     if completed.returncode != 0:
         log.error(
@@ -135,6 +159,6 @@ def _run_worker(request: bytes, timeouts: Timeouts, accounts: int = 1) -> bytes:
             redact(completed.stderr.decode(errors="replace"))[-2000:],
         )
         raise WorkerProtocolError(
-            "The balance check failed unexpectedly: the log file has details; please report it."
+            f"{what} failed unexpectedly: the log file has details; please report it."
         )
     return completed.stdout

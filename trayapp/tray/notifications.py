@@ -17,6 +17,7 @@ from trayapp.errors import DeepgramTrayError, PermissionDeniedError
 from trayapp.formats import display_amount, display_date, expiring_credit
 from trayapp.outlook.forecast import describe_days, describe_when, worth_announcing
 from trayapp.tray.state import TrayState
+from trayapp.updates.release import Release
 
 TITLE_LIMIT = 64  # Windows balloon titles
 MESSAGE_LIMIT = 256  # Windows balloon texts
@@ -80,9 +81,18 @@ def naming_the_account(alert: Alert, label: str) -> Alert:
     return _alert(f"{label}: {alert.title}", alert.message)
 
 
-def no_browser_alert(url: str) -> Alert:
-    """What a click on a Console item says when no web browser could be opened."""
-    return _alert("No web browser could be opened", f"The Deepgram Console is at {url}")
+def no_browser_alert(url: str, page: str = "The Deepgram Console") -> Alert:
+    """What a click on a menu item that opens `page` says when no web browser could be opened."""
+    return _alert("No web browser could be opened", f"{page} is at {url}")
+
+
+def update_alert(release: Release, running: str) -> Alert:
+    """The one notification about a newer release (the menu line stays until it is installed)."""
+    return _alert(
+        f"Deepgram Balance {release.version} is out",
+        f'You have {running}. Choose "Version {release.version} available" in the tray\'s '
+        "menu to see what is new and download it.",
+    )
 
 
 def key_alert_title(error: DeepgramTrayError, *, worked: bool) -> str:

@@ -163,6 +163,7 @@ class Poller:
         record_account_history: RecordAccountHistory | None = None,
         fetch_forecast_inputs: FetchForecastInputs | None = None,
         fetch_forecast_inputs_accounts: FetchForecastInputsAccounts | None = None,
+        after_poll: Callable[[], None] = lambda: None,
     ) -> None:
         """One account (`load_settings`, `fetch`, `on_state`: the exporter, one per account) or
         every account (`load_accounts`, `fetch_accounts`, `on_view`: the tray).
@@ -170,7 +171,8 @@ class Poller:
         `on_state` gets the state of the account that most needs a look (with one account, its
         state); `on_view` every account's. `record_history` adds the default account's complete
         reads to the history, `record_account_history` any account's; each returns the spend
-        rate the history shows up to it."""
+        rate the history shows up to it. `after_poll` runs as each poll ends (the tray's update
+        check waits for it)."""
         if (load_settings is None) == (load_accounts is None):
             raise TypeError("give the Poller load_settings or load_accounts")
         if (fetch is None) == (fetch_accounts is None):
@@ -188,6 +190,7 @@ class Poller:
         self._on_state = on_state
         self._on_view = on_view
         self._on_alert = on_alert
+        self._after_poll = after_poll
         self._clock = clock
         self._wall_now = wall_now
         self._settings_error: DeepgramTrayError | None = None
@@ -284,6 +287,7 @@ class Poller:
         self._update_staleness()
         if due and not self._stopping.is_set():
             self._poll()
+            self._after_poll()
 
     def _held_for_the_user(self) -> bool:
         """No fetch on the schedule (call under the lock): the keyring failed for every account

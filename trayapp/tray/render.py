@@ -30,6 +30,7 @@ from trayapp.outlook.forecast import (
 )
 from trayapp.tray.state import TrayState
 from trayapp.tray.text import fit
+from trayapp.updates.release import Release
 
 TOOLTIP_LIMIT = 127  # Windows allows 128 UTF-16 units including the terminating NUL
 MENU_TEXT_LIMIT = 90
@@ -108,6 +109,7 @@ class MenuAction(Enum):
     SETTINGS = "settings"
     AUTOSTART = "autostart"
     CONSOLE = "console"
+    UPDATE = "update"
     QUIT = "quit"
 
 
@@ -139,7 +141,8 @@ class MenuLine:
     checked: bool | None = None
     """A check box's state; None for plain items."""
     link: str | None = None
-    """The page a CONSOLE entry opens (None: the Console's front page)."""
+    """The page a CONSOLE entry opens (None: the Console's front page), or an UPDATE entry's
+    release page."""
     account: str | None = None
     """The account a SETTINGS or HISTORY entry is about, in a menu of several (None: no one's)."""
 
@@ -161,14 +164,19 @@ def wrapped(
     return [MenuLine(indent + line, action, account=account) for line in lines]
 
 
-def menu_lines(state: TrayState, *, start_at_login: bool | None = None) -> list[MenuLine]:
-    """The menu for `state`; `start_at_login` adds that check box (None: not offered here).
+def menu_lines(
+    state: TrayState, *, start_at_login: bool | None = None, update: Release | None = None
+) -> list[MenuLine]:
+    """The menu for `state`; `start_at_login` adds that check box (None: not offered here), and
+    `update` a line saying that newer release is out.
 
     The amounts open the Console (a project's line, that project's page), the forecast opens the
     history chart, and the status opens what fixes it: the settings for a key problem, else a
     refresh.
     """
-    return account_menu_lines(state) + common_menu_lines(start_at_login=start_at_login)
+    return account_menu_lines(state) + common_menu_lines(
+        start_at_login=start_at_login, update=update
+    )
 
 
 def account_menu_lines(
@@ -205,10 +213,16 @@ def account_menu_lines(
     return lines
 
 
-def common_menu_lines(*, start_at_login: bool | None = None) -> list[MenuLine]:
-    """The actions below the amounts, the same whatever they are."""
-    lines = [
-        SEPARATOR,
+def common_menu_lines(
+    *, start_at_login: bool | None = None, update: Release | None = None
+) -> list[MenuLine]:
+    """The actions below the amounts, the same whatever they are; first, when a newer release is
+    out, a line that opens its page."""
+    lines = [SEPARATOR]
+    if update is not None:
+        text = fit(f"Version {update.version} available", MENU_TEXT_LIMIT)
+        lines.append(MenuLine(text, MenuAction.UPDATE, link=update.page))
+    lines += [
         MenuLine("Refresh now", action=MenuAction.REFRESH, default=True),
         MenuLine("Show history…", action=MenuAction.HISTORY),
         MenuLine("Settings…", action=MenuAction.SETTINGS),

@@ -26,6 +26,7 @@ from trayapp.tray.render import (
 )
 from trayapp.tray.text import fit
 from trayapp.tray.view import URGENCY, AccountState, TrayView
+from trayapp.updates.release import Release
 
 HEADING = "Deepgram balances"
 SECTION_INDENT = "    "
@@ -84,11 +85,14 @@ def account_line(entry: AccountState) -> str:
     return f"{entry.label}: {what}"
 
 
-def view_menu_lines(view: TrayView, *, start_at_login: bool | None = None) -> list[MenuLine]:
+def view_menu_lines(
+    view: TrayView, *, start_at_login: bool | None = None, update: Release | None = None
+) -> list[MenuLine]:
     """The menu: with several accounts a section each, in the config's order, its first line
-    naming the account; then the actions, which act on them all (Refresh reads every one)."""
+    naming the account; then the actions, which act on them all (Refresh reads every one), and
+    the line of a newer release when one is out."""
     if view.single:
-        return menu_lines(view.state, start_at_login=start_at_login)
+        return menu_lines(view.state, start_at_login=start_at_login, update=update)
     lines: list[MenuLine] = []
     for number, entry in enumerate(view.accounts):
         if number:
@@ -97,4 +101,4 @@ def view_menu_lines(view: TrayView, *, start_at_login: bool | None = None) -> li
         first = section[0]
         lines.append(replace(first, text=fit(f"{entry.label} — {first.text}", MENU_TEXT_LIMIT)))
         lines += section[1:]
-    return lines + common_menu_lines(start_at_login=start_at_login)
+    return lines + common_menu_lines(start_at_login=start_at_login, update=update)

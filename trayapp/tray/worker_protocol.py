@@ -42,6 +42,7 @@ from trayapp.errors import (
     error_class_for,
 )
 from trayapp.outlook.forecast import Expiry, Forecast, ForecastInputs, SpendBasis, SpendRate
+from trayapp.updates.release import Release
 
 PROTOCOL = 2
 """The envelope's version: raise it whenever a message changes shape (2: a part per account)."""
@@ -51,6 +52,7 @@ MAX_ACCOUNTS_AT_ONCE = 4
 
 READ_BALANCES = "balances"
 READ_FORECAST_INPUTS = "forecast_inputs"
+READ_LATEST_RELEASE = "latest_release"
 
 OTHER_VERSION = (
     "The tray and its balance check are different versions of the app (probably upgraded while "
@@ -59,6 +61,7 @@ OTHER_VERSION = (
 _UNREADABLE_REQUEST = "The balance check was asked something unreadable: please report this bug."
 _UNREADABLE_BALANCES = "The balance check returned something unreadable: please report this bug."
 _UNREADABLE_SPEND = "The spend check returned something unreadable: please report this bug."
+_UNREADABLE_RELEASE = "The update check returned something unreadable: please report this bug."
 
 # What a document of the wrong shape raises while it is taken apart (InvalidOperation, from
 # Decimal, is an ArithmeticError).
@@ -363,6 +366,50 @@ def _expiry(document: dict[str, Any]) -> Expiry:
         _text_or_none(document["order_type"]),
         _decimal_or_none(document["remaining"]),
     )
+
+
+# --- the update check -----------------------------------------------------------------------------
+
+
+class ReleaseRequest(NamedTuple):
+    """Ask the update source which release is the latest. No account: no key is read for it."""
+
+    url: str
+
+
+def encode_release_request(request: ReleaseRequest) -> bytes:
+    return _encode({"read": READ_LATEST_RELEASE, "url": request.url})
+
+
+def decode_release_request(data: bytes) -> ReleaseRequest | None:
+    """The request when it asks for the latest release; None when it asks for something else."""
+    document = _load(data, _UNREADABLE_REQUEST)
+    if document.get("read") != READ_LATEST_RELEASE:
+        return None
+    try:
+        return ReleaseRequest(_text(document["url"]))
+    except _SHAPE_ERRORS as exc:
+        raise WorkerProtocolError(_UNREADABLE_REQUEST) from exc
+
+
+def encode_release(release: Release | None) -> bytes:
+    found = None if release is None else {"version": release.version, "page": release.page}
+    return _encode({"read": READ_LATEST_RELEASE, "ok": True, "release": found})
+
+
+def decode_release(data: bytes) -> Release | None:
+    """The latest release the worker found (None: no final release); its error raised again
+    here when it found none."""
+    document = _load(data, _UNREADABLE_RELEASE)
+    try:
+        if document["ok"] is False:
+            raise _part_error(document)
+        if document["ok"] is not True or document["read"] != READ_LATEST_RELEASE:
+            raise ValueError("not an answer to the update check")
+        found = document["release"]
+        return None if found is None else Release(_text(found["version"]), _text(found["page"]))
+    except _SHAPE_ERRORS as exc:
+        raise WorkerProtocolError(_UNREADABLE_RELEASE) from exc
 
 
 def encode_failure(error: DeepgramTrayError) -> bytes:
