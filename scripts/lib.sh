@@ -38,15 +38,17 @@ ensure_venv() {
   "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
 }
 
-# ensure_plain_venv DIR: a virtualenv WITHOUT the distribution's packages (no PyGObject), as pipx,
-# pyenv, uv and plain virtualenvs give, with this checkout installed from its wheel (reinstalled
-# each time, so it is the checkout's code).
+# ensure_plain_venv DIR [WHEEL]: a virtualenv WITHOUT the distribution's packages (no PyGObject),
+# as pipx, pyenv, uv and plain virtualenvs give, with the app installed from WHEEL (the file
+# scripts/build-dist makes, as a pipx user installs it), else from a wheel of this checkout;
+# reinstalled each time, so it is this checkout's code.
 ensure_plain_venv() {
-  local dir=$1
+  local dir=$1 source=${2:-.}
   if [ ! -x "$dir/bin/python" ] || ! "$dir/bin/python" -m pip --version >/dev/null 2>&1; then
     rm -rf "$dir"
     /usr/bin/python3 -m venv "$dir"
   fi
-  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check .
-  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps .
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$source"
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+    "$source"
 }

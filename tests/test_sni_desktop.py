@@ -1,11 +1,12 @@
 """End to end on a real StatusNotifierItem panel: Waybar on a headless Sway.
 
-The app is started as a user starts it (`python -m trayapp run`), from a Python without PyGObject
-(as pipx, pyenv and uv give: its StatusNotifierItem backend) and from the distribution's Python
-(which finds the same panel and picks the same backend), against the test HTTP server. Waybar draws
-the icon (checked by pixel colour in a grim screenshot); the item's ToolTip, menu and clicks go over
-D-Bus, as Waybar itself reads and sends them. Right clicks cannot be sent to a headless Sway (it
-has no input devices), so the menu is clicked the way Waybar's menu clicks: a dbusmenu Event.
+The app is started as a user starts it: from a Python without PyGObject (as pipx, pyenv and uv
+give: its StatusNotifierItem backend) through that install's own `deepgram-tray` launcher, and from
+the distribution's Python (`python -m trayapp`, which finds the same panel and picks the same
+backend), against the test HTTP server. Waybar draws the icon (checked by pixel colour in a grim
+screenshot); the item's ToolTip, menu and clicks go over D-Bus, as Waybar itself reads and sends
+them. Right clicks cannot be sent to a headless Sway (it has no input devices), so the menu is
+clicked the way Waybar's menu clicks: a dbusmenu Event.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tests.support.deepgram_server import FakeDeepgram, Fault
 from tests.support.desktop import TrayProcess
 from tests.support.mako import Mako
 from tests.support.mako import missing_tools as mako_missing
+from tests.support.pypi_server import FakePyPI
 from tests.support.required import require_tools, unavailable
 from tests.support.sni_desktop import SwayDesktop
 from tests.support.two_accounts import (
@@ -44,6 +46,20 @@ def plain_python() -> str:
     if not python:
         unavailable(f"needs {PLAIN_PYTHON}: a Python without PyGObject (scripts/test makes one)")
     return python
+
+
+def tray_command(python: str, folder: Path) -> tuple[list[str], Path | None]:
+    """The command that starts the tray on `python`, and the folder to start it in.
+
+    The Python without PyGObject is an install of the app's wheel (scripts/test makes it): its own
+    `deepgram-tray` launcher starts it, from a folder outside the checkout, as a pipx user's shell
+    would; from the checkout, `-m trayapp` (the tray's fetch worker runs so) would import the
+    checkout's source instead of the installed package. The distribution's Python runs the
+    checkout, as the test run does.
+    """
+    if python == sys.executable:
+        return [python, "-m", "trayapp"], None
+    return [str(Path(python).parent / "deepgram-tray")], folder
 
 
 @pytest.fixture(params=["plain", "distribution"])
@@ -78,12 +94,14 @@ class Sni:
             "PYSTRAY_BACKEND": "",  # the app chooses, unless a test says
             **extra,
         }
+        program, cwd = tray_command(python, self.tmp_path)
         tray = TrayProcess(
             self.sway,
             env,
             self.tmp_path,
             private_bus=False,  # the desktop's own bus, where the panel is
-            program=[python, "-m", "trayapp"],
+            program=program,
+            cwd=cwd,
         )
         self.started.append(tray)
         item = wait_until(
@@ -326,3 +344,78 @@ def test_several_accounts_a_section_and_a_tooltip_line_each(
     sway.sni.menu_click_label(item, "Refresh now")
     wait_until(lambda: sway.tray_icon_colour() == "amber", what="Client A's amber")
     assert "Client B: $500.00" in tooltip(sway, item)[1].splitlines()
+
+
+# --- the update notice -------------------------------------------------------------------------
+
+
+def refresh(sway: SwayDesktop, item: str, deepgram: FakeDeepgram) -> None:
+    """Refresh now, from the menu, and wait for its read."""
+    before = balance_reads(deepgram)
+    sway.sni.menu_click_label(item, "Refresh now")
+    wait_until(lambda: balance_reads(deepgram) >= before + 2, what="a refresh")
+
+
+def test_a_newer_release_is_one_menu_line_one_notification_and_one_request(
+    mako: Mako, sway: SwayDesktop, sni: Sni, deepgram: FakeDeepgram, tmp_path: Path
+) -> None:
+    """The tray installed from the wheel, on a Python without PyGObject, against a loopback
+    stand-in of PyPI that names a newer release: the menu gains one line that opens the release's
+    page, one notification says so, and PyPI is asked once however often the tray reads the
+    balance; started again, the tray shows the line at once and asks and says nothing more."""
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\nprintf %s "$1" > {opened}\n')
+    browser.chmod(0o755)
+    with FakePyPI() as pypi:
+        pypi.latest("9.9.9")
+        extra = {"DEEPGRAM_TRAY_UPDATES_URL": pypi.url, "BROWSER": str(browser)}
+        item = sni.start(plain_python(), **extra)
+
+        def labels() -> list[str]:
+            return [e["label"] for e in sway.sni.menu_layout(item) if e["type"] != "separator"]
+
+        wait_until(lambda: "Version 9.9.9 available" in labels(), timeout=30, what="the line")
+        (shown,) = wait_until(mako.shown, timeout=30, what="the notification")
+        assert (shown.app, shown.summary) == ("Deepgram Balance", "Deepgram Balance 9.9.9 is out")
+        assert "You have 0." in shown.body and "Version 9.9.9 available" in shown.body
+        assert labels().count("Version 9.9.9 available") == 1
+        assert labels().index("Version 9.9.9 available") + 1 == labels().index("Refresh now")
+        assert wait_until(lambda: "Total: $128.32" in labels(), what="the balance")
+
+        for _ in range(3):
+            refresh(sway, item, deepgram)
+        sway.sni.menu_click_label(item, "Version 9.9.9 available")
+        page = f"{pypi.base_url}/project/deepgram-balance-tray/9.9.9/"
+        wait_until(lambda: opened.exists() and opened.read_text() == page, what="the page")
+        assert len(pypi.requests()) == 1
+        assert len(mako.shown()) == 1
+
+        sni.stop_all()
+        again = sni.start(plain_python(), **extra)
+        wait_until(
+            lambda: (
+                "Version 9.9.9 available"
+                in [e["label"] for e in sway.sni.menu_layout(again) if e["type"] != "separator"]
+            ),
+            timeout=30,
+            what="the line after a restart",
+        )
+        refresh(sway, again, deepgram)
+        assert len(pypi.requests()) == 1
+        assert [n.summary for n in mako.shown()] == ["Deepgram Balance 9.9.9 is out"]
+
+
+def test_check_updates_false_asks_nothing(
+    sway: SwayDesktop, sni: Sni, deepgram: FakeDeepgram
+) -> None:
+    with FakePyPI() as pypi:
+        pypi.latest("9.9.9")
+        item = sni.start(
+            plain_python(), config="check_updates = false\n", DEEPGRAM_TRAY_UPDATES_URL=pypi.url
+        )
+        wait_until(lambda: balance_reads(deepgram) >= 2, what="the first read")
+        refresh(sway, item, deepgram)
+        labels = [e["label"] for e in sway.sni.menu_layout(item)]
+        assert "Version 9.9.9 available" not in labels and "Refresh now" in labels
+        assert pypi.requests() == []

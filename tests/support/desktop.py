@@ -303,6 +303,10 @@ class TrayProcess:
     `program` starts another build of the app instead, e.g. the PyInstaller bundle.
 
     `private_bus=False` keeps the caller's session bus, where the test keyring daemon lives.
+
+    `cwd` is the folder it starts in (else the test run's). An installed app must start outside the
+    checkout: `python -m trayapp` there, in the tray or its fetch worker, imports the checkout's
+    source instead of the installed package.
     """
 
     def __init__(
@@ -314,6 +318,7 @@ class TrayProcess:
         args: tuple[str, ...] = ("run",),
         private_bus: bool = True,
         program: list[str] | None = None,
+        cwd: Path | None = None,
     ) -> None:
         name = args[0]
         self.stdout_path = log_dir / f"{name}.stdout"
@@ -329,6 +334,7 @@ class TrayProcess:
                 stdout=out,
                 stderr=err,
                 start_new_session=True,
+                cwd=cwd,
             )
 
     def stderr(self) -> str:
