@@ -2,6 +2,7 @@
 
     scripts/check-release v0.2.0     exit 0 when v0.2.0 may be released, else 1 and what to do
     scripts/check-release --tags     every v* tag of this repository that has no changelog entry
+    scripts/check-release --notes v0.2.0   the release notes: that version's changelog entry
 
 A release tag is `v` followed by exactly the version in trayapp/__init__.py (the one place it is
 written; the wheel, `deepgram-tray --version` and the bundles read it from there), and
@@ -134,6 +135,11 @@ def check_tag(tag: str, root: Path = ROOT) -> Entry:
     return entries[version]
 
 
+def release_notes(entry: Entry) -> str:
+    """The entry's body, without the blank lines around it."""
+    return "\n".join(entry.body).strip("\n")
+
+
 def version_tags(root: Path = ROOT) -> list[str]:
     listed = subprocess.run(
         ["git", "-C", str(root), "tag", "--list", "v*"], capture_output=True, text=True
@@ -166,8 +172,12 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"Every v* tag has an entry in {CHANGELOG}.")
             return 0
+        if len(args) == 2 and args[0] == "--notes":
+            # The release's notes: its changelog entry, as the GitHub release shows them.
+            print(release_notes(check_tag(args[1])))
+            return 0
         if len(args) != 1 or args[0].startswith("-"):
-            print("Usage: scripts/check-release vX.Y.Z  (or --tags)", file=sys.stderr)
+            print("Usage: scripts/check-release [--notes] vX.Y.Z  (or --tags)", file=sys.stderr)
             return 2
         entry = check_tag(args[0])
     except NotReady as problem:

@@ -68,6 +68,19 @@ def test_the_tag_of_the_version_with_a_dated_entry_may_be_released(tmp_path: Pat
     assert done.stdout == "v0.2.0 is ready: version 0.2.0, released on 2026-12-02.\n"
 
 
+def test_the_release_notes_are_the_versions_entry(tmp_path: Path) -> None:
+    changelog = RELEASED + "\n## [0.1.0] - 2026-11-01\n\n- The first.\n"
+    done = check_release(project(tmp_path, "0.2.0", changelog), "--notes", "v0.2.0")
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert done.stdout == "### Added\n\n- A thing.\n"
+
+
+def test_no_release_notes_for_a_tag_that_may_not_be_released(tmp_path: Path) -> None:
+    done = check_release(project(tmp_path, "0.3.0", RELEASED), "--notes", "v0.3.0")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert "has no entry for 0.3.0" in done.stderr
+
+
 def refusal(folder: Path, tag: str) -> str:
     """The one sentence check-release prints for a tag it refuses (exit 1, nothing on stdout)."""
     done = check_release(folder, tag)
@@ -180,7 +193,7 @@ def test_usage(tmp_path: Path) -> None:
     for args in ((), ("v0.2.0", "v0.3.0"), ("--help",)):
         done = check_release(folder, *args)
         assert (done.returncode, done.stdout) == (2, ""), done
-        assert done.stderr.startswith("Usage: scripts/check-release vX.Y.Z")
+        assert done.stderr.startswith("Usage: scripts/check-release [--notes] vX.Y.Z")
 
 
 def git(folder: Path, *args: str) -> None:

@@ -168,6 +168,13 @@ def test_the_release_waits_for_the_bundles_and_the_sdist_and_wheel() -> None:
     assert any(d["with"].get("pattern") == "deepgram-balance-tray-*" for d in downloads)
 
 
+def test_the_release_notes_are_the_changelogs_entry() -> None:
+    runs = [step.get("run", "") for step in jobs()["release"]["steps"]]
+    (script,) = [run for run in runs if "gh release create" in run]
+    assert 'scripts/check-release --notes "$TAG" >' in script
+    assert "--notes-file" in script and "--generate-notes" not in script
+
+
 def test_pypi_publishes_after_the_release_by_trusted_publishing_only() -> None:
     pypi = jobs()["pypi"]
     assert pypi["if"] == ON_TAG
