@@ -2,8 +2,9 @@
 
 scripts/build-dist builds them into dist/python/ and scripts/test points these tests at them
 (DEEPGRAM_TRAY_TEST_DIST); without it they are built here. The wheel is installed once per run
-into a virtualenv of the system's Python without its packages (so without PyGObject), and run
-from a folder outside the checkout with no PYTHONPATH, so the checkout's source cannot answer.
+with `pipx install` on the system's Python (a venv without its packages, so without PyGObject),
+and run from a folder outside the checkout with no PYTHONPATH, so the checkout's source cannot
+answer.
 """
 
 from __future__ import annotations
@@ -146,20 +147,25 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def installed(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Installed:
-    """The wheel installed as `pipx install` does: its own venv, dependencies from PyPI."""
+    """The wheel installed by `pipx install`, as a user runs it: its own venv on the system's
+    Python (pipx never gives a venv the system's packages), dependencies from PyPI."""
     if not SYSTEM_PYTHON.is_file():
         unavailable(f"needs {SYSTEM_PYTHON} to make a virtualenv without PyGObject")
-    venv = tmp_path_factory.mktemp("installed") / "venv"
-    for command in (
-        [str(SYSTEM_PYTHON), "-m", "venv", str(venv)],  # no --system-site-packages
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-         "--disable-pip-version-check", str(dist.wheel)],
-    ):  # fmt: skip
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=900, env=clean_env(), cwd=venv.parent
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-    return Installed(venv / "bin" / "python", venv / "bin" / "deepgram-tray")
+    home = tmp_path_factory.mktemp("pipx")
+    env = clean_env(PIPX_HOME=str(home / "pipx"), PIPX_BIN_DIR=str(home / "bin"))
+    done = subprocess.run(
+        [sys.executable, "-m", "pipx", "install", "--python", str(SYSTEM_PYTHON), str(dist.wheel)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+        cwd=home,
+    )
+    if done.returncode != 0 and "No module named pipx" in done.stderr:
+        unavailable("needs pipx (the test extras; scripts/test installs them)")
+    assert done.returncode == 0, done.stdout + done.stderr
+    venv = home / "pipx" / "venvs" / "deepgram-balance-tray"
+    return Installed(venv / "bin" / "python", home / "bin" / "deepgram-tray")
 
 
 def run_installed(
@@ -202,8 +208,11 @@ def test_a_tray_started_like_the_sni_tests_runs_the_installed_wheel(
     program, folder = tray_command(python, tmp_path)
     assert folder is not None and not folder.resolve().is_relative_to(REPO_ROOT)
     site = Path(python).parent.parent
-    verbose = clean_env(PYTHONVERBOSE="1")
-    for command in ([*program, "--version"], [python, "-m", "trayapp", "--version"]):
+    # `python -v` says where each import came from (pipx's launchers run `python -E`, which
+    # ignores PYTHONVERBOSE): the launcher's script, and the worker's `-m trayapp`.
+    verbose = clean_env()
+    launcher = [python, "-v", *program, "--version"]
+    for command in (launcher, [python, "-v", "-m", "trayapp", "--version"]):
         done = run_installed(command, folder, verbose)
         assert done.returncode == 0, done.stderr[-2000:]
         for path in imported_trayapp_files(done):
@@ -211,7 +220,7 @@ def test_a_tray_started_like_the_sni_tests_runs_the_installed_wheel(
             assert not path.is_relative_to(REPO_ROOT / "trayapp"), (command, path)
 
     # Why the folder matters: started from the checkout, -m imports the checkout's source.
-    done = run_installed([python, "-m", "trayapp", "--version"], REPO_ROOT, verbose)
+    done = run_installed([python, "-v", "-m", "trayapp", "--version"], REPO_ROOT, verbose)
     assert REPO_ROOT / "trayapp" / "__init__.py" in imported_trayapp_files(done)
 
 
@@ -263,7 +272,8 @@ def test_the_installed_program_adds_the_menu_entry_and_icons_from_the_wheel(
     entry = data / "applications" / "deepgram-balance-tray.desktop"
     assert f"Added Deepgram Balance to the applications menu ({entry})" in done.stdout
     exec_lines = [line for line in entry.read_text().splitlines() if line.startswith("Exec=")]
-    assert exec_lines[0] == f"Exec={installed.program}", exec_lines  # this install's launcher
+    # This install's own launcher (pipx links it into its bin folder).
+    assert exec_lines[0] == f"Exec={installed.python.parent / 'deepgram-tray'}", exec_lines
     if shutil.which("desktop-file-validate"):
         validated = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True)
         assert validated.returncode == 0, validated.stdout
