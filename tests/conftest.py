@@ -17,7 +17,7 @@ from hypothesis import settings
 
 from tests.support.deepgram_server import MEMBER, FakeDeepgram
 from tests.support.memory_keyring import MemoryKeyring
-from tests.support.pypi_server import NOWHERE
+from tests.support.pypi_server import NOWHERE, FakePyPI
 from tests.support.required import require_tools, unavailable
 from trayapp.config import Settings
 
@@ -400,3 +400,11 @@ def processes() -> Iterator[list[TrayProcess]]:
     finally:
         for process in started:
             process.stop()
+
+
+@pytest.fixture
+def pypi() -> Iterator[FakePyPI]:
+    """A loopback stand-in of PyPI's JSON API, for the update check (DEEPGRAM_TRAY_UPDATES_URL:
+    its `url`)."""
+    with FakePyPI() as server:
+        yield server

@@ -18,6 +18,7 @@ from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import Rect, TrayProcess, VirtualDesktop
 from tests.support.exporter_process import ExporterProcess
 from tests.support.history_seed import seed_history
+from tests.support.pypi_server import FakePyPI
 from tests.support.waiting import wait_until
 from tests.test_encodings import LOCALES, run_bytes
 from tests.test_history_desktop import colour_pixels
@@ -214,9 +215,12 @@ def test_the_bundle_on_a_statusnotifieritem_panel(
     deepgram: FakeDeepgram,
     tmp_path: Path,
     processes: list[TrayProcess],
+    pypi: FakePyPI,
 ) -> None:
     """The bundle finds Waybar's watcher and shows its own StatusNotifierItem: green icon on the
-    panel, the total in the ToolTip, and Refresh now answering."""
+    panel, the total in the ToolTip, Refresh now answering, and the update notice's line (the
+    bundle carries what the check needs)."""
+    pypi.latest("9.9.9")
     home = tmp_path / "home"
     env = {
         "HOME": str(home),
@@ -225,6 +229,7 @@ def test_the_bundle_on_a_statusnotifieritem_panel(
         "DEEPGRAM_TRAY_CONFIG": str(tmp_path / "config.toml"),
         "DEEPGRAM_TRAY_API_URL": deepgram.base_url,
         "DEEPGRAM_API_KEY": OWNER_KEY,
+        "DEEPGRAM_TRAY_UPDATES_URL": pypi.url,
         "PYSTRAY_BACKEND": "",
     }
     tray = TrayProcess(sway, env, tmp_path, private_bus=False, program=bundle)
@@ -242,6 +247,11 @@ def test_the_bundle_on_a_statusnotifieritem_panel(
     before = len(deepgram.requests_to("/balances"))
     sway.sni.menu_click_label(item, "Refresh now")
     wait_until(lambda: len(deepgram.requests_to("/balances")) >= before + 2, what="a refresh")
+    wait_until(
+        lambda: any(e["label"] == "Version 9.9.9 available" for e in sway.sni.menu_layout(item)),
+        what="the update line",
+    )
+    assert len(pypi.requests()) == 1
     sway.sni.menu_click_label(item, "Quit")
     assert tray.wait(timeout=20) == 0
     assert "Traceback" not in tray.stderr()

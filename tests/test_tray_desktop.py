@@ -30,6 +30,7 @@ from tests.support.desktop import (
 )
 from tests.support.dunst import Dunst
 from tests.support.dunst import missing_tools as dunst_missing
+from tests.support.pypi_server import FakePyPI
 from tests.support.required import require_tools
 from tests.support.sni_client import SessionBus
 from tests.support.two_accounts import (
@@ -544,3 +545,25 @@ def test_several_accounts_one_icon_for_the_one_that_needs_a_look(
         if file.is_file():
             for key in (OWNER_KEY, CLIENT_A_KEY, BAD_KEY):
                 assert key.encode() not in file.read_bytes(), file
+
+
+def test_a_newer_release_is_a_line_of_the_gtk_menu_that_opens_its_page(
+    desktop: VirtualDesktop, start_tray, pypi: FakePyPI, tmp_path: Path
+) -> None:
+    """On an XEmbed tray (trayer, the GTK backend): the update line read off the drawn menu,
+    once, and a click on it opens the release's page."""
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser"
+    browser.write_text(f'#!/bin/sh\nprintf %s "$1" > {opened}\n')
+    browser.chmod(0o755)
+    pypi.latest("9.9.9")
+    start_tray(DEEPGRAM_TRAY_UPDATES_URL=pypi.url, BROWSER=str(browser))
+    wait_until(lambda: desktop.tray_icon_colour() == "green", what="a green icon")
+    wait_until(lambda: "Version 9.9.9 available" in menu_text(desktop), what="the update line")
+    _, words = open_menu(desktop)
+    texts = [w.text for w in words]
+    assert texts.count("9.9.9") == 1, texts
+    desktop.click(word(words, "9.9.9").rect.centre)
+    page = f"{pypi.base_url}/project/deepgram-balance-tray/9.9.9/"
+    wait_until(lambda: opened.exists() and opened.read_text() == page, what="the page to open")
+    assert len(pypi.requests()) == 1

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +18,6 @@ from trayapp.updates.release import Release
 from trayapp.updates.source import DEFAULT_UPDATES_URL, read_latest_release, updates_url
 
 SECRET = "dg_secret_key_0123456789abcdef0123456789abcdef"
-
-
-@pytest.fixture
-def pypi() -> Iterator[FakePyPI]:
-    with FakePyPI() as server:
-        yield server
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from tests.conftest import OWNER_KEY
 from tests.support.colours import colour_family
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.desktop import SCREEN, VirtualDesktop, missing_tools
+from tests.support.pypi_server import FakePyPI
 from tests.support.required import require_tools, unavailable
 from tests.support.waiting import wait_until
 from tests.support.wine import WindowsPython
@@ -177,10 +178,13 @@ def test_the_windowed_program_shows_a_green_icon_fed_by_its_fetch_worker(
     tmp_path: Path,
 ) -> None:
     width, height = SCREEN
+    pypi = FakePyPI().start()
+    pypi.latest("9.9.9")
     env = windows.env(
         DISPLAY=wine_desktop.display,
         DEEPGRAM_TRAY_API_URL=deepgram.base_url,
         DEEPGRAM_API_KEY=OWNER_KEY,
+        DEEPGRAM_TRAY_UPDATES_URL=pypi.url,
     )
     # "shell" is the desktop name for which Wine's explorer draws a taskbar with a notification
     # area; the windowed program is started in it as a user's Start menu entry would.
@@ -211,9 +215,17 @@ def test_the_windowed_program_shows_a_green_icon_fed_by_its_fetch_worker(
             lambda: log.read_text(encoding="utf-8") if log.is_file() else "", what="the log"
         )
         assert "Tray backend: win32" in text, text
+        # The update check, after the first read, from the same worker: one plain GET.
+        wait_until(lambda: "Update check:" in log.read_text("utf-8"), what="the update check")
+        text = log.read_text("utf-8")
+        assert "Update check: the latest release is 9.9.9" in text, text
+        (seen,) = pypi.requests()
+        assert seen.header("User-Agent") == f"deepgram-balance-tray/{__version__}"
+        assert seen.header("Authorization") is None
         assert "Traceback" not in text and "worker" not in text.lower(), text
         assert OWNER_KEY not in text and OWNER_KEY not in output.text()
     finally:
+        pypi.stop()
         windows.kill_programs()
         process.wait(timeout=30)
         assert process.stdout is not None
