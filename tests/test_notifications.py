@@ -21,8 +21,10 @@ from trayapp.tray.notifications import (
     alerts_for,
     fit_words,
     no_browser_alert,
+    update_alert,
 )
 from trayapp.tray.state import TrayState
+from trayapp.updates.release import Release
 
 REFUSED_TITLE = "Deepgram refused the API key"
 STOPPED = "Deepgram key stopped working"
@@ -320,3 +322,17 @@ class TestFitWords:
         long_refusal = AuthError("Deepgram refused the API key. " * 20)
         _, (key_alert,) = alerts_for(AlertMemory(), state_with(error=long_refusal))
         assert key_alert.message == ("Deepgram refused the API key. " * 8).strip()
+
+
+def test_a_newer_release_is_told_with_both_versions_and_where_to_look() -> None:
+    release = Release("0.2.0", "https://pypi.org/project/deepgram-balance-tray/0.2.0/")
+    assert update_alert(release, "0.1.0") == Alert(
+        "Deepgram Balance 0.2.0 is out",
+        'You have 0.1.0. Choose "Version 0.2.0 available" in the tray\'s menu to see what is '
+        "new and download it.",
+    )
+
+
+def test_an_absurd_version_still_fits_a_notification() -> None:
+    alert = update_alert(Release("1." + "0" * 200, "https://pypi.org/"), "0.1.0")
+    assert len(alert.title) <= TITLE_LIMIT and len(alert.message) <= MESSAGE_LIMIT

@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import PROJECT_A
 from tests.support.deepgram_server import DOCUMENTED_ERRORS
 from tests.support.tray_states import snapshot, state_with
+from trayapp.accounts import Account
+from trayapp.config import Settings
 from trayapp.deepgram.parsing import error_for_status
 from trayapp.errors import (
     BALANCES_KEY,
@@ -33,7 +35,10 @@ from trayapp.tray.render import (
     short_hours,
     tooltip_heading_and_body,
 )
+from trayapp.tray.render_accounts import view_menu_lines
 from trayapp.tray.state import TrayState
+from trayapp.tray.view import AccountState, TrayView
+from trayapp.updates.release import Release
 
 MEMBER = PermissionDeniedError(
     'Deepgram refused access ("User does not have sufficient permissions."), so this key may not '
@@ -185,3 +190,34 @@ def test_the_tooltip_as_heading_and_body() -> None:
 
 def test_hours_for_the_icon_round_down_like_dollars() -> None:
     assert [short_hours(Decimal(h)) for h in ("4.19", "12.9", "1234")] == ["4.1h", "12h", "1.2kh"]
+
+
+RELEASE = Release("0.2.0", "https://pypi.org/project/deepgram-balance-tray/0.2.0/")
+
+
+def test_a_newer_release_is_one_line_above_the_actions_that_opens_its_page() -> None:
+    lines = menu_lines(state_with("10"), update=RELEASE)
+    texts = [line.text for line in lines]
+    at = texts.index("Version 0.2.0 available")
+    assert texts[at - 1] == "" and texts[at + 1] == "Refresh now"
+    assert lines[at] == MenuLine("Version 0.2.0 available", MenuAction.UPDATE, link=RELEASE.page)
+    assert [line.text for line in menu_lines(state_with("10"))] == texts[:at] + texts[at + 1 :]
+
+
+def test_the_update_line_is_in_a_menu_of_several_accounts_once() -> None:
+    view = TrayView(
+        (
+            AccountState(Account("default", "default", Settings()), state_with("1")),
+            AccountState(Account("client-a", "Client A", Settings()), state_with("2")),
+        )
+    )
+    texts = [line.text for line in view_menu_lines(view, update=RELEASE)]
+    assert texts.count("Version 0.2.0 available") == 1
+    assert texts[texts.index("Version 0.2.0 available") + 1] == "Refresh now"
+    assert "Version 0.2.0 available" not in [line.text for line in view_menu_lines(view)]
+
+
+def test_a_release_of_absurd_length_is_cut_to_the_menus_limit() -> None:
+    long = Release("1." + "0" * 120, "https://pypi.org/")
+    (line,) = [line for line in menu_lines(state_with("1"), update=long) if line.link == long.page]
+    assert len(line.text) <= MENU_TEXT_LIMIT
