@@ -97,6 +97,21 @@ def test_an_error_status_is_a_server_error(pypi: FakePyPI, status: int) -> None:
         read_latest_release(pypi.url)
 
 
+def test_a_redirect_is_not_followed(
+    pypi: FakePyPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Followed, requests would send ~/.netrc's credentials for the host redirected to."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine localhost login someone password {SECRET}\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    elsewhere = pypi.url.replace("127.0.0.1", "localhost") + "?moved"
+    pypi.answer(301, b"", headers={"Location": elsewhere})
+    with pytest.raises(ServerError, match="HTTP 301"):
+        read_latest_release(pypi.url)
+    assert [seen.target for seen in pypi.requests()] == [PATH]
+
+
 def test_a_huge_answer_is_not_read_whole(pypi: FakePyPI, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(source, "MAX_ANSWER_BYTES", 1000)
     pypi.answer(200, b"x" * 5000)

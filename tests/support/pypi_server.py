@@ -68,6 +68,7 @@ class FakePyPI:
         not_found = b'{"message": "Not Found"}'
         self._answer: tuple[int, bytes, str] = (404, not_found, "application/json")
         self._behaviour = "respond"
+        self._headers: dict[str, str] = {}
         self._stop = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -92,7 +93,11 @@ class FakePyPI:
         self.answer(200, project_document(self.base_url, version, yanked=yanked))
 
     def answer(
-        self, status: int, body: bytes | str | dict[str, Any], content_type: str | None = None
+        self,
+        status: int,
+        body: bytes | str | dict[str, Any],
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         if isinstance(body, dict):
             data, kind = json.dumps(body).encode(), "application/json"
@@ -102,6 +107,7 @@ class FakePyPI:
             data, kind = body, "application/octet-stream"
         with self._lock:
             self._answer, self._behaviour = (status, data, content_type or kind), "respond"
+            self._headers = dict(headers or {})
 
     def hang(self) -> None:
         """Take the request and never answer (until stopped)."""
@@ -152,7 +158,7 @@ class FakePyPI:
                         Seen(self.command, self.path, tuple(self.headers.items()), body)
                     )
                     status, data, kind = server._answer
-                    behaviour = server._behaviour
+                    behaviour, extra = server._behaviour, server._headers
                 if behaviour == "hang":
                     server._stop.wait()
                     return
@@ -168,6 +174,8 @@ class FakePyPI:
                             time.sleep(0.3)
                     return
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 

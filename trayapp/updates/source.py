@@ -3,8 +3,9 @@
 What is sent is exactly: `GET /pypi/deepgram-balance-tray/json` to pypi.org over https, with the
 headers `User-Agent: deepgram-balance-tray/<version>`, `Accept: application/json` and the ones
 `requests` always sends (`Accept-Encoding`, `Connection`). No key, no account, no setting, no
-cookie, no credential from ~/.netrc. `DEEPGRAM_TRAY_UPDATES_URL` points it elsewhere (a mirror,
-or a test's stand-in); plain http:// only on loopback, so nothing on the way can fake an answer.
+cookie, no credential from ~/.netrc, and no redirect followed. `DEEPGRAM_TRAY_UPDATES_URL` points
+it elsewhere (a mirror, or a test's stand-in); plain http:// only on loopback, so nothing on the
+way can fake an answer.
 """
 
 from __future__ import annotations
@@ -79,8 +80,13 @@ def read_latest_release(url: str) -> Release | None:
         configure_tls(session, pool_maxsize=1, adapter_class=_Adapter)
         with deadline(CHECK_SECONDS) as call:
             try:
+                # Redirects are not followed: requests would add ~/.netrc credentials for the
+                # host redirected to, and PyPI's address for a project does not redirect.
                 with session.get(
-                    url, timeout=(CONNECT_SECONDS, CHECK_SECONDS), stream=True
+                    url,
+                    timeout=(CONNECT_SECONDS, CHECK_SECONDS),
+                    stream=True,
+                    allow_redirects=False,
                 ) as response:
                     status = response.status_code
                     body = _read_capped(response)
