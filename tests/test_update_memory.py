@@ -33,7 +33,9 @@ def test_never_checked_is_due() -> None:
         (timedelta(hours=23, minutes=59), False),
         (timedelta(days=1), True),
         (timedelta(days=40), True),
-        (-timedelta(minutes=4), False),  # a clock corrected by a few minutes
+        (-timedelta(minutes=4, seconds=30), False),  # a clock corrected by a few minutes
+        (-timedelta(minutes=5), False),
+        (-timedelta(minutes=5, seconds=30), True),
         (-timedelta(hours=2), True),  # set back: how long ago is unknown
     ],
 )
@@ -57,7 +59,12 @@ def test_a_check_remembers_what_it_found_and_a_failure_keeps_it() -> None:
 
 @pytest.mark.parametrize(
     "memory",
-    [UpdateMemory(), UpdateMemory(NOON, RELEASE, "0.2.0"), UpdateMemory(NOON, None, None)],
+    [
+        UpdateMemory(),
+        UpdateMemory(NOON, RELEASE, "0.2.0"),
+        UpdateMemory(NOON, None, None),
+        UpdateMemory(None, RELEASE, "0.2.0"),
+    ],
 )
 def test_written_and_read_back(memory: UpdateMemory) -> None:
     assert decode(encode(memory)) == memory
@@ -70,7 +77,7 @@ def test_written_and_read_back(memory: UpdateMemory) -> None:
         b"\xff\xfe",
         b"[]",
         b"null",
-        b'{"format": 2, "checked_at": null, "latest": null, "notified": null}',
+        b'{"format": 2, "checked_at": null, "latest": null, "notified": "0.2.0"}',
         b'{"format": 1}',
         b'{"format": 1, "checked_at": "yesterday", "latest": null, "notified": null}',
         b'{"format": 1, "checked_at": "2026-12-02T12:00:00", "latest": null, "notified": null}',
@@ -81,3 +88,17 @@ def test_written_and_read_back(memory: UpdateMemory) -> None:
 )
 def test_a_broken_or_foreign_file_is_forgotten(data: bytes) -> None:
     assert decode(data) == UpdateMemory()
+
+
+def test_a_check_overdue_is_due_now_not_in_the_past() -> None:
+    assert seconds_until_due(UpdateMemory(checked_at=NOON - timedelta(days=2)), NOON) == 0
+
+
+def test_the_file_as_an_earlier_run_wrote_it() -> None:
+    """The format on disk: a tray after an upgrade reads what the one before it wrote."""
+    written = (
+        b'{"format": 1, "checked_at": "2026-12-02T12:00:00+00:00", "latest": {"version": '
+        b'"0.2.0", "page": "https://pypi.org/project/deepgram-balance-tray/0.2.0/"}, '
+        b'"notified": "0.2.0"}'
+    )
+    assert decode(written) == UpdateMemory(NOON, RELEASE, "0.2.0")

@@ -33,6 +33,13 @@ def test_a_yanked_release_is_never_offered() -> None:
     assert latest_release(answer("0.2.0", yanked=True), PYPI) is None
 
 
+@pytest.mark.parametrize("version", ["1", "1." + "9" * 62])
+def test_a_version_from_one_character_to_the_longest_is_read(version: str) -> None:
+    assert len(version) in (1, 64)
+    release = latest_release(answer(version), PYPI)
+    assert release is not None and release.version == version
+
+
 def test_a_post_release_is_a_final_release() -> None:
     release = latest_release(answer("0.2.0.post1"), PYPI)
     assert release is not None and release.version == "0.2.0.post1"

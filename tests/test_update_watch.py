@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -300,3 +301,118 @@ def test_the_thread_checks_after_a_poll_once_and_stops(h: Harness) -> None:
         thread.join(timeout=10)
     assert not thread.is_alive()
     assert len(h.checks) == 1 and len(h.alerts) == 1 and h.shown == [V020]
+
+
+def test_when_the_thread_wakes_by_itself(h: Harness) -> None:
+    """With no poll to poke it: hourly at most, sooner when the day is up sooner."""
+    watcher = h.watcher()
+    assert watcher.seconds_until_next_turn() == 3600  # nothing known yet
+    watcher.step()
+    assert watcher.seconds_until_next_turn() == 3600
+    h.clock.advance(DAY - 1800)
+    assert watcher.seconds_until_next_turn() == 1800
+    h.settings.append(Settings(check_updates=False))
+    watcher.step()
+    assert watcher.seconds_until_next_turn() == 3600
+
+
+def test_a_config_broken_from_the_start_asks_nothing(h: Harness) -> None:
+    h.settings = [ConfigError("The config file is not valid TOML: fix it.")]
+    watcher = h.watcher()
+    watcher.show_remembered()
+    watcher.step()
+    assert h.checks == [] and h.shown == []
+
+
+@pytest.mark.parametrize(("size", "read"), [(64 * 1024, True), (64 * 1024 + 1, False)])
+def test_a_memory_file_larger_than_64_kib_is_not_read(h: Harness, size: int, read: bool) -> None:
+    h.path.parent.mkdir(parents=True)
+    now = datetime.fromtimestamp(h.clock.wall, timezone.utc)
+    data = encode(UpdateMemory(now, V020, "0.2.0"))
+    h.path.write_bytes(data + b" " * (size - len(data)))
+    h.watcher().step()
+    assert len(h.checks) == (0 if read else 1)
+
+
+def test_what_the_log_says(h: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    h.path.mkdir(parents=True)  # a folder where the file should be: it cannot be read
+    h.watcher().step()
+    assert "Could not read the update check's state in" in caplog.text
+    assert "Update check: the latest release is 0.2.0" in caplog.text
+
+
+class Running:
+    """The watcher's own thread, started and always stopped."""
+
+    def __init__(self, h: Harness) -> None:
+        self.loads = 0
+        self.watcher = UpdateWatcher(
+            running=RUNNING,
+            load_settings=self.load_settings,
+            check=h.check,
+            memory_path=h.path,
+            on_update=h.shown.append,
+            on_alert=h.alerts.append,
+        )
+        self.h = h
+        self.thread = threading.Thread(target=self.watcher.run, daemon=True)
+
+    def load_settings(self) -> Settings:
+        self.loads += 1
+        return self.h.load_settings()
+
+    def __enter__(self) -> Running:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.watcher.stop()
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive(), "stop() did not wake the thread"
+
+
+def test_the_thread_shows_what_it_remembers_at_once(h: Harness) -> None:
+    h.watcher().step()
+    with Running(h):
+        wait_until(lambda: len(h.shown) == 2, what="the remembered release")
+    assert h.shown == [V020, V020] and len(h.checks) == 1
+
+
+def test_the_thread_idles_between_pokes(h: Harness) -> None:
+    """One turn per poke: it does not spin (the wake-up cleared, then a wait)."""
+    with Running(h) as running:
+        running.watcher.poke()
+        wait_until(lambda: h.alerts, what="the check")
+        wait_until(lambda: not running.watcher._poked.is_set(), what="the poke taken")
+        loads = running.loads
+        assert not wait_until_or_none(lambda: running.loads > loads + 2, timeout=0.5)
+
+
+def test_a_bug_in_a_turn_is_logged_and_the_thread_goes_on(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    failures = [RuntimeError("a bug")]
+
+    def on_alert(alert: Alert) -> None:
+        if failures:
+            raise failures.pop()
+        h.alerts.append(alert)
+
+    with Running(h) as running:
+        running.watcher._on_alert = on_alert
+        running.watcher.poke()
+        wait_until(lambda: "Unexpected error in the update check" in caplog.text, what="the log")
+        running.watcher.poke()
+        wait_until(lambda: h.alerts, what="the next turn's notification")
+    assert len(h.checks) == 1
+
+
+def wait_until_or_none(condition: Callable[[], bool], timeout: float) -> bool:
+    """Whether `condition` came true within `timeout` (a bounded wait for what must not happen)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False

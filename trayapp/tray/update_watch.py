@@ -139,8 +139,8 @@ class UpdateWatcher:
 
     def _offer(self, release: Release | None) -> None:
         if release != self._offered:
-            self._offered = release
             self._on_update(release)
+            self._offered = release  # after: a failed update of the menu is tried again
 
     def _remember(self, memory: UpdateMemory) -> None:
         """Kept for this run whatever happens; written for the next when the folder allows."""

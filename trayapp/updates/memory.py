@@ -37,9 +37,8 @@ def due(memory: UpdateMemory, now: datetime) -> bool:
 
 
 def seconds_until_due(memory: UpdateMemory, now: datetime) -> float:
-    if due(memory, now):
+    if memory.checked_at is None or due(memory, now):
         return 0.0
-    assert memory.checked_at is not None
     return (memory.checked_at + CHECK_EVERY - now).total_seconds()
 
 
@@ -62,8 +61,7 @@ def encode(memory: UpdateMemory) -> bytes:
             "checked_at": None if memory.checked_at is None else memory.checked_at.isoformat(),
             "latest": None if latest is None else {"version": latest.version, "page": latest.page},
             "notified": memory.notified,
-        },
-        indent=1,
+        }
     ).encode()
 
 

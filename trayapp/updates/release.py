@@ -37,7 +37,7 @@ def latest_release(document: object, checked_url: str) -> Release | None:
     if not isinstance(info, dict):
         raise UnreadableRelease("the answer has no info object")
     text = info.get("version")
-    if not isinstance(text, str) or not 0 < len(text) <= LONGEST_VERSION:
+    if not isinstance(text, str) or len(text) > LONGEST_VERSION:  # "" fails as a version below
         raise UnreadableRelease("info.version is not a version")
     try:
         version = Version(text)
