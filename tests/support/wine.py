@@ -11,6 +11,9 @@ Wine's quirks that shape this module (see the README's testing section):
 - now and then (one command in a few thousand, under load) Wine's launcher fails before the
   program starts, printing "ShellExecuteEx failed: Internal error."; nothing of ours ran, so
   the command is started again (LAUNCH_ATTEMPTS);
+- as rarely, a Wine process is aborted by the host's own loader as it exits ("Inconsistency
+  detected by ld.so: dl-fini.c"), after our program did its work but with a failing exit code;
+  that is Wine on this host, never our code, so the command is started again too;
 - the interpreter is a portable one whose pip launchers (Scripts\\deepgram-tray.exe) find
   python.exe on PATH, as a python.org install with "Add to PATH" would: WINEPATH says where.
 """
@@ -41,8 +44,9 @@ PASSED_THROUGH = (
 )
 
 LAUNCH_ATTEMPTS = 3
-LAUNCHER_FAILED = b"ShellExecuteEx failed"
-"""What Wine's launcher (start.exe) prints when it could not start the program at all."""
+WINE_HOST_FAILURES = (b"ShellExecuteEx failed", b"Inconsistency detected by ld.so")
+"""What Wine prints when its launcher (start.exe) could not start the program at all, and when
+the host's loader aborted a Wine process at exit: both are Wine's, so the command is run again."""
 
 
 def configured_python() -> Path | None:
@@ -197,7 +201,7 @@ class WindowsPython:
                 cwd=self.workdir,
             )
             output = completed.stdout + completed.stderr
-            if completed.returncode == 0 or LAUNCHER_FAILED not in output:
+            if completed.returncode == 0 or not any(m in output for m in WINE_HOST_FAILURES):
                 break
         return WindowsResult(completed.returncode, completed.stdout, completed.stderr)
 
