@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.deepgram_server import FakeDeepgram
 from tests.support.sni_desktop import SwayDesktop
-from tests.test_sni_desktop import Sni, plain_python
+from tests.test_sni_desktop import Sni, plain_python, tray_command
 
 pytestmark = pytest.mark.display
 
@@ -33,8 +33,10 @@ def test_stop_quits_the_sni_tray(sway: SwayDesktop, sni: Sni, tmp_path: Path) ->
     home = tmp_path / "home"
     env = sway.env(HOME=str(home), XDG_STATE_HOME=str(home / "state"), PYTHONPATH="")
 
+    # The installed command, from outside the checkout (where `-m trayapp` would run its source).
+    command, folder = tray_command(python, tmp_path)
     stopped = subprocess.run(
-        [python, "-m", "trayapp", "stop"], env=env, capture_output=True, text=True, timeout=60
+        [*command, "stop"], env=env, cwd=folder, capture_output=True, text=True, timeout=60
     )
     assert stopped.returncode == 0, stopped.stderr
     assert stopped.stdout == f"Stopped the tray (process {tray.process.pid}).\n"

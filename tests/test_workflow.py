@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.support.required import unavailable
@@ -173,6 +174,56 @@ def test_the_release_notes_are_the_changelogs_entry() -> None:
     (script,) = [run for run in runs if "gh release create" in run]
     assert 'scripts/check-release --notes "$TAG" >' in script
     assert "--notes-file" in script and "--generate-notes" not in script
+
+
+@pytest.mark.parametrize("made_before", [False, True], ids=["first-run", "re-run"])
+def test_the_release_step_creates_the_release_or_on_a_rerun_replaces_its_files(
+    tmp_path: Path, made_before: bool
+) -> None:
+    # The step's own script, run by bash against a stand-in gh that logs what it is asked and
+    # knows the release when it was made before (a re-run after an upload failed half-way).
+    runs = [step.get("run", "") for step in jobs()["release"]["steps"]]
+    (script,) = [run for run in runs if "gh release create" in run]
+    bin_dir, scripts_dir, calls = tmp_path / "bin", tmp_path / "scripts", tmp_path / "calls"
+    bin_dir.mkdir()
+    scripts_dir.mkdir()
+    (tmp_path / "dist").mkdir()
+    for name in ("app.whl", "app-setup.exe"):
+        (tmp_path / "dist" / name).write_text("")
+    stand_ins = {
+        bin_dir / "gh": f'echo "gh $*" >> "{calls}"\n'
+        f'[ "$1 $2" != "release view" ] || exit {0 if made_before else 1}\n',
+        scripts_dir / "check-release": 'echo "notes for $2"\n',
+    }
+    for path, body in stand_ins.items():
+        path.write_text("#!/bin/sh\n" + body)
+        path.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "TAG": "v1.2.3", "RUNNER_TEMP": str(tmp_path)}
+
+    done = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 0, done.stderr
+    asked = calls.read_text().splitlines()
+    assert asked[0] == "gh release view v1.2.3"
+    if made_before:
+        assert asked[1:] == ["gh release upload v1.2.3 dist/app-setup.exe dist/app.whl --clobber"]
+    else:
+        assert asked[1:] == [
+            "gh release create v1.2.3 dist/app-setup.exe dist/app.whl --verify-tag"
+            f" --title v1.2.3 --notes-file {tmp_path}/notes.md"
+        ]
+        assert (tmp_path / "notes.md").read_text() == "notes for v1.2.3\n"
+
+
+def test_a_rerun_of_pypi_skips_the_files_pypi_has() -> None:
+    (publish,) = steps_using(jobs()["pypi"], "pypa/gh-action-pypi-publish")
+    assert publish["with"] == {"skip-existing": True}
 
 
 def test_pypi_publishes_after_the_release_by_trusted_publishing_only() -> None:
