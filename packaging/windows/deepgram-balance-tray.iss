@@ -62,17 +62,33 @@ Filename: "{app}\{#ConsoleProgram}"; Parameters: "autostart enable"; Flags: runh
 Filename: "{app}\{#WindowedProgram}"; Description: "Start {#AppName} now"; Flags: nowait postinstall skipifsilent
 
 [UninstallRun]
-; The console program runs too while the tray does: its fetch worker, its settings and history
-; windows. Each holds the bundle's files open, which would then be left behind.
+; First the tray is asked to quit as its Quit item does (`stop` waits until it has): it takes its
+; icon out of the notification area, where a killed tray's icon lingers until the mouse passes.
+; Then whatever still runs is ended: the console program runs too while the tray does (its fetch
+; worker, its settings and history windows), each holding the bundle's files open, which would
+; then be left behind.
+Filename: "{app}\{#ConsoleProgram}"; Parameters: "stop"; Flags: runhidden; RunOnceId: "AskTrayToQuit"
 Filename: "{sys}\taskkill.exe"; Parameters: "/F /IM {#WindowedProgram}"; Flags: runhidden; RunOnceId: "StopTray"
 Filename: "{sys}\taskkill.exe"; Parameters: "/F /IM {#ConsoleProgram}"; Flags: runhidden; RunOnceId: "StopConsoleProgram"
 Filename: "{app}\{#ConsoleProgram}"; Parameters: "autostart disable"; Flags: runhidden; RunOnceId: "StopStartAtLogin"
 
 [Code]
 // A running tray keeps its files open, and a tray icon has no window for the Restart Manager
-// to close politely; stop it before files are replaced, and the console program with it (the
-// tray's fetch worker, settings and history windows). Settings are written atomically, so
-// stopping either never loses any.
+// to close politely. Before files are replaced the installed tray is asked to quit as its Quit
+// item does (`stop` waits until it has, at most 15 s), so its icon leaves the notification area
+// (a killed tray's icon lingers there until the mouse passes over it); then whatever still runs
+// is ended: a tray that did not quit, the console program (the tray's fetch worker, settings and
+// history windows). Settings are written atomically, so ending either never loses any.
+procedure AskTrayToQuit();
+var
+  ResultCode: Integer;
+  Installed: String;
+begin
+  Installed := ExpandConstant('{app}\{#ConsoleProgram}');
+  if FileExists(Installed) then
+    Exec(Installed, 'stop', '', SW_HIDE, ewWaitUntilTerminated, ResultCode);
+end;
+
 procedure StopProgram(const Name: String);
 var
   ResultCode: Integer;
@@ -83,6 +99,7 @@ end;
 
 function PrepareToInstall(var NeedsRestart: Boolean): String;
 begin
+  AskTrayToQuit();
   StopProgram('{#WindowedProgram}');
   StopProgram('{#ConsoleProgram}');
   Result := '';

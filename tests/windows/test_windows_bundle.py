@@ -247,7 +247,12 @@ def installer() -> Path:
 
 @pytest.mark.display
 def test_the_installer_installs_updates_and_uninstalls_silently(
-    windows: WindowsPython, installer: Path, wine_desktop: VirtualDesktop, tmp_path: Path
+    windows: WindowsPython,
+    installer: Path,
+    wine_desktop: VirtualDesktop,
+    deepgram: FakeDeepgram,
+    app_folders: dict[str, Path],
+    tmp_path: Path,
 ) -> None:
     # Silent as it is, Setup makes its (hidden) wizard window, on the prefix's desktop: the
     # session made that desktop without a display, so it is made again with one.
@@ -261,6 +266,7 @@ def test_the_installer_installs_updates_and_uninstalls_silently(
     shortcut = start_menu / "Deepgram Balance.lnk"
     silent = ("/VERYSILENT", "/SUPPRESSMSGBOXES", "/NORESTART", "/ALLUSERS")
     running: list[subprocess.Popen[bytes]] = []
+    tray_shell: subprocess.Popen[bytes] | None = None
 
     def setup(name: str) -> None:
         log = tmp_path / f"{name}.log"
@@ -278,11 +284,21 @@ def test_the_installer_installs_updates_and_uninstalls_silently(
         run_entry = windows.reg_query(RUN_KEY)
         assert re.search(r"Deepgram.*deepgram-tray-gui\.exe", run_entry, re.I), run_entry
 
-        # An update while the console program runs from the folder (the tray's fetch worker, its
-        # settings or history window): Setup stops it rather than fail on its open files.
+        # An update while the installed tray runs, and the console program too (the tray's fetch
+        # worker, its settings or history window): Setup asks the tray to quit as its Quit item
+        # does, so its icon leaves the taskbar, then ends what still holds the folder's files.
+        tray_shell = start_installed_tray(windows, app / WINDOWED, display, deepgram)
+        log = app_folders["config"] / "Logs" / "tray.log"
+        wait_until(
+            lambda: log.is_file() and "Tray backend: win32" in log.read_text("utf-8"),
+            timeout=FIRST_START,
+            what="the installed tray to start",
+        )
         running.append(start_worker(windows, app / CONSOLE))
         setup("update")
         running[-1].wait(timeout=30)  # waiting for a request that never comes: it was stopped
+        # "Stopped" is the tray's last line when it quit by itself; a killed tray writes none.
+        assert re.search(r" Stopped$", log.read_text("utf-8"), re.M), log.read_text("utf-8")
     finally:
         uninstaller = app / "unins000.exe"
         if uninstaller.is_file():
@@ -291,11 +307,33 @@ def test_the_installer_installs_updates_and_uninstalls_silently(
             assert removed.returncode == 0, removed
         for process in running:
             _reap(process)
+        if tray_shell is not None:
+            windows.kill_programs()  # the taskbar's desktop outlives the tray it was started for
+            tray_shell.wait(timeout=30)
         windows.display = ""  # wine_desktop's clean-up then makes the desktop without it again
     # Nothing left behind, though the console program was running.
     wait_until(lambda: not app.exists(), what="the uninstaller to remove the whole folder")
     assert not shortcut.exists()
     assert "deepgram-tray-gui.exe" not in windows.reg_query(RUN_KEY).lower()
+
+
+def start_installed_tray(
+    windows: WindowsPython, program: Path, display: str, deepgram: FakeDeepgram
+) -> subprocess.Popen[bytes]:
+    """The installed windowed program in a desktop with a taskbar, as its Start menu entry runs
+    it; it reads `deepgram` with the owner's key."""
+    width, height = SCREEN
+    env = windows.env(
+        DISPLAY=display, DEEPGRAM_TRAY_API_URL=deepgram.base_url, DEEPGRAM_API_KEY=OWNER_KEY
+    )
+    return subprocess.Popen(
+        ["wine", "explorer", f"/desktop=shell,{width}x{height}", str(program)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def start_worker(windows: WindowsPython, program: Path) -> subprocess.Popen[bytes]:
