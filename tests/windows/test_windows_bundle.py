@@ -266,12 +266,17 @@ def test_the_installer_installs_updates_and_uninstalls_silently(
     shortcut = start_menu / "Deepgram Balance.lnk"
     silent = ("/VERYSILENT", "/SUPPRESSMSGBOXES", "/NORESTART", "/ALLUSERS")
     running: list[subprocess.Popen[bytes]] = []
-    tray_shell: subprocess.Popen[bytes] | None = None
+    shells: list[subprocess.Popen[bytes]] = []
 
     def setup(name: str) -> None:
         log = tmp_path / f"{name}.log"
         done = _wine(windows, display, str(installer), *silent, f"/LOG={windows.windows_path(log)}")
         assert done.returncode == 0, log.read_text(errors="replace") if log.exists() else done
+
+    def uninstall() -> None:
+        uninstaller = str(app / "unins000.exe")
+        removed = _wine(windows, display, uninstaller, "/VERYSILENT", "/SUPPRESSMSGBOXES")
+        assert removed.returncode == 0, removed
 
     try:
         setup("install")
@@ -287,29 +292,40 @@ def test_the_installer_installs_updates_and_uninstalls_silently(
         # An update while the installed tray runs, and the console program too (the tray's fetch
         # worker, its settings or history window): Setup asks the tray to quit as its Quit item
         # does, so its icon leaves the taskbar, then ends what still holds the folder's files.
-        tray_shell = start_installed_tray(windows, app / WINDOWED, display, deepgram)
         log = app_folders["config"] / "Logs" / "tray.log"
-        wait_until(
-            lambda: log.is_file() and "Tray backend: win32" in log.read_text("utf-8"),
-            timeout=FIRST_START,
-            what="the installed tray to start",
-        )
-        running.append(start_worker(windows, app / CONSOLE))
+
+        def start_tray_and_worker(starts: int) -> None:
+            shells.append(start_installed_tray(windows, app / WINDOWED, display, deepgram))
+            wait_until(
+                lambda: log.is_file() and log.read_text("utf-8").count("Tray backend:") == starts,
+                timeout=FIRST_START,
+                what="the installed tray to start",
+            )
+            running.append(start_worker(windows, app / CONSOLE))
+
+        def quit_by_itself() -> int:
+            # "Stopped" is the tray's last line when it quit by itself; a killed one writes none.
+            return len(re.findall(r" Stopped$", log.read_text("utf-8"), re.M))
+
+        start_tray_and_worker(starts=1)
         setup("update")
         running[-1].wait(timeout=30)  # waiting for a request that never comes: it was stopped
-        # "Stopped" is the tray's last line when it quit by itself; a killed tray writes none.
-        assert re.search(r" Stopped$", log.read_text("utf-8"), re.M), log.read_text("utf-8")
+        assert quit_by_itself() == 1, log.read_text("utf-8")
+
+        # Uninstalling while both run: the same, before the files are removed.
+        start_tray_and_worker(starts=2)
+        uninstall()
+        assert quit_by_itself() == 2, log.read_text("utf-8")
     finally:
-        uninstaller = app / "unins000.exe"
-        if uninstaller.is_file():
+        if (app / "unins000.exe").is_file():
             running.append(start_worker(windows, app / CONSOLE))
-            removed = _wine(windows, display, str(uninstaller), "/VERYSILENT", "/SUPPRESSMSGBOXES")
-            assert removed.returncode == 0, removed
+            uninstall()
         for process in running:
             _reap(process)
-        if tray_shell is not None:
+        if shells:
             windows.kill_programs()  # the taskbar's desktop outlives the tray it was started for
-            tray_shell.wait(timeout=30)
+            for shell in shells:
+                shell.wait(timeout=30)
         windows.display = ""  # wine_desktop's clean-up then makes the desktop without it again
     # Nothing left behind, though the console program was running.
     wait_until(lambda: not app.exists(), what="the uninstaller to remove the whole folder")
