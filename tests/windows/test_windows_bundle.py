@@ -30,7 +30,7 @@ from tests.support.pypi_server import FakePyPI
 from tests.support.required import require_tools, unavailable
 from tests.support.waiting import wait_until
 from tests.support.wine import WindowsPython
-from tests.support.wine_desktop import Output
+from tests.support.wine_desktop import DESKTOP_NAME, Output
 from trayapp import __version__
 
 BUNDLE_ENV = "DEEPGRAM_TRAY_TEST_WINDOWS_BUNDLE"
@@ -177,7 +177,6 @@ def test_the_windowed_program_shows_a_green_icon_fed_by_its_fetch_worker(
     app_folders: dict[str, Path],
     tmp_path: Path,
 ) -> None:
-    width, height = SCREEN
     pypi = FakePyPI().start()
     pypi.latest("9.9.9")
     env = windows.env(
@@ -186,18 +185,8 @@ def test_the_windowed_program_shows_a_green_icon_fed_by_its_fetch_worker(
         DEEPGRAM_API_KEY=OWNER_KEY,
         DEEPGRAM_TRAY_UPDATES_URL=pypi.url,
     )
-    # "shell" is the desktop name for which Wine's explorer draws a taskbar with a notification
-    # area; the windowed program is started in it as a user's Start menu entry would.
-    process = subprocess.Popen(
-        ["wine", "explorer", f"/desktop=shell,{width}x{height}", str(bundle_folder / WINDOWED)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     output = Output()
-    output.follow(process)
+    process = start_in_taskbar_desktop(bundle_folder / WINDOWED, env, output=output)
     try:
         assert not notification_area_greens(wine_desktop.screenshot())  # nothing green before
         wait_until(
@@ -295,7 +284,10 @@ def test_the_installer_installs_updates_and_uninstalls_silently(
         log = app_folders["config"] / "Logs" / "tray.log"
 
         def start_tray_and_worker(starts: int) -> None:
-            shells.append(start_installed_tray(windows, app / WINDOWED, display, deepgram))
+            env = windows.env(
+                DISPLAY=display, DEEPGRAM_TRAY_API_URL=deepgram.base_url, DEEPGRAM_API_KEY=OWNER_KEY
+            )
+            shells.append(start_in_taskbar_desktop(app / WINDOWED, env))
             wait_until(
                 lambda: log.is_file() and log.read_text("utf-8").count("Tray backend:") == starts,
                 timeout=FIRST_START,
@@ -333,23 +325,23 @@ def test_the_installer_installs_updates_and_uninstalls_silently(
     assert "deepgram-tray-gui.exe" not in windows.reg_query(RUN_KEY).lower()
 
 
-def start_installed_tray(
-    windows: WindowsPython, program: Path, display: str, deepgram: FakeDeepgram
+def start_in_taskbar_desktop(
+    program: Path, env: dict[str, str], *, output: Output | None = None
 ) -> subprocess.Popen[bytes]:
-    """The installed windowed program in a desktop with a taskbar, as its Start menu entry runs
-    it; it reads `deepgram` with the owner's key."""
+    """A windowed program in Wine's desktop with a taskbar and a notification area, as a user's
+    Start menu entry starts it; its output (explorer's, too) followed into `output` if given."""
     width, height = SCREEN
-    env = windows.env(
-        DISPLAY=display, DEEPGRAM_TRAY_API_URL=deepgram.base_url, DEEPGRAM_API_KEY=OWNER_KEY
-    )
-    return subprocess.Popen(
-        ["wine", "explorer", f"/desktop=shell,{width}x{height}", str(program)],
+    process = subprocess.Popen(
+        ["wine", "explorer", f"/desktop={DESKTOP_NAME},{width}x{height}", str(program)],
         env=env,
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL if output is None else subprocess.PIPE,
+        stderr=subprocess.DEVNULL if output is None else subprocess.STDOUT,
         start_new_session=True,
     )
+    if output is not None:
+        output.follow(process)
+    return process
 
 
 def start_worker(windows: WindowsPython, program: Path) -> subprocess.Popen[bytes]:
